@@ -6,6 +6,7 @@ pythainlp does the language work; this module only fixes how the package uses it
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 BE_OFFSET = 543
 
@@ -41,3 +42,11 @@ def thai_order(names: Iterable[str]) -> dict[str, int]:
     from pythainlp.util import collate  # ~80 ms to import; only ranking needs it
 
     return {name: i for i, name in enumerate(collate(sorted(set(names))))}
+
+
+@cache
+def province_names() -> dict[str, str]:
+    """Thai province name -> English name, from pythainlp's province list."""
+    from pythainlp.corpus.common import provinces  # corpus data, loaded only when needed
+
+    return {p["name_th"]: p["name_en"] for p in provinces(details=True)}

@@ -1,0 +1,322 @@
+"""The command line: parse arguments, make one library call, print the result.
+
+Imports of the library happen inside each command so that `awards --help` loads neither
+SQLAlchemy nor WeasyPrint. Domain errors become one-line ClickExceptions here and only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("AWARDS_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
+
+
+def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the library's errors into one clear message and exit code 1, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from awards.errors import AwardsError  # leaf module, cheap
+
+        try:
+            return fn(*args, **kwargs)
+        except AwardsError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+
+    return wrapper
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _console() -> Any:
+    from rich.console import Console  # rich is only needed when a table is printed
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "url", envvar="AWARDS_DATABASE_URL", metavar="URL",
+              help="Database URL (default: sqlite:///awards.db; also AWARDS_DATABASE_URL).")  # fmt: skip
+@click.option("--actor", default=_actor, show_default="$AWARDS_ACTOR or your user name",
+              help="Who is acting; recorded in every logged decision.")  # fmt: skip
+@click.version_option(package_name="awards")
+@click.pass_context
+def main(ctx: click.Context, url: str | None, actor: str) -> None:
+    """Run an awards cycle: declared rules, imported survey, one state machine, a
+    hash-chained decision log that auditors can verify offline."""
+    ctx.obj = {"url": url, "actor": actor}
+
+
+@main.command()
+@click.argument("workflow", type=click.Path(dir_okay=False))
+@click.pass_obj
+@domain_errors
+def init(obj: dict[str, Any], workflow: str) -> None:
+    """Create the database (if needed) and open the cycle WORKFLOW declares."""
+    from awards.cycles import init_cycle
+
+    opened = init_cycle(workflow, url=obj["url"], actor=obj["actor"])
+    verb = "opened" if opened.created else "already open with these rules:"
+    click.echo(f"cycle {opened.cycle} {verb} ({opened.database})")
+
+
+@main.command()
+@click.argument("workflow", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@domain_errors
+def check(workflow: str, as_json: bool) -> None:
+    """Validate a workflow file and report every problem in it."""
+    from awards.config import load_workflow
+    from awards.errors import InputErrors
+
+    try:
+        wf = load_workflow(workflow)
+    except InputErrors as exc:
+        if as_json:
+            _json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
+            sys.exit(1)
+        raise
+    if as_json:
+        _json(
+            {
+                "ok": True,
+                "cycle": wf.cycle_id,
+                "awards": [a.id for a in wf.awards],
+                "sha256": wf.sha256,
+            }
+        )
+    else:
+        click.echo(
+            f"{workflow}: ok: cycle {wf.cycle_id}, {len(wf.awards)} awards ({', '.join(a.id for a in wf.awards)})"
+        )
+
+
+@main.command("import")
+@click.argument("survey", type=click.Path(dir_okay=False))
+@click.option("--cycle", help="The cycle to import into (default: the only open cycle).")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the cycle's survey by a different file (only before any advance).",
+)
+@click.pass_obj
+@domain_errors
+def import_(obj: dict[str, Any], survey: str, cycle: str | None, replace: bool) -> None:
+    """Validate a survey (CSV or XLSX) whole and nominate every pool member."""
+    from awards.cycles import import_survey
+
+    result = import_survey(survey, url=obj["url"], cycle=cycle, replace=replace, actor=obj["actor"])
+    if result.unchanged:
+        click.echo(
+            f"{survey}: already imported into {result.cycle} (sha256 {result.sha256[:12]}); nothing to do"
+        )
+        return
+    made = ", ".join(f"{a} {n}" for a, n in result.nominations.items())
+    click.echo(
+        f"{survey}: {result.agencies} agencies imported into {result.cycle} (sha256 {result.sha256[:12]}); nominations: {made}"
+    )
+
+
+@main.command()
+@click.option("--award", help="Advance only this award.")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option(
+    "--dry-run", is_flag=True, help="Show each award's next stage without changing anything."
+)
+@click.pass_obj
+@domain_errors
+def advance(obj: dict[str, Any], award: str | None, cycle: str | None, dry_run: bool) -> None:
+    """Move nominations forward as far as the rules and the committee's verdicts allow."""
+    from awards.advance import advance as run
+
+    result = run(url=obj["url"], cycle=cycle, award=award, dry_run=dry_run, actor=obj["actor"])
+    prefix = "would " if dry_run else ""
+    for stage in result.stages:
+        moved = ", ".join(f"{n} {state}" for state, n in stage.moved.items()) or "nothing moved"
+        click.echo(f"{stage.award}: {prefix}{stage.stage}: {moved}")
+        for w in stage.waiting:
+            click.echo(
+                f"  waiting: {w.nomination} has {w.approvals + w.rejections} of {w.needed} verdicts"
+            )
+    for award_id in result.done:
+        click.echo(f"{award_id}: complete")
+
+
+@main.command()
+@click.argument("nomination")
+@click.option("--approve/--reject", default=None, help="The verdict.")
+@click.option("--reviewer", required=True, help="The committee member giving the verdict.")
+@click.option("--note", default="", help="Why (kept in the log).")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.pass_obj
+@domain_errors
+def review(
+    obj: dict[str, Any],
+    nomination: str,
+    approve: bool | None,
+    reviewer: str,
+    note: str,
+    cycle: str | None,
+) -> None:
+    """Record a reviewer's verdict on a shortlisted NOMINATION (AWARD:NOMINEE)."""
+    from awards.advance import review as record
+
+    if approve is None:
+        raise click.UsageError("give the verdict: --approve or --reject")
+    r = record(
+        nomination, approve=approve, reviewer=reviewer, note=note, url=obj["url"], cycle=cycle
+    )
+    change = f" (was {r.previous})" if r.previous else ""
+    click.echo(f"{r.nomination}: {r.reviewer} {r.verdict}s{change}")
+
+
+def _exceptional(trigger_name: str, help_text: str) -> None:
+    @main.command(name=trigger_name, help=help_text)
+    @click.argument("nomination")
+    @click.option("--reason", required=True, help="Why; required and kept in the log.")
+    @click.option("--cycle", help="The cycle (default: the only open cycle).")
+    @click.pass_obj
+    @domain_errors
+    def command(obj: dict[str, Any], nomination: str, reason: str, cycle: str | None) -> None:
+        from awards.advance import move_one
+        from awards.states import Trigger
+
+        m = move_one(
+            nomination,
+            Trigger(trigger_name),
+            reason=reason,
+            actor=obj["actor"],
+            url=obj["url"],
+            cycle=cycle,
+        )
+        click.echo(f"{m.nomination}: {m.source} -> {m.dest} (event {m.seq})")
+
+
+_exceptional(
+    "withdraw", "Withdraw an open NOMINATION (AWARD:NOMINEE) from its award, with a reason."
+)
+_exceptional("revoke", "Revoke an awarded NOMINATION (AWARD:NOMINEE), with a reason.")
+
+
+@main.command()
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+@domain_errors
+def status(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
+    """Counts per award and state, and the national mean scores per level."""
+    from awards.views import status as read
+
+    data = read(url=obj["url"], cycle=cycle)
+    if as_json:
+        _json(data)
+        return
+    from awards.show import print_status
+
+    print_status(_console(), data)
+
+
+@main.command()
+@click.argument("award")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the first N.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+@domain_errors
+def ranking(
+    obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, as_json: bool
+) -> None:
+    """Rank, name, score, dimension scores, state and margin to the cut of every nominee."""
+    from awards.views import ranking as read
+
+    data = read(award, url=obj["url"], cycle=cycle, limit=limit)
+    if as_json:
+        from dataclasses import asdict
+
+        _json(asdict(data))
+        return
+    from awards.show import print_ranking
+
+    print_ranking(_console(), data)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--award", help="Only this award's events.")
+@click.option("--nominee", help="Only this nominee's events.")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON Lines.")
+@click.pass_context
+@domain_errors
+def log(
+    ctx: click.Context, award: str | None, nominee: str | None, cycle: str | None, as_json: bool
+) -> None:
+    """Show the decision log's history; `export` and `verify` it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from awards.views import history
+
+    events = history(url=ctx.obj["url"], cycle=cycle, award=award, nominee=nominee)
+    if as_json:
+        for e in events:
+            click.echo(json.dumps(e, ensure_ascii=False, sort_keys=True))
+        return
+    from awards.show import print_history
+
+    print_history(_console(), events)
+
+
+@log.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+@domain_errors
+def log_export(obj: dict[str, Any], file: str) -> None:
+    """Write the whole log to FILE as JSON Lines (one event per line)."""
+    from awards.views import export_log
+
+    v = export_log(file, url=obj["url"])
+    click.echo(f"{file}: {v.events} events exported; head {v.head}")
+
+
+@log.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.pass_obj
+@domain_errors
+def log_verify(obj: dict[str, Any], file: str | None) -> None:
+    """Check the hash chain of an exported FILE (or of the database's log)."""
+    from awards.views import verify_database, verify_file
+
+    v = verify_file(file) if file else verify_database(url=obj["url"])
+    click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")
+
+
+@main.command()
+@click.argument("directory", default="awards-demo", type=click.Path(file_okay=False))
+@click.option(
+    "--seed", default=2019, show_default=True, help="Seed of the synthetic survey and committee."
+)
+@click.pass_obj
+@domain_errors
+def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
+    """Run the 2019 cycle end to end on a synthetic survey, in DIRECTORY."""
+    from awards.demo import run
+    from awards.show import print_demo
+
+    print_demo(_console(), run(directory, seed=seed, actor=obj["actor"]))

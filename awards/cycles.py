@@ -1,0 +1,287 @@
+"""Opening a cycle and importing its survey: the library calls behind `init` and `import`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, func, select
+
+from awards import db, moves
+from awards.config import Workflow, load_workflow, parse_workflow
+from awards.errors import AwardsError, NotFound
+from awards.eventlog import now
+from awards.models import Agency as AgencyRow
+from awards.models import Cycle, Nomination, SurveyImport
+from awards.scoring import Candidate, candidates
+from awards.states import State
+from awards.survey import Agency, read_survey
+
+
+@dataclass(frozen=True)
+class Opened:
+    cycle: str
+    created: bool  # False when the same rules were already open
+    database: str
+
+
+def init_cycle(workflow_path: str | Path, *, url: str | None = None, actor: str) -> Opened:
+    """Create the database if needed and open the cycle a workflow file declares.
+
+    Opening the same file again is a no-op; a different file for an open cycle is refused,
+    because decisions already logged were taken under the old rules.
+    """
+    workflow = load_workflow(workflow_path)
+    engine = db.open_engine(url, create=True)
+    with db.write(engine) as conn:
+        existing = _cycle_row(conn, workflow.cycle_id)
+        if existing is not None:
+            if existing.workflow_sha256 == workflow.sha256:
+                return Opened(workflow.cycle_id, False, db.database_url(url))
+            raise AwardsError(
+                f"cycle {workflow.cycle_id} is already open with other rules "
+                f"(workflow {existing.workflow_sha256[:12]} from {existing.workflow_path}); "
+                "a cycle's rules cannot change once opened: give the new rules a new cycle id"
+            )
+        at = now()
+        db.append(
+            conn,
+            [
+                {
+                    "kind": "cycle_opened",
+                    "cycle": workflow.cycle_id,
+                    "actor": actor,
+                    "at": at,
+                    "workflow_sha256": workflow.sha256,
+                    "workflow_path": workflow.path,
+                    "awards": [a.id for a in workflow.awards],
+                }
+            ],
+        )
+        conn.execute(
+            Cycle.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "id": workflow.cycle_id,
+                "title_th": workflow.title_th,
+                "title_en": workflow.title_en,
+                "year": workflow.year,
+                "year_be": workflow.year_be,
+                "workflow_sha256": workflow.sha256,
+                "workflow_path": workflow.path,
+                "workflow_text": workflow.text,
+                "created_at": at,
+            },
+        )
+    return Opened(workflow.cycle_id, True, db.database_url(url))
+
+
+def _cycle_row(conn: Connection, cycle_id: str) -> Any:
+    return conn.execute(select(Cycle).where(Cycle.id == cycle_id)).first()
+
+
+def load_cycle(conn: Connection, cycle_id: str | None) -> Workflow:
+    """The workflow of the named cycle, or of the only cycle when none is named."""
+    ids = [r[0] for r in conn.execute(select(Cycle.id).order_by(Cycle.id))]
+    if cycle_id is None:
+        if not ids:
+            raise NotFound("no cycle is open; run `awards init WORKFLOW` first")
+        if len(ids) > 1:
+            raise AwardsError(
+                f"several cycles are open ({', '.join(ids)}); choose one with --cycle"
+            )
+        cycle_id = ids[0]
+    row = _cycle_row(conn, cycle_id)
+    if row is None:
+        known = ", ".join(ids) or "none"
+        raise NotFound(f"no cycle '{cycle_id}'; open cycles: {known}")
+    return parse_workflow(row.workflow_text.encode("utf-8"), row.workflow_path)
+
+
+def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
+    """The SHA-256 of the survey the cycle currently runs on, if one was imported."""
+    row = conn.execute(
+        select(SurveyImport.sha256)
+        .where(SurveyImport.cycle == cycle_id)
+        .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class Imported:
+    cycle: str
+    sha256: str
+    agencies: int
+    nominations: dict[str, int]  # award -> nominations created
+    unchanged: bool  # the same file was already imported: nothing was done
+
+
+def import_survey(
+    path: str | Path,
+    *,
+    url: str | None = None,
+    cycle: str | None = None,
+    replace: bool = False,
+    actor: str,
+) -> Imported:
+    """Validate a survey file whole, then store its agencies and nominate every pool member.
+
+    The same file twice is a no-op. A different file for a cycle that has a survey needs
+    `replace`, and only while no nomination has moved past 'surveyed'; the replacement is
+    logged and the earlier nominations are dropped with it.
+    """
+    engine = db.open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+    survey = read_survey(path, workflow)  # every problem is reported before anything is written
+    with db.write(engine) as conn:
+        previous = survey_sha256(conn, workflow.cycle_id)
+        if previous == survey.sha256:
+            return Imported(workflow.cycle_id, survey.sha256, len(survey.agencies), {}, True)
+        if previous is not None:
+            _check_replaceable(conn, workflow, previous, replace)
+        at = now()
+        sealed = db.append(
+            conn,
+            [
+                {
+                    "kind": "survey_imported",
+                    "cycle": workflow.cycle_id,
+                    "actor": actor,
+                    "at": at,
+                    "survey_sha256": survey.sha256,
+                    "survey_path": str(path),
+                    "agencies": len(survey.agencies),
+                    "replaces": previous,
+                    "workflow_sha256": workflow.sha256,
+                }
+            ],
+        )
+        conn.execute(
+            SurveyImport.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "cycle": workflow.cycle_id,
+                "sha256": survey.sha256,
+                "path": str(path),
+                "agencies": len(survey.agencies),
+                "imported_at": at,
+                "seq": sealed[0].seq,
+            },
+        )
+        _store_agencies(conn, workflow.cycle_id, survey.agencies)
+        ctx = moves.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
+        counts = {}
+        for award in workflow.awards:
+            rows = [
+                _nomination_row(award.id, c) for c in candidates(workflow, award, survey.agencies)
+            ]
+            moves.nominate(conn, ctx, rows)
+            counts[award.id] = len(rows)
+    return Imported(workflow.cycle_id, survey.sha256, len(survey.agencies), counts, False)
+
+
+def _check_replaceable(conn: Connection, workflow: Workflow, previous: str, replace: bool) -> None:
+    if not replace:
+        raise AwardsError(
+            f"cycle {workflow.cycle_id} already has a survey ({previous[:12]}); "
+            "pass --replace to import a different file in its place"
+        )
+    moved = conn.execute(
+        select(func.count())
+        .select_from(Nomination)
+        .where(Nomination.cycle == workflow.cycle_id, Nomination.state != State.SURVEYED.value)
+    ).scalar_one()
+    if moved:
+        raise AwardsError(
+            f"cycle {workflow.cycle_id} cannot take a new survey: {moved} nominations have "
+            "already moved past 'surveyed' under the current one"
+        )
+    conn.execute(delete(Nomination).where(Nomination.cycle == workflow.cycle_id))  # type: ignore[arg-type]
+    conn.execute(delete(AgencyRow).where(AgencyRow.cycle == workflow.cycle_id))  # type: ignore[arg-type]
+
+
+def _decimals(values: tuple[Decimal, ...] | None) -> str | None:
+    return None if values is None else orjson.dumps([str(v) for v in values]).decode()
+
+
+def _store_agencies(conn: Connection, cycle_id: str, agencies: tuple[Agency, ...]) -> None:
+    conn.execute(
+        AgencyRow.__table__.insert(),  # type: ignore[attr-defined]
+        [
+            {
+                "cycle": cycle_id,
+                "agency_id": a.agency_id,
+                "name_th": a.name_th,
+                "name_en": a.name_en,
+                "level": a.level,
+                "ministry": a.ministry,
+                "province": a.province,
+                "responded": a.responded,
+                "scores": _decimals(a.scores),
+                "flags": orjson.dumps(dict(a.flags)).decode(),
+            }
+            for a in agencies
+        ],
+    )
+
+
+def _nomination_row(award_id: str, c: Candidate) -> dict[str, Any]:
+    return {
+        "award": award_id,
+        "nominee_id": c.nominee_id,
+        "name_th": c.name_th,
+        "name_en": c.name_en,
+        "level": c.level,
+        "ministry": c.ministry,
+        "province": c.province,
+        "members": c.members,
+        "scores": _decimals(c.scores),
+        "weighted": str(c.weighted),
+        "score": str(c.score),
+    }
+
+
+def load_agencies(conn: Connection, cycle_id: str) -> list[Agency]:
+    """The cycle's surveyed agencies as the rules see them."""
+    out = []
+    for r in conn.execute(select(AgencyRow).where(AgencyRow.cycle == cycle_id)):
+        scores = None if r.scores is None else tuple(Decimal(v) for v in orjson.loads(r.scores))
+        out.append(
+            Agency(
+                r.agency_id,
+                r.name_th,
+                r.name_en,
+                r.level,
+                r.ministry,
+                r.province,
+                r.responded,
+                scores,
+                orjson.loads(r.flags),
+            )
+        )
+    return out
+
+
+def as_candidate(r: Any) -> Candidate:
+    """A nomination row as the rules see it."""
+    return Candidate(
+        r.nominee_id,
+        r.name_th,
+        r.name_en,
+        r.level,
+        r.ministry,
+        r.province,
+        r.members,
+        tuple(Decimal(v) for v in orjson.loads(r.scores)),
+        Decimal(r.weighted),
+        Decimal(r.score),
+    )
+
+
+def engine_for(url: str | None) -> Engine:
+    """An engine on an existing database."""
+    return db.open_engine(url)

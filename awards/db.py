@@ -1,0 +1,170 @@
+"""The database: engine set-up, schema, transactions and appending to the decision log.
+
+SQLite by default (`./awards.db`), any SQLAlchemy URL with `--db` or AWARDS_DATABASE_URL.
+On SQLite: WAL, synchronous=FULL and `BEGIN IMMEDIATE` for every write transaction, so the
+log head is read and extended by one writer at a time. The log refuses UPDATE and DELETE
+through triggers on every backend. Backend differences live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import SQLModel
+
+from awards.errors import AwardsError, ConflictError
+from awards.eventlog import GENESIS, Sealed, seal_many
+from awards.models import Event
+
+DEFAULT_URL = "sqlite:///awards.db"
+_WRITE = "awards_write"
+
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
+       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event
+       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: DELETE refused'); END""",
+]
+_POSTGRES_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION awards_event_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION 'the decision log is append-only: % refused', TG_OP; END;
+       $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS event_append_only ON event",
+    """CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event
+       FOR EACH ROW EXECUTE FUNCTION awards_event_append_only()""",
+    "DROP TRIGGER IF EXISTS event_no_truncate ON event",
+    """CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON event
+       FOR EACH STATEMENT EXECUTE FUNCTION awards_event_append_only()""",
+]
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL in force: the argument, else AWARDS_DATABASE_URL, else ./awards.db."""
+    return url or os.environ.get("AWARDS_DATABASE_URL") or DEFAULT_URL
+
+
+def open_engine(url: str | None = None, *, create: bool = False) -> Engine:
+    """An engine for the database; with `create`, make the schema if it is missing.
+
+    Without `create`, a SQLite file that does not exist is an error rather than a new empty
+    database, so a mistyped path does not silently start over.
+    """
+    url = database_url(url)
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    missing = sqlite and parsed.database not in (None, "", ":memory:")
+    if missing and not create and not Path(str(parsed.database)).exists():
+        raise AwardsError(
+            f"no database at {parsed.database}; run `awards init WORKFLOW` first "
+            "(or pass --db / set AWARDS_DATABASE_URL)"
+        )
+    engine = create_engine(url)
+    if sqlite:
+        _configure_sqlite(engine)
+    if create:
+        create_schema(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables and the log's append-only triggers (idempotent)."""
+    SQLModel.metadata.create_all(engine)
+    triggers = _SQLITE_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
+    with write(engine) as conn:
+        for statement in triggers:
+            conn.exec_driver_sql(statement)
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: all of it is committed, or none of it.
+
+    The log head is serialised: BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory
+    lock on PostgreSQL. A collision with another writer becomes ConflictError.
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+                yield conn
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"the database refused the write ({_first_line(exc)}); nothing was written. "
+            "Another process may have changed the cycle: run the command again"
+        ) from None
+    except OperationalError as exc:
+        raise ConflictError(
+            f"the database could not complete the write ({_first_line(exc)}); nothing was written"
+        ) from None
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction with a consistent view."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """(seq, hash) of the last event, (0, GENESIS) for an empty log."""
+    row = conn.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def append(conn: Connection, events: Iterable[dict[str, Any]]) -> list[Sealed]:
+    """Append events after the current head, inside the caller's write transaction."""
+    seq, prev = head(conn)
+    events = list(events)
+    sealed = seal_many(events, seq, prev)
+    if sealed:
+        conn.execute(
+            Event.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "seq": s.seq,
+                    "prev": s.prev,
+                    "hash": s.hash,
+                    "kind": e["kind"],
+                    "cycle": e["cycle"],
+                    "award": e.get("award"),
+                    "nominee": e.get("nominee"),
+                    "body": s.body,
+                }
+                for s, e in zip(sealed, events, strict=True)
+            ],
+        )
+    return sealed
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", exc)
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

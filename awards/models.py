@@ -1,0 +1,93 @@
+"""Database tables (SQLModel). Fields only: every change of state goes through awards.moves.
+
+The tables are a projection of the decision log (`event`), which is the truth.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Cycle(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    title_th: str
+    title_en: str
+    year: int
+    year_be: int
+    workflow_sha256: str
+    workflow_path: str
+    workflow_text: str  # the exact rules this cycle runs, so later commands need no file
+    created_at: str
+
+
+class SurveyImport(SQLModel, table=True):
+    __tablename__ = "survey_import"
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str = Field(index=True)
+    sha256: str
+    path: str
+    agencies: int
+    imported_at: str
+    seq: int  # the log event that recorded the import
+
+
+class Agency(SQLModel, table=True):
+    cycle: str = Field(primary_key=True)
+    agency_id: str = Field(primary_key=True)
+    name_th: str
+    name_en: str
+    level: str
+    ministry: str
+    province: str
+    responded: bool
+    scores: str | None  # JSON list of decimal strings in the workflow's dimension order
+    flags: str  # JSON object flag -> bool
+
+
+class Nomination(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("cycle", "award", "nominee_id"),
+        Index("ix_nomination_state", "cycle", "award", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str
+    award: str
+    nominee_id: str
+    name_th: str
+    name_en: str
+    level: str
+    ministry: str
+    province: str
+    members: int
+    scores: str  # JSON list of decimal strings in the workflow's dimension order
+    weighted: str
+    score: str  # the score the award ranks by
+    state: str
+    rank: int | None = None  # at the last ranking stage it went through
+    seq: int  # the last log event that moved it
+
+
+class Verdict(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("nomination_id", "reviewer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(index=True)
+    reviewer: str
+    approve: bool
+    note: str
+    at: str
+    seq: int
+
+
+class Event(SQLModel, table=True):
+    """One decision: its exact canonical bytes, chained to the one before by `prev`."""
+
+    __table_args__ = (Index("ix_event_subject", "cycle", "award", "nominee"),)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    prev: str = Field(unique=True)
+    hash: str = Field(unique=True)
+    kind: str
+    cycle: str
+    award: str | None = None
+    nominee: str | None = None
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,127 @@
+"""Terminal output with rich: the tables `status`, `ranking`, `log` and `demo` print."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from awards.demo import DemoResult
+    from awards.views import Ranking
+
+LEVELS = {"department": "department-level (ระดับกรม)", "provincial": "provincial (ระดับจังหวัด)"}
+
+
+def print_status(console: Console, data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['cycle']}[/]  {data['title_en']} / {data['title_th']}")
+    survey = (data["survey_sha256"] or "none imported")[:12]
+    console.print(
+        f"workflow {data['workflow_sha256'][:12]}  survey {survey}  log {data['log']['events']} events, head {data['log']['head'][:12]}"
+    )
+    states = sorted({s for counts in data["awards"].values() for s in counts})
+    table = Table(title="Nominations per award and state")
+    table.add_column("award")
+    for s in states:
+        table.add_column(s, justify="right")
+    for award, counts in data["awards"].items():
+        table.add_row(award, *[str(counts.get(s, "")) for s in states])
+    console.print(table)
+    print_national(console, data["national"])
+
+
+def print_national(console: Console, national: dict[str, Any]) -> None:
+    table = Table(title="National mean scores per level (respondents)")
+    table.add_column("level")
+    table.add_column("responded", justify="right")
+    dims = next((list(v["dimensions"]) for v in national.values() if v["dimensions"]), [])
+    for d in dims:
+        table.add_column(d, justify="right")
+    table.add_column("weighted", justify="right", style="bold")
+    for level, v in national.items():
+        rate = f"{v['responded']}/{v['surveyed']}"
+        if v["surveyed"]:
+            rate += f" ({Decimal(100 * v['responded']) / v['surveyed']:.1f}%)"
+        table.add_row(
+            LEVELS.get(level, level),
+            rate,
+            *[str(v["dimensions"].get(d, "")) for d in dims],
+            str(v["weighted"] or "-"),
+        )
+    console.print(table)
+
+
+def _margin(m: Decimal | None) -> str:
+    if m is None:
+        return "-"
+    return f"+{m}" if m > 0 else str(m)
+
+
+def print_ranking(console: Console, r: Ranking) -> None:
+    line = "-" if r.cut_score is None else str(r.cut_score)
+    table = Table(title=f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})")
+    for name in ("rank", "nomination", "name", "score"):
+        table.add_column(name, justify="right" if name in ("rank", "score") else "left")
+    for d in r.dimensions:
+        table.add_column(d, justify="right")
+    table.add_column("state")
+    table.add_column("margin", justify="right")
+    table.add_column("decided by")
+    table.add_column("verdicts", justify="right")
+    for row in r.rows:
+        verdicts = f"{row.approvals}✓ {row.rejections}✗" if row.approvals or row.rejections else ""
+        table.add_row(
+            str(row.rank), row.nomination, row.name_th, str(row.score), *[str(row.scores[d]) for d in r.dimensions],
+            row.state, _margin(row.margin), row.decided_by, verdicts,
+            style="bold green" if row.state == "awarded" else None,
+        )  # fmt: skip
+    console.print(table)
+
+
+def print_history(console: Console, events: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Decision log ({len(events)} events)")
+    for name in ("seq", "at", "kind", "nomination", "move", "actor", "reason"):
+        table.add_column(name)
+    for e in events:
+        if e["kind"] == "transition":
+            move = f"{e['from'] or '∅'} → {e['to']} ({e['trigger']})"
+            subject, reason = e["nomination"], e["reason"]
+        elif e["kind"] == "verdict":
+            move = e["verdict"] + (f" (was {e['previous']})" if e["previous"] else "")
+            subject, reason = e["nomination"], e["note"]
+        else:
+            move, subject, reason = (
+                "",
+                e["cycle"],
+                e.get("survey_path") or e.get("workflow_path", ""),
+            )
+        table.add_row(str(e["seq"]), e["at"], e["kind"], subject, move, e["actor"], reason)
+    console.print(table)
+
+
+def print_demo(console: Console, result: DemoResult) -> None:
+    console.print(
+        f"[bold]Demo cycle[/] in {result.directory}/ (synthetic survey: {result.survey.name})"
+    )
+    for award, ranking in result.winners.items():
+        winners = [row for row in ranking.rows if row.state == "awarded"]
+        table = Table(title=f"{award}: {ranking.title_en} — {len(winners)} awarded")
+        table.add_column("#", justify="right")
+        table.add_column("winner")
+        table.add_column("score", justify="right")
+        for i, row in enumerate(winners, start=1):
+            table.add_row(
+                str(i),
+                f"{row.name_th}\n[dim]{row.name_en}[/]" if row.name_en else row.name_th,
+                str(row.score),
+            )
+        console.print(table)
+    print_national(console, result.status["national"])
+    v = result.verified
+    console.print(
+        f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"
+    )
+    console.print(f"database: {result.database}")
