@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from awards.errors import AwardsError, ConflictError
@@ -34,7 +35,7 @@ _SQLITE_TRIGGERS = [
 ]
 _POSTGRES_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION awards_event_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'the decision log is append-only: % refused', TG_OP; END;
+       BEGIN RAISE EXCEPTION USING MESSAGE = 'the decision log is append-only: ' || TG_OP || ' refused'; END;
        $$ LANGUAGE plpgsql""",
     "DROP TRIGGER IF EXISTS event_append_only ON event",
     """CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event
@@ -65,7 +66,9 @@ def open_engine(url: str | None = None, *, create: bool = False) -> Engine:
             f"no database at {parsed.database}; run `awards init WORKFLOW` first "
             "(or pass --db / set AWARDS_DATABASE_URL)"
         )
-    engine = create_engine(url)
+    # No pool: each command opens a connection per transaction and closes it, so nothing is
+    # left open between commands or when a library caller drops the engine.
+    engine = create_engine(url, poolclass=NullPool)
     if sqlite:
         _configure_sqlite(engine)
     if create:

@@ -96,7 +96,7 @@ class Verified:
     head: str  # hash of the last event, GENESIS for an empty log
 
 
-def split_line(line: bytes, number: int) -> tuple[bytes, str]:
+def split_line(line: bytes, where: str) -> tuple[bytes, str]:
     """(event bytes, stated hash) of an exported line; LogError naming the line otherwise."""
     line = line.rstrip(b"\r\n")
     tail = line[-_SUFFIX_LEN:]
@@ -106,7 +106,7 @@ def split_line(line: bytes, number: int) -> tuple[bytes, str]:
         or not tail.startswith(b',"hash":"')
         or not tail.endswith(b'"}')
     ):
-        raise LogError(f"line {number}: not a decision log line ({_excerpt(line)})")
+        raise LogError(f"{where}: not a decision log line ({_excerpt(line)})")
     return line[len(_PREFIX) : -_SUFFIX_LEN], tail[9:73].decode("ascii", "replace")
 
 
@@ -122,7 +122,7 @@ def verify_lines(lines: Iterable[bytes], source: str = "log") -> Verified:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             raise LogError(f"{source}:{number}: empty line")
-        body, stated = split_line(line, number)
+        body, stated = split_line(line, f"{source}:{number}")
         actual = sha256(body)
         if actual != stated:
             raise LogError(
@@ -162,8 +162,8 @@ def read_export(path: str) -> Iterator[dict[str, Any]]:
         verify_lines(f, path)
     with open(path, "rb") as f:
         for number, line in enumerate(f, start=1):
-            body, _ = split_line(line, number)
-            yield parse_event(body, f"{path}:{number}")
+            where = f"{path}:{number}"
+            yield parse_event(split_line(line, where)[0], where)
 
 
 def _excerpt(line: bytes) -> str:

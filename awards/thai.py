@@ -49,4 +49,5 @@ def province_names() -> dict[str, str]:
     """Thai province name -> English name, from pythainlp's province list."""
     from pythainlp.corpus.common import provinces  # corpus data, loaded only when needed
 
-    return {p["name_th"]: p["name_en"] for p in provinces(details=True)}
+    rows: list[dict[str, str]] = provinces(details=True)  # type: ignore[assignment]
+    return {p["name_th"]: p["name_en"] for p in rows}

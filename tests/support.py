@@ -1,0 +1,77 @@
+"""Helpers the tests share: paths, and small survey files written on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / "workflows" / "dga-2019.toml"
+HEADER = (
+    "agency_id,name_th,name_en,level,ministry,province,responded,"
+    "policy,capability,services,back_office,infrastructure,technology,copy_free"
+)
+
+
+def agency_line(
+    agency_id: str,
+    name_th: str,
+    scores: tuple[str, ...] = ("50", "50", "50", "50", "50", "50"),
+    *,
+    level: str = "department",
+    province: str = "",
+    responded: str = "yes",
+    copy_free: str = "no",
+    ministry: str = "กระทรวงการคลัง",
+) -> str:
+    return ",".join(
+        [
+            agency_id,
+            name_th,
+            f"Agency {agency_id}",
+            level,
+            ministry,
+            province,
+            responded,
+            *scores,
+            copy_free,
+        ]
+    )
+
+
+def write_survey(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def small_survey(
+    path: Path, departments: int = 30, provinces: int = 6, per_province: int = 5
+) -> Path:
+    """A survey where every department scores distinctly and provinces have enough members."""
+    from awards.thai import province_names
+
+    lines = []
+    for i in range(departments):
+        base = 40 + i
+        scores = tuple(str(base + d) for d in range(6))
+        lines.append(
+            agency_line(
+                f"D{i:03d}", f"กรมทดสอบ{i:03d}", scores, copy_free="yes" if i % 3 == 0 else "no"
+            )
+        )
+    names = sorted(n for n in province_names() if n != "กรุงเทพมหานคร")[:provinces]
+    n = 0
+    for p, province in enumerate(names):
+        for j in range(per_province):
+            base = 30 + p * 5 + j
+            scores = tuple(str(base + d) for d in range(6))
+            lines.append(
+                agency_line(
+                    f"P{n:04d}",
+                    f"สำนักงานทดสอบ{n:04d}",
+                    scores,
+                    level="provincial",
+                    province=province,
+                )
+            )
+            n += 1
+    return write_survey(path, lines)
