@@ -8,12 +8,20 @@ at once, located by line and key.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import hashlib
+import json
+import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, TypeVar
 
-from awards.errors import NotFound
+from awards.errors import InputErrors, NotFound, Problem
+from awards.thai import be_year
 
 # The columns a survey file has by default; a workflow's [survey.columns] may rename them.
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -130,6 +138,445 @@ class Workflow:
         raise NotFound(f"no award '{award_id}' in cycle {self.cycle_id}; awards: {known}")
 
 
+# The keys each table may hold; anything else is reported with the closest known key.
+_TOP_KEYS = ("schema_version", "cycle", "dimensions", "survey", "awards")
+_CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
+_DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
+_SURVEY_KEYS = ("flags", "columns")
+_AWARD_KEYS = (
+    "id", "code", "title_th", "title_en", "kind", "template", "score", "tie_break",
+    "reason_th", "reason_en", "pool", "group_by", "shortlist", "winners", "review",
+)  # fmt: skip
+_POOL_KEYS = ("level", "responded", "flags", "min", "max")
+_GROUP_KEYS = ("field", "min_members")
+_CUT_KEYS = ("top", "threshold")
+_REVIEW_KEYS = ("quorum", "approval")
+# Names a dimension or flag may not take: survey columns and keys that rules already use.
+RESERVED: frozenset[str] = frozenset((*DEFAULT_COLUMNS, UNIQUE_KEY, "score", WEIGHTED))
+_NAME_PATTERN = r"[a-z][a-z0-9_]*"
+_ID_RULE = (r"[a-z0-9][a-z0-9-]*", "id must start with a-z or 0-9 and use only a-z, 0-9 and -")
+_CODE_RULE = (r"[A-Z0-9]{2,8}", "code must be 2 to 8 capital letters or digits")
+_TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", dict: "table", list: "array"}
+_T = TypeVar("_T")
+Table = Mapping[str, Any]
+Names = tuple[str, ...]
+
+
+def _show(value: object) -> str:
+    """A value for a message, written much as in TOML."""
+    if isinstance(value, str | Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _key(path: str) -> str:
+    return path.rpartition(".")[2]
+
+
+def _suggest(key: str, known: Names) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(known)}"
+
+
+# tomllib reports no positions for values, so lines are found by scanning the text for table
+# headers and `key =` assignments. Best effort: quoted keys holding dots or lines inside
+# multi-line strings can mislead it, and a missing key is located at its parent.
+_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]")
+_ASSIGN_RE = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+_PARENT_RE = re.compile(r"(^|\.)[^.\[\]]+$|\[\d+\]$")
+_SYNTAX_RE = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", re.DOTALL)
+
+
+def _plain_key(key: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))
+
+
+def _key_lines(text: str) -> list[tuple[str, int]]:
+    """(key path, line) for every table header and key assignment, in file order."""
+    entries: list[tuple[str, int]] = []
+    arrays: dict[str, int] = {}  # array-of-tables name -> index of its latest entry
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _HEADER_RE.match(line):
+            name = _plain_key(header.group(2))
+            if header.group(1) == "[[":
+                arrays[name] = arrays.get(name, -1) + 1
+            # [awards.pool] belongs to the latest [[awards]]: awards[n].pool.
+            first = name.partition(".")[0]
+            table = f"{first}[{arrays[first]}]{name[len(first) :]}" if first in arrays else name
+            entries.append((table, number))
+        elif assign := _ASSIGN_RE.match(line):
+            entries.append((_join(table, _plain_key(assign.group(1))), number))
+    return entries
+
+
+def _locate(entries: list[tuple[str, int]], path: str) -> int | None:
+    """The line of `path`, else of the first key under it, else of its nearest parent."""
+    while path:
+        exact = [number for key, number in entries if key == path]
+        under = [number for key, number in entries if key.startswith((path + ".", path + "["))]
+        if exact or under:
+            return (exact or under)[0]
+        path = _PARENT_RE.sub("", path)
+    return None
+
+
+def _syntax_problem(name: str, text: str, error: tomllib.TOMLDecodeError) -> Problem:
+    match = _SYNTAX_RE.match(str(error))
+    if match is None:
+        return Problem(name, None, None, None, f"invalid TOML: {error}")
+    message = "invalid TOML: " + match.group(1)[:1].lower() + match.group(1)[1:]
+    if match.group(2) is None:  # "at end of document"
+        return Problem(name, max(1, len(text.splitlines())), None, None, message)
+    return Problem(name, int(match.group(2)), None, None, f"{message} at column {match.group(3)}")
+
+
+class _Checker:
+    """Reads values out of the parsed document, collecting a located problem for each fault.
+
+    Getters take the dotted path of the key they read and return None when it is absent
+    or wrong (having reported it if that is a problem)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.entries = _key_lines(text)
+        self.problems: list[Problem] = []
+        self.taken: dict[str, str] = {}  # dimension key or flag -> where it is declared
+        self.dimension_keys: Names = ()
+        self.flags: Names = ()
+
+    def add(self, path: str, message: str, value: object = None) -> None:
+        shown = None if value is None else _show(value)
+        self.problems.append(Problem(self.file, _locate(self.entries, path), path, shown, message))
+
+    def get(self, table: Table, path: str, kind: type[_T], required: bool = False) -> _T | None:
+        key = _key(path)
+        if key not in table:
+            if required:
+                self.add(path, f"missing required key '{key}'; add it")
+            return None
+        value = table[key]
+        # bool is an int in Python but not in TOML.
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        self.add(path, f"{_TYPE_NAMES[kind]} expected", value)
+        return None
+
+    def known(self, table: Table, path: str, allowed: Names) -> None:
+        for key in table:
+            if key not in allowed:
+                self.add(_join(path, key), f"unknown key '{key}'; {_suggest(key, allowed)}")
+
+    def table(
+        self, parent: Table, path: str, allowed: Names, required: bool = False
+    ) -> Table | None:
+        """A sub-table, its unknown keys reported."""
+        table = self.get(parent, path, dict, required)
+        self.known(table or {}, path, allowed)
+        return table
+
+    def tables(self, doc: Table, key: str, allowed: Names) -> list[tuple[str, Table]]:
+        """An array of tables (at least one), each with its path."""
+        items = self.get(doc, key, list)
+        if not items and (items is not None or key not in doc):
+            self.add(key, f"no {key}; declare at least one [[{key}]]")
+        found: list[tuple[str, Table]] = []
+        for i, item in enumerate(items or []):
+            if isinstance(item, dict):
+                self.known(item, f"{key}[{i}]", allowed)
+                found.append((f"{key}[{i}]", item))
+            else:
+                self.add(f"{key}[{i}]", "table expected", item)
+        return found
+
+    def text(self, table: Table, path: str, pattern: str = "", rule: str = "") -> str:
+        """A required non-empty string, matching `pattern` if given ("" if absent or wrong)."""
+        value = self.get(table, path, str, required=True)
+        if value is not None and not value.strip():
+            self.add(path, f"{_key(path)} must not be empty", value)
+        elif value is not None and pattern and not re.fullmatch(pattern, value):
+            self.add(path, rule, value)
+        return value or ""
+
+    def choice(self, table: Table, path: str, options: Names, required: bool = False) -> str | None:
+        value = self.get(table, path, str, required)
+        if value is not None and value not in options:
+            self.add(path, f"{_key(path)} must be one of: {', '.join(options)}", value)
+        return value
+
+    def integer(self, table: Table, path: str, low: int, high: int | None = None) -> int | None:
+        value = self.get(table, path, int)
+        if value is not None and not low <= value <= (value if high is None else high):
+            bound = f"at least {low}" if high is None else f"between {low} and {high}"
+            self.add(path, f"{_key(path)} must be {bound}", value)
+            return None
+        return value
+
+    def number(self, table: Table, path: str, required: bool = False) -> Decimal | None:
+        """A TOML float (already a Decimal), integer or numeric string, as an exact Decimal."""
+        value = self.get(table, path, object, required)
+        if value is None:
+            return None
+        if not isinstance(value, bool) and isinstance(value, Decimal | int | str):
+            with contextlib.suppress(InvalidOperation):
+                if (number := Decimal(str(value))).is_finite():
+                    return number
+        self.add(path, "number expected", value)
+        return None
+
+    def percent(self, table: Table, path: str) -> Decimal | None:
+        """A score bound: a number from 0 to 100."""
+        number = self.number(table, path)
+        if number is not None and not 0 <= number <= 100:
+            self.add(path, f"{_key(path)} must be between 0 and 100", number)
+            return None
+        return number
+
+    def name(self, value: str, path: str, what: str) -> bool:
+        """Check a dimension key or flag, and record it as taken if it is good."""
+        if not re.fullmatch(_NAME_PATTERN, value):
+            message = f"{what} must start with a lower-case letter and use only a-z, 0-9 and _"
+        elif value in RESERVED:
+            message = f"{what} '{value}' is a reserved name; use a different name"
+        elif value in self.taken:
+            message = f"{what} '{value}' is already declared at {self.taken[value]}; use another"
+        else:
+            self.taken[value] = path
+            return True
+        self.add(path, message, value)
+        return False
+
+
+def _cycle(c: _Checker, doc: Table) -> dict[str, Any]:
+    """The [cycle] table as Workflow fields."""
+    table = c.table(doc, "cycle", _CYCLE_KEYS, required=True)
+    if table is None:  # already reported; its keys would only repeat the problem
+        return dict(cycle_id="", title_th="", title_en="", year=0, year_be=0, precision=2)
+    year = c.get(table, "cycle.year", int, required=True)
+    year_be = c.get(table, "cycle.year_be", int)
+    if year is not None:
+        expected = be_year(year)
+        if year_be is not None and year_be != expected:
+            message = f"year_be must be year + 543 = {expected}; correct it or leave it out"
+            c.add("cycle.year_be", message, year_be)
+        year_be = expected
+    precision = c.integer(table, "cycle.precision", 0, 6)
+    return {
+        "cycle_id": c.text(table, "cycle.id"),
+        "title_th": c.text(table, "cycle.title_th"),
+        "title_en": c.text(table, "cycle.title_en"),
+        "year": year or 0,
+        "year_be": year_be or 0,
+        "precision": 2 if precision is None else precision,
+    }
+
+
+def _dimensions(c: _Checker, doc: Table) -> tuple[Dimension, ...]:
+    """The [[dimensions]]: keys unique and not reserved, weights > 0 summing to exactly 1."""
+    dimensions, weights = [], []
+    for path, item in c.tables(doc, "dimensions", _DIMENSION_KEYS):
+        key = c.get(item, f"{path}.key", str, required=True)
+        if key is not None:
+            c.name(key, f"{path}.key", "dimension key")
+        weight = c.number(item, f"{path}.weight", required=True)
+        if weight is not None and weight <= 0:
+            c.add(f"{path}.weight", "weight must be greater than 0", weight)
+        elif weight is not None:
+            weights.append(weight)
+        title_th = c.get(item, f"{path}.title_th", str) or ""
+        title_en = c.get(item, f"{path}.title_en", str) or ""
+        dimensions.append(Dimension(key or "", title_th, title_en, weight or Decimal(0)))
+    # The sum is only worth reporting when every weight is valid.
+    if weights and len(weights) == len(doc["dimensions"]) and sum(weights) != 1:
+        c.add("dimensions", f"dimension weights sum to {sum(weights)}; they must sum to 1")
+    return tuple(dimensions)
+
+
+def _survey(c: _Checker, doc: Table) -> dict[str, str]:
+    """Read [survey] flags into c.flags; return every canonical column -> its file column."""
+    table = c.table(doc, "survey", _SURVEY_KEYS) or {}
+    flags = []
+    for i, flag in enumerate(c.get(table, "survey.flags", list) or []):
+        if not isinstance(flag, str):
+            c.add(f"survey.flags[{i}]", "string expected", flag)
+        elif c.name(flag, f"survey.flags[{i}]", "flag"):
+            flags.append(flag)
+    c.flags = tuple(flags)
+    canonical = (*DEFAULT_COLUMNS, *c.dimension_keys, *c.flags)
+    overrides: dict[str, str] = {}
+    for key, value in (c.get(table, "survey.columns", dict) or {}).items():
+        path = f"survey.columns.{key}"
+        if key not in canonical:
+            c.add(path, f"unknown column name '{key}'; {_suggest(key, canonical)}")
+        elif not isinstance(value, str) or not value.strip():
+            c.add(path, "non-empty string expected: the column's name in the survey file", value)
+        else:
+            overrides[key] = value
+    columns = {key: overrides.get(key, key) for key in canonical}
+    # Defaults are registered first so that a clash is reported at the override causing it.
+    readers: dict[str, str] = {}  # file column -> canonical name reading it
+    for key in sorted(canonical, key=lambda k: k in overrides):
+        if (column := columns[key]) in readers:
+            message = (
+                f"'{key}' and '{readers[column]}' both read column '{column}'; map each to its own"
+            )
+            c.add(f"survey.columns.{key}", message, column)
+        readers.setdefault(column, key)
+    return columns
+
+
+def _awards(c: _Checker, doc: Table) -> tuple[Award, ...]:
+    """The [[awards]], ids and codes unique across them."""
+    awards = []
+    seen: dict[str, dict[str, str]] = {"id": {}, "code": {}}  # key -> value -> award path
+    for path, item in c.tables(doc, "awards", _AWARD_KEYS):
+        award = _award(c, item, path)
+        for key, value in (("id", award.id), ("code", award.code)):
+            if value in seen[key]:
+                message = (
+                    f"{key} '{value}' is used by both {seen[key][value]} and {path}; make it unique"
+                )
+                c.add(f"{path}.{key}", message, value)
+            elif value:
+                seen[key][value] = path
+        awards.append(award)
+    return tuple(awards)
+
+
+def _award(c: _Checker, t: Table, path: str) -> Award:
+    """One [[awards]] table; an absent shortlist is the winners cut itself."""
+    score = c.get(t, f"{path}.score", str)
+    score = WEIGHTED if score is None else score
+    if score != WEIGHTED and score not in c.dimension_keys:
+        hint = _suggest(score, (WEIGHTED, *c.dimension_keys))
+        c.add(f"{path}.score", f"unknown dimension '{score}'; {hint}", score)
+    winners = _cut(c, t, f"{path}.winners", required=True) or Cut()
+    shortlist = _cut(c, t, f"{path}.shortlist")
+    if shortlist is not None:
+        _check_cuts(c, shortlist, winners, f"{path}.shortlist")
+    return Award(
+        id=c.text(t, f"{path}.id", *_ID_RULE),
+        code=c.text(t, f"{path}.code", *_CODE_RULE),
+        title_th=c.text(t, f"{path}.title_th"),
+        title_en=c.text(t, f"{path}.title_en"),
+        kind=c.choice(t, f"{path}.kind", KINDS, required=True) or "",
+        template=c.text(t, f"{path}.template"),
+        pool=_pool(c, t, f"{path}.pool"),
+        group_by=_group_by(c, t, f"{path}.group_by"),
+        score=score,
+        shortlist=winners if shortlist is None else shortlist,
+        winners=winners,
+        review=_review(c, t, f"{path}.review"),
+        tie_break=_tie_break(c, t, f"{path}.tie_break"),
+        reason_th=c.get(t, f"{path}.reason_th", str) or "",
+        reason_en=c.get(t, f"{path}.reason_en", str) or "",
+    )
+
+
+def _pool(c: _Checker, award: Table, path: str) -> Pool:
+    t = c.table(award, path, _POOL_KEYS)
+    if t is None:
+        return Pool()
+    level = c.choice(t, f"{path}.level", LEVELS)
+    responded = c.get(t, f"{path}.responded", bool)
+    flags: dict[str, bool] = {}
+    wanted = c.get(t, f"{path}.flags", dict) or {}
+    for flag in wanted:
+        if flag not in c.flags:
+            c.add(f"{path}.flags.{flag}", f"unknown flag '{flag}'; declare it in [survey] flags")
+        elif (value := c.get(wanted, f"{path}.flags.{flag}", bool)) is not None:
+            flags[flag] = value
+    bounds: dict[str, dict[str, Decimal]] = {"min": {}, "max": {}}
+    for bound, found in bounds.items():
+        table = c.get(t, f"{path}.{bound}", dict) or {}
+        for key in table:
+            if key not in c.dimension_keys:
+                hint = _suggest(key, c.dimension_keys)
+                c.add(f"{path}.{bound}.{key}", f"unknown dimension '{key}'; {hint}")
+            elif (number := c.percent(table, f"{path}.{bound}.{key}")) is not None:
+                found[key] = number
+    for key, low in bounds["min"].items():
+        if key in bounds["max"] and low > (high := bounds["max"][key]):
+            message = f"min {low} is above max {high} for '{key}'; lower min or raise max"
+            c.add(f"{path}.min.{key}", message, low)
+    return Pool(
+        level, True if responded is None else responded, flags, bounds["min"], bounds["max"]
+    )
+
+
+def _group_by(c: _Checker, award: Table, path: str) -> GroupBy | None:
+    t = c.table(award, path, _GROUP_KEYS)
+    if t is None:
+        return None
+    group_field = c.choice(t, f"{path}.field", GROUP_FIELDS, required=True) or ""
+    return GroupBy(group_field, c.integer(t, f"{path}.min_members", 1) or 1)
+
+
+def _cut(c: _Checker, award: Table, path: str, required: bool = False) -> Cut | None:
+    t = c.table(award, path, _CUT_KEYS, required)
+    if t is None:
+        return None
+    if "top" not in t and "threshold" not in t:
+        c.add(path, f"{_key(path)} keeps no one; give it top, threshold or both")
+    return Cut(c.integer(t, f"{path}.top", 1), c.percent(t, f"{path}.threshold"))
+
+
+def _check_cuts(c: _Checker, shortlist: Cut, winners: Cut, path: str) -> None:
+    """Winners are chosen from the shortlist, so the shortlist must not be the stricter cut."""
+    if shortlist.top is not None and winners.top is not None and shortlist.top < winners.top:
+        message = (
+            f"shortlist keeps {shortlist.top} but winners wants {winners.top}: "
+            "the shortlist must keep at least as many as win"
+        )
+        c.add(f"{path}.top", message, shortlist.top)
+    low, high = winners.threshold, shortlist.threshold
+    if low is not None and high is not None and high > low:
+        message = (
+            f"shortlist threshold {high} is above winners threshold {low}: "
+            "the shortlist must not be stricter than the winners"
+        )
+        c.add(f"{path}.threshold", message, high)
+
+
+def _review(c: _Checker, award: Table, path: str) -> Review:
+    t = c.table(award, path, _REVIEW_KEYS)
+    if t is None:
+        return Review()
+    quorum = c.integer(t, f"{path}.quorum", 0)
+    return Review(quorum or 0, c.choice(t, f"{path}.approval", APPROVALS) or "majority")
+
+
+def _tie_break(c: _Checker, award: Table, path: str) -> Names:
+    """Tie-break keys, ending with the unique key so ranking never depends on row order."""
+    items = c.get(award, path, list, required=True)
+    if not items:
+        if items is not None:
+            c.add(path, 'tie_break is empty; list the keys that break ties, ending with "id"')
+        return ()
+    allowed = (*c.dimension_keys, "score", *NAME_KEYS, UNIQUE_KEY)
+    keys: list[str] = []
+    for i, key in enumerate(items):
+        if not isinstance(key, str):
+            c.add(f"{path}[{i}]", "string expected", key)
+        elif key not in allowed:
+            c.add(f"{path}[{i}]", f"unknown tie-break key '{key}'; {_suggest(key, allowed)}", key)
+        elif key in keys:
+            c.add(f"{path}[{i}]", f"tie-break key '{key}' is repeated; list each key once", key)
+        else:
+            keys.append(key)
+    if items[-1] != UNIQUE_KEY:
+        message = (
+            "tie_break must end with 'id', the unique nominee key, so ranking never depends "
+            'on row order; add "id" at the end'
+        )
+        c.add(path, message, items)
+    return tuple(keys)
+
+
 def load_workflow(path: str | Path) -> Workflow:
     """Read and validate a workflow file; raise InputErrors listing every problem."""
     p = Path(path)
@@ -137,5 +584,44 @@ def load_workflow(path: str | Path) -> Workflow:
 
 
 def parse_workflow(data: bytes, name: str) -> Workflow:
-    """Validate workflow bytes (named `name` in messages) into a Workflow."""
-    raise NotImplementedError
+    """Validate workflow bytes (named `name` in messages) into a Workflow.
+
+    Every problem in the file is collected, located by line (best effort) and dotted key
+    path, and raised together as one InputErrors, in file order. On success the Workflow
+    keeps the decoded text, the SHA-256 of `data` and `name` as its path.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text (bad byte at offset {error.start}); save the file as UTF-8"
+        raise InputErrors([Problem(name, None, None, None, message)]) from None
+    try:
+        # parse_float=Decimal keeps weights and thresholds exact: 0.20 stays 0.20.
+        doc = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise InputErrors([_syntax_problem(name, text, error)]) from None
+
+    c = _Checker(name, text)
+    c.known(doc, "", _TOP_KEYS)
+    version = c.get(doc, "schema_version", int)
+    if version is not None and version != 1:
+        c.add("schema_version", "schema_version must be 1, the version this program reads", version)
+    cycle = _cycle(c, doc)
+    dimensions = _dimensions(c, doc)
+    c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates
+    columns = _survey(c, doc)
+    awards = _awards(c, doc)
+    if c.problems:
+        # A stable sort: file order, and within one line the order the checks ran.
+        c.problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise InputErrors(c.problems)
+    return Workflow(
+        **cycle,
+        dimensions=dimensions,
+        columns=columns,
+        flags=c.flags,
+        awards=awards,
+        sha256=hashlib.sha256(data).hexdigest(),
+        text=text,
+        path=name,
+    )
