@@ -8,6 +8,7 @@ nomination is left waiting for review). Each stage is one transaction.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Stage:
     stage: str  # shortlist | review | award
     moved: dict[str, int]  # destination state -> count
     waiting: list[Waiting] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -101,7 +103,8 @@ def plan(
         stage, state = "review", State.SHORTLISTED
         rows = _rows(conn, workflow.cycle_id, award.id, state)
         tallies = _tallies(conn, workflow.cycle_id, award.id)
-        decisions, pending = review_decisions(award, tallies, [r.nominee_id for r in rows])
+        ranked = sorted(rows, key=lambda r: (r.rank, r.nominee_id))  # waiting list in rank order
+        decisions, pending = review_decisions(award, tallies, [r.nominee_id for r in ranked])
         waiting = [
             Waiting(
                 moves.nomination_code(award.id, n), *tallies.get(n, (0, 0)), award.review.quorum
@@ -157,6 +160,7 @@ def advance(
     done: list[str] = []
     for a in targets:
         while True:
+            started = time.perf_counter()
             if dry_run:
                 with db.read(engine) as conn:
                     stage, batch, waiting = plan(conn, workflow, a)
@@ -172,7 +176,8 @@ def advance(
                 done.append(a.id)
                 break
             moved = Counter(moves_dest(m) for m in batch)
-            stages.append(Stage(a.id, stage, dict(sorted(moved.items())), waiting))
+            elapsed = time.perf_counter() - started
+            stages.append(Stage(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
@@ -243,7 +248,7 @@ def review(
         ).first()
         previous = None if old is None else ("approve" if old.approve else "reject")
         at = now()
-        (sealed,) = db.append(
+        appended = db.append(
             conn,
             [
                 {
@@ -261,7 +266,7 @@ def review(
                 }
             ],
         )
-        values = {"approve": approve, "note": note, "at": at, "seq": sealed.seq}
+        values = {"approve": approve, "note": note, "at": at, "seq": appended.first}
         if old is None:
             conn.execute(
                 Verdict.__table__.insert(),  # type: ignore[attr-defined]
@@ -298,5 +303,5 @@ def move_one(
         ctx = moves.Context(
             workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
         )
-        (sealed,) = moves.apply(conn, ctx, [move])
-    return Moved(code, row.state, moves_dest(move), sealed.seq)
+        appended = moves.apply(conn, ctx, [move])
+    return Moved(code, row.state, moves_dest(move), appended.first)

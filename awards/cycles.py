@@ -145,7 +145,7 @@ def import_survey(
         if previous is not None:
             _check_replaceable(conn, workflow, previous, replace)
         at = now()
-        sealed = db.append(
+        appended = db.append(
             conn,
             [
                 {
@@ -169,18 +169,15 @@ def import_survey(
                 "path": str(path),
                 "agencies": len(survey.agencies),
                 "imported_at": at,
-                "seq": sealed[0].seq,
+                "seq": appended.first,
             },
         )
         _store_agencies(conn, workflow.cycle_id, survey.agencies)
         ctx = moves.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
         counts = {}
         for award in workflow.awards:
-            rows = [
-                _nomination_row(award.id, c) for c in candidates(workflow, award, survey.agencies)
-            ]
-            moves.nominate(conn, ctx, rows)
-            counts[award.id] = len(rows)
+            cands = candidates(workflow, award, survey.agencies)
+            counts[award.id] = moves.nominate(conn, ctx, award.id, cands).count
     return Imported(workflow.cycle_id, survey.sha256, len(survey.agencies), counts, False)
 
 
@@ -204,45 +201,17 @@ def _check_replaceable(conn: Connection, workflow: Workflow, previous: str, repl
     conn.execute(delete(AgencyRow).where(AgencyRow.cycle == workflow.cycle_id))  # type: ignore[arg-type]
 
 
-def _decimals(values: tuple[Decimal, ...] | None) -> str | None:
-    return None if values is None else orjson.dumps([str(v) for v in values]).decode()
-
-
 def _store_agencies(conn: Connection, cycle_id: str, agencies: tuple[Agency, ...]) -> None:
-    conn.execute(
-        AgencyRow.__table__.insert(),  # type: ignore[attr-defined]
-        [
-            {
-                "cycle": cycle_id,
-                "agency_id": a.agency_id,
-                "name_th": a.name_th,
-                "name_en": a.name_en,
-                "level": a.level,
-                "ministry": a.ministry,
-                "province": a.province,
-                "responded": a.responded,
-                "scores": _decimals(a.scores),
-                "flags": orjson.dumps(dict(a.flags)).decode(),
-            }
+    db.insert_rows(
+        conn,
+        "agency",
+        ("cycle", "agency_id", "name_th", "name_en", "level", "ministry", "province", "responded", "scores", "flags"),
+        (
+            (cycle_id, a.agency_id, a.name_th, a.name_en, a.level, a.ministry, a.province, a.responded,
+             None if a.scores is None else moves.decimals_json(a.scores), orjson.dumps(dict(a.flags)).decode())
             for a in agencies
-        ],
-    )
-
-
-def _nomination_row(award_id: str, c: Candidate) -> dict[str, Any]:
-    return {
-        "award": award_id,
-        "nominee_id": c.nominee_id,
-        "name_th": c.name_th,
-        "name_en": c.name_en,
-        "level": c.level,
-        "ministry": c.ministry,
-        "province": c.province,
-        "members": c.members,
-        "scores": _decimals(c.scores),
-        "weighted": str(c.weighted),
-        "score": str(c.score),
-    }
+        ),
+    )  # fmt: skip
 
 
 def load_agencies(conn: Connection, cycle_id: str) -> list[Agency]:

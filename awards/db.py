@@ -8,9 +8,11 @@ through triggers on every backend. Backend differences live here and nowhere els
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from awards.errors import AwardsError, ConflictError
-from awards.eventlog import GENESIS, Sealed, seal_many
+from awards.eventlog import GENESIS, seal
 from awards.models import Event
 
 DEFAULT_URL = "sqlite:///awards.db"
@@ -143,29 +145,78 @@ def head(conn: Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def append(conn: Connection, events: Iterable[dict[str, Any]]) -> list[Sealed]:
-    """Append events after the current head, inside the caller's write transaction."""
-    seq, prev = head(conn)
-    events = list(events)
-    sealed = seal_many(events, seq, prev)
-    if sealed:
-        conn.execute(
-            Event.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "seq": s.seq,
-                    "prev": s.prev,
-                    "hash": s.hash,
-                    "kind": e["kind"],
-                    "cycle": e["cycle"],
-                    "award": e.get("award"),
-                    "nominee": e.get("nominee"),
-                    "body": s.body,
-                }
-                for s, e in zip(sealed, events, strict=True)
-            ],
-        )
-    return sealed
+@dataclass(frozen=True)
+class Appended:
+    """Where a batch landed in the log: events `first` .. `first + count - 1`."""
+
+    first: int
+    count: int
+    head: str
+
+    def seq(self, i: int) -> int:
+        """The sequence number of the batch's i-th event (0-based)."""
+        return self.first + i
+
+
+CHUNK = 20_000  # rows per executemany: bounds memory whatever the batch size
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert plain tuples in chunks through the driver's executemany; returns the count.
+
+    Bulk paths use this instead of ORM objects or Core parameter dictionaries: at a million
+    rows the per-row cost of those dominates everything else.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    count = 0
+    for chunk in _batched(rows):
+        conn.exec_driver_sql(sql, list(chunk))
+        count += len(chunk)
+    return count
+
+
+def _batched(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], ...]]:
+    it = iter(rows)
+    while chunk := tuple(itertools.islice(it, CHUNK)):
+        yield chunk
+
+
+_EVENT_COLUMNS = ("seq", "prev", "hash", "kind", "cycle", "award", "nominee", "body")
+
+
+def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
+    """Append events after the current head, inside the caller's write transaction.
+
+    Events are sealed and written in chunks, so a million-event batch never holds all its
+    bytes at once.
+    """
+    first, prev = head(conn)
+    first += 1
+    state = {"seq": first - 1, "prev": prev}
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        seq, prev = state["seq"], state["prev"]
+        for e in events:
+            seq += 1
+            s = seal(e, seq, prev)  # type: ignore[arg-type]
+            prev = s.hash
+            yield (
+                s.seq,
+                s.prev,
+                s.hash,
+                e["kind"],
+                e["cycle"],
+                e.get("award"),
+                e.get("nominee"),
+                s.body,
+            )
+        state["seq"], state["prev"] = seq, prev
+
+    count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
+    return Appended(first, count, str(state["prev"]))
 
 
 def _first_line(exc: Exception) -> str:

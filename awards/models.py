@@ -85,7 +85,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (Index("ix_event_subject", "cycle", "award", "nominee"),)
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     prev: str = Field(unique=True)
-    hash: str = Field(unique=True)
+    hash: str  # SHA-256 of body; UNIQUE(prev) already makes the chain linear
     kind: str
     cycle: str
     award: str | None = None

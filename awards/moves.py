@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, text
 
 from awards import db
 from awards.errors import ConflictError, TransitionError
-from awards.eventlog import Sealed
-from awards.models import Nomination
+from awards.scoring import Candidate
 from awards.states import NOMINATE, REASON_REQUIRED, State, describe_illegal, destination
 
 
@@ -81,34 +82,39 @@ def _event(
     }
 
 
-def nominate(conn: Connection, ctx: Context, rows: Sequence[dict[str, Any]]) -> list[Sealed]:
-    """Create nominations in state 'surveyed', one `nominate` event each.
+_NOMINATION_COLUMNS = (
+    "cycle", "award", "nominee_id", "name_th", "name_en", "level", "ministry", "province",
+    "members", "scores", "weighted", "score", "state", "rank", "seq",
+)  # fmt: skip
 
-    `rows` carry the Nomination columns except id, state and seq.
-    """
-    events = [
-        _event(
-            ctx,
-            r["award"],
-            r["nominee_id"],
-            None,
-            State.SURVEYED,
-            NOMINATE,
-            "in the award's pool",
-            {"score": r["score"], "members": r["members"]},
-        )
-        for r in rows
-    ]
-    sealed = db.append(conn, events)
-    if rows:
-        conn.execute(
-            Nomination.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {**r, "cycle": ctx.cycle, "state": State.SURVEYED.value, "rank": None, "seq": s.seq}
-                for r, s in zip(rows, sealed, strict=True)
-            ],
-        )
-    return sealed
+
+def nominate(conn: Connection, ctx: Context, award: str, cands: Sequence[Candidate]) -> db.Appended:
+    """Create the award's nominations in state 'surveyed', one `nominate` event each."""
+    appended = db.append(
+        conn,
+        (
+            _event(ctx, award, c.nominee_id, None, State.SURVEYED, NOMINATE, "in the award's pool",
+                   {"score": str(c.score), "members": c.members})
+            for c in cands
+        ),
+    )  # fmt: skip
+    db.insert_rows(
+        conn,
+        "nomination",
+        _NOMINATION_COLUMNS,
+        (
+            (ctx.cycle, award, c.nominee_id, c.name_th, c.name_en, c.level, c.ministry, c.province,
+             c.members, decimals_json(c.scores), str(c.weighted), str(c.score), State.SURVEYED.value,
+             None, appended.seq(i))
+            for i, c in enumerate(cands)
+        ),
+    )  # fmt: skip
+    return appended
+
+
+def decimals_json(values: Sequence[Decimal]) -> str:
+    """Decimals stored as a JSON list of strings: exact, and readable in any SQL client."""
+    return orjson.dumps([str(v) for v in values]).decode()
 
 
 def check(moves: Sequence[Move]) -> list[str]:
@@ -131,32 +137,36 @@ def check(moves: Sequence[Move]) -> list[str]:
     return dests
 
 
-def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> list[Sealed]:
+def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
     """Apply moves in bulk inside the caller's write transaction, with one event each.
 
     The UPDATE is set-based (a temporary table of moves joined to the nominations) and guarded
     by each row's expected state; if any row had moved meanwhile, ConflictError is raised and
     the caller's transaction rolls back whole.
     """
-    if not moves:
-        return []
     dests = check(moves)
-    events = [
-        _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.reason, m.evidence)
-        for m, d in zip(moves, dests, strict=True)
-    ]
-    sealed = db.append(conn, events)
+    appended = db.append(
+        conn,
+        (
+            _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.reason, m.evidence)
+            for m, d in zip(moves, dests, strict=True)
+        ),
+    )
+    if not moves:
+        return appended
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE awards_move "
         "(id INTEGER PRIMARY KEY, source VARCHAR, dest VARCHAR, rank INTEGER, seq INTEGER)"
     )
     try:
-        conn.execute(
-            text("INSERT INTO awards_move VALUES (:id, :source, :dest, :rank, :seq)"),
-            [
-                {"id": m.nomination_id, "source": m.source, "dest": d, "rank": m.rank, "seq": s.seq}
-                for m, d, s in zip(moves, dests, sealed, strict=True)
-            ],
+        db.insert_rows(
+            conn,
+            "awards_move",
+            ("id", "source", "dest", "rank", "seq"),
+            (
+                (m.nomination_id, m.source, d, m.rank, appended.seq(i))
+                for i, (m, d) in enumerate(zip(moves, dests, strict=True))
+            ),
         )
         updated = conn.execute(
             text(
@@ -173,4 +183,4 @@ def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> list[Sealed]
             f"{len(moves) - updated} of {len(moves)} nominations changed state while this "
             "command ran; nothing was written. Run it again"
         )
-    return sealed
+    return appended

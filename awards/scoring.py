@@ -285,12 +285,12 @@ def review_decisions(
     """Approve or reject shortlisted nominees whose review rule is met.
 
     `tallies` maps nominee id -> (approvals, rejections). Returns the decisions and the ids
-    still waiting for verdicts.
+    still waiting for verdicts, both in the order `shortlisted` gives.
     """
     decisions = []
     waiting = []
     rule = award.review
-    for nid in sorted(shortlisted):
+    for nid in shortlisted:
         approvals, rejections = tallies.get(nid, (0, 0))
         outcome = review_outcome(rule, approvals, rejections)
         if outcome is None:

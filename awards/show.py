@@ -102,23 +102,25 @@ def print_history(console: Console, events: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def print_demo(console: Console, result: DemoResult) -> None:
+def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
     console.print(
         f"[bold]Demo cycle[/] in {result.directory}/ (synthetic survey: {result.survey.name})"
     )
     for award, ranking in result.winners.items():
         winners = [row for row in ranking.rows if row.state == "awarded"]
-        table = Table(title=f"{award}: {ranking.title_en} — {len(winners)} awarded")
+        console.print(f"\n[bold]{award}[/]: {len(winners)} awarded — {ranking.title_en}")
+        table = Table()
         table.add_column("#", justify="right")
         table.add_column("winner")
         table.add_column("score", justify="right")
-        for i, row in enumerate(winners, start=1):
-            table.add_row(
-                str(i),
-                f"{row.name_th}\n[dim]{row.name_en}[/]" if row.name_en else row.name_th,
-                str(row.score),
-            )
+        for i, row in enumerate(winners[:shown], start=1):
+            name = f"{row.name_th}  [dim]{row.name_en}[/]" if row.name_en else row.name_th
+            table.add_row(str(i), name, str(row.score))
         console.print(table)
+        if len(winners) > shown:
+            console.print(
+                f"... and {len(winners) - shown} more: `awards --db {result.database} ranking {award}`"
+            )
     print_national(console, result.status["national"])
     v = result.verified
     console.print(

@@ -1,0 +1,219 @@
+"""The command line end to end: the demo, every command's output, errors verbatim."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from awards.cli import main
+
+from support import WORKFLOW, agency_line, small_survey, write_survey
+
+
+def run(*args: str, db: str | None = None) -> tuple[int, str]:
+    prefix = ["--db", db, "--actor", "tester"] if db else ["--actor", "tester"]
+    # A wide terminal, so rich tables do not wrap the text the tests look for.
+    result = CliRunner(env={"COLUMNS": "240"}).invoke(main, [*prefix, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'awards.db'}"
+    assert run("init", str(WORKFLOW), db=url)[0] == 0
+    return url
+
+
+def test_demo_runs_the_2019_cycle_and_verifies_its_log(tmp_path: Path):
+    code, out = run("demo", str(tmp_path / "demo"))
+    assert code == 0, out
+    assert "10 awarded" in out and "5 awarded" in out and "60 awarded" in out
+    assert "64.60" in out and "51.09" in out
+    code, out = run("log", "verify", str(tmp_path / "demo" / "decision-log.jsonl"))
+    assert code == 0
+    assert out.startswith(f"{tmp_path / 'demo' / 'decision-log.jsonl'}: ok: ")
+
+
+def test_demo_status_json_reports_counts_and_published_means(tmp_path: Path):
+    run("demo", str(tmp_path / "demo"))
+    code, out = run("status", "--json", db=f"sqlite:///{tmp_path / 'demo' / 'awards.db'}")
+    data = json.loads(out)
+    assert code == 0
+    assert data["awards"]["top-department"]["awarded"] == 10
+    assert data["awards"]["top-province"] == {"awarded": 5, "eliminated": 71}
+    assert (
+        data["national"]["department"]["weighted"],
+        data["national"]["provincial"]["weighted"],
+    ) == ("64.60", "51.09")
+    assert (
+        data["national"]["department"]["responded"],
+        data["national"]["department"]["surveyed"],
+    ) == (301, 323)
+    assert (
+        data["national"]["provincial"]["responded"],
+        data["national"]["provincial"]["surveyed"],
+    ) == (1356, 1533)
+
+
+def test_full_flow_through_the_commands(opened: str, tmp_path: Path):
+    survey = small_survey(tmp_path / "survey.csv")
+    code, out = run("import", str(survey), db=opened)
+    assert (code, out.split(";")[1]) == (
+        0,
+        " nominations: top-department 30, top-province 6, copy-free 10\n",
+    )
+    code, out = run("advance", db=opened)
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "top-department: shortlist: 10 eliminated, 20 shortlisted",
+        "top-department: review: nothing moved",
+        "  waiting: top-department:D029 has 0 of 3 verdicts",
+    ]
+    code, out = run(
+        "review", "top-department:D029", "--approve", "--reviewer", "กรรมการ ก", db=opened
+    )
+    assert (code, out) == (0, "top-department:D029: กรรมการ ก approves\n")
+    code, out = run("withdraw", "top-department:D028", "--reason", "agency merged", db=opened)
+    assert (code, out.split(" (event")[0]) == (0, "top-department:D028: shortlisted -> withdrawn")
+    code, out = run("ranking", "top-department", "--json", db=opened)
+    rows = json.loads(out)["rows"]
+    assert (rows[0]["nominee_id"], rows[0]["state"], rows[0]["approvals"]) == (
+        "D029",
+        "shortlisted",
+        1,
+    )
+    code, out = run("log", "--nominee", "D028", "--json", db=opened)
+    assert [json.loads(line)["to"] for line in out.splitlines()] == [
+        "surveyed",
+        "shortlisted",
+        "withdrawn",
+    ]
+    code, out = run("log", "export", str(tmp_path / "log.jsonl"), db=opened)
+    assert code == 0
+    assert run("log", "verify", db=opened)[1].startswith("database: ok: ")
+
+
+def test_help_lists_every_command():
+    code, out = run("--help")
+    assert code == 0
+    for command in (
+        "init",
+        "check",
+        "import",
+        "advance",
+        "review",
+        "withdraw",
+        "revoke",
+        "status",
+        "ranking",
+        "log",
+        "demo",
+    ):
+        assert f"  {command} " in out
+
+
+def test_help_does_not_import_sqlalchemy_or_weasyprint():
+    probe = "import sys; from awards.cli import main; print(sorted(m for m in ('sqlalchemy', 'weasyprint', 'transitions') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "[]\n"
+
+
+def test_check_reports_every_problem_and_exits_1(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    text = (
+        WORKFLOW.read_text(encoding="utf-8")
+        .replace("weight = 0.05", "wieght = 0.05")
+        .replace("winners = { top = 5 }", "winners = { top = 9 }")
+    )
+    bad.write_text(text, encoding="utf-8")
+    code, out = run("check", str(bad))
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        f"{bad}:43: dimensions[5].weight: missing required key 'weight'; add it",
+        f"{bad}:47: dimensions[5].wieght: unknown key 'wieght'; did you mean 'weight'?",
+        f"{bad}:87: awards[1].shortlist.top: shortlist keeps 5 but winners wants 9: the shortlist must keep at least as many as win (value: '5')",
+    ]
+
+
+def test_check_json_lists_problems(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        WORKFLOW.read_text(encoding="utf-8").replace(
+            '"name_th", "id"]\nreason_th = "หน่วยงานที่สนับสนุน',
+            '"name_th"]\nreason_th = "หน่วยงานที่สนับสนุน',
+        ),
+        encoding="utf-8",
+    )
+    code, out = run("check", "--json", str(bad))
+    data = json.loads(out)
+    assert (code, data["ok"], [p["column"] for p in data["problems"]]) == (
+        1,
+        False,
+        ["awards[2].tie_break"],
+    )
+
+
+def test_check_accepts_the_shipped_workflow():
+    assert run("check", str(WORKFLOW)) == (
+        0,
+        f"{WORKFLOW}: ok: cycle dga-2019, 3 awards (top-department, top-province, copy-free)\n",
+    )
+
+
+def test_import_error_is_located_and_nothing_is_written(opened: str, tmp_path: Path):
+    bad = write_survey(
+        tmp_path / "bad.csv", [agency_line("D1", "กรมหนึ่ง", ("50", "50", "104.5", "50", "50", "50"))]
+    )
+    code, out = run("import", str(bad), db=opened)
+    assert (code, out) == (
+        1,
+        f"Error: {bad}:2: services: score must be between 0 and 100 (value: '104.5')\n",
+    )
+    assert json.loads(run("status", "--json", db=opened)[1])["log"]["events"] == 1
+
+
+def test_commands_on_a_missing_database_say_what_to_do(tmp_path: Path):
+    code, out = run("status", db=f"sqlite:///{tmp_path / 'none.db'}")
+    assert (code, out) == (
+        1,
+        f"Error: no database at {tmp_path / 'none.db'}; run `awards init WORKFLOW` first (or pass --db / set AWARDS_DATABASE_URL)\n",
+    )
+
+
+def test_unknown_award_and_nomination_are_named(opened: str):
+    assert run("ranking", "best", db=opened) == (
+        1,
+        "Error: no award 'best' in cycle dga-2019; awards: top-department, top-province, copy-free\n",
+    )
+    assert run("withdraw", "top-department:X", "--reason", "r", db=opened) == (
+        1,
+        "Error: no nomination 'top-department:X' in cycle dga-2019; `awards ranking top-department` lists them\n",
+    )
+
+
+def test_log_verify_names_the_first_bad_line(opened: str, tmp_path: Path):
+    log = tmp_path / "log.jsonl"
+    run("log", "export", str(log), db=opened)
+    log.write_bytes(log.read_bytes().replace(b"dga-2019", b"dga-2020", 1))
+    assert run("log", "verify", str(log)) == (
+        1,
+        f"Error: {log}:1: event does not match its hash "
+        + out_hashes(log)
+        + ": the line was altered\n",
+    )
+
+
+def out_hashes(log: Path) -> str:
+    import hashlib
+
+    from awards.eventlog import split_line
+
+    body, stated = split_line(log.read_bytes().splitlines()[0], "x")
+    return f"(stated {stated[:12]}, actual {hashlib.sha256(body).hexdigest()[:12]})"
