@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from awards import db, moves
 from awards.config import Award, Workflow
-from awards.cycles import as_candidate, load_cycle, survey_sha256
+from awards.cycles import load_cycle, load_nominated, survey_sha256
 from awards.errors import AwardsError, NotFound, TransitionError
 from awards.eventlog import now
 from awards.models import Nomination, Verdict
@@ -60,18 +60,6 @@ def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
     return Counter({state: n for state, n in rows})
 
 
-def _rows(conn: Connection, cycle: str, award: str, state: State) -> list[Any]:
-    return list(
-        conn.execute(
-            select(Nomination).where(
-                Nomination.cycle == cycle,
-                Nomination.award == award,
-                Nomination.state == state.value,
-            )
-        )
-    )
-
-
 def _tallies(conn: Connection, cycle: str, award: str) -> dict[str, tuple[int, int]]:
     rows = conn.execute(
         select(Nomination.nominee_id, Verdict.approve, func.count())
@@ -96,15 +84,19 @@ def plan(
     counts = _state_counts(conn, workflow.cycle_id, award.id)
     if counts[State.SURVEYED]:
         stage, state = "shortlist", State.SURVEYED
-        rows = _rows(conn, workflow.cycle_id, award.id, state)
-        decisions = shortlist_decisions(workflow, award, [as_candidate(r) for r in rows])
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
+        decisions = shortlist_decisions(workflow, award, [r.candidate for r in rows])
         waiting: list[Waiting] = []
     elif counts[State.SHORTLISTED]:
         stage, state = "review", State.SHORTLISTED
-        rows = _rows(conn, workflow.cycle_id, award.id, state)
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
         tallies = _tallies(conn, workflow.cycle_id, award.id)
-        ranked = sorted(rows, key=lambda r: (r.rank, r.nominee_id))  # waiting list in rank order
-        decisions, pending = review_decisions(award, tallies, [r.nominee_id for r in ranked])
+        ranked = sorted(
+            rows, key=lambda r: (r.rank, r.candidate.nominee_id)
+        )  # waiting list in rank order
+        decisions, pending = review_decisions(
+            award, tallies, [r.candidate.nominee_id for r in ranked]
+        )
         waiting = [
             Waiting(
                 moves.nomination_code(award.id, n), *tallies.get(n, (0, 0)), award.review.quorum
@@ -113,8 +105,8 @@ def plan(
         ]
     elif counts[State.REVIEWED]:
         stage, state = "award", State.REVIEWED
-        rows = _rows(conn, workflow.cycle_id, award.id, state)
-        decisions = award_decisions(workflow, award, [as_candidate(r) for r in rows])
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
+        decisions = award_decisions(workflow, award, [r.candidate for r in rows])
         waiting = []
     else:
         return None, [], []
@@ -124,7 +116,7 @@ def plan(
 def _to_moves(
     award: Award, state: State, rows: Sequence[Any], decisions: Sequence[Decision]
 ) -> list[moves.Move]:
-    ids = {r.nominee_id: r.id for r in rows}
+    ids = {r.candidate.nominee_id: r.id for r in rows}
     return [
         moves.Move(
             ids[d.nominee_id],

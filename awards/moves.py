@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, text
@@ -27,8 +27,7 @@ def nomination_code(award: str, nominee_id: str) -> str:
     return f"{award}:{nominee_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Move:
+class Move(NamedTuple):
     """One requested state change of one nomination."""
 
     nomination_id: int

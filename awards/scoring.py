@@ -8,25 +8,30 @@ compares Thai names in Thai dictionary order.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from awards.config import NAME_KEYS, UNIQUE_KEY, WEIGHTED, Award, Cut, Review, Workflow
 from awards.states import Trigger
 from awards.survey import Agency
 from awards.thai import province_names, thai_order
 
+_QUANTUM = [Decimal(1).scaleb(-p) for p in range(10)]
+
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """Round to `places` decimals, halves away from zero (the official rule, not banker's)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value.quantize(_QUANTUM[places], rounding=ROUND_HALF_UP)
 
 
 def weighted_exact(scores: Sequence[Decimal], weights: Sequence[Decimal]) -> Decimal:
     """The unrounded weighted score."""
-    return sum((s * w for s, w in zip(scores, weights, strict=True)), Decimal(0))
+    if len(scores) != len(weights):
+        raise ValueError(f"{len(scores)} scores for {len(weights)} weights")
+    return sum(map(operator.mul, scores, weights), Decimal(0))
 
 
 def weighted_score(scores: Sequence[Decimal], weights: Sequence[Decimal], places: int) -> Decimal:
@@ -34,8 +39,7 @@ def weighted_score(scores: Sequence[Decimal], weights: Sequence[Decimal], places
     return round_half_up(weighted_exact(scores, weights), places)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A nominee as the rules see it: an agency, or a group scored from its members."""
 
     nominee_id: str
@@ -86,8 +90,9 @@ def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> 
     def make(
         nid: str, th: str, en: str, a: Agency, members: int, exact: Sequence[Decimal]
     ) -> Candidate:
-        scores = tuple(round_half_up(s, places) for s in exact)
-        weighted = round_half_up(weighted_exact(exact, weights), places)
+        quantum = _QUANTUM[places]
+        scores = tuple([s.quantize(quantum, ROUND_HALF_UP) for s in exact])
+        weighted = weighted_exact(exact, weights).quantize(quantum, ROUND_HALF_UP)
         score = weighted if score_index is None else scores[score_index]
         return Candidate(
             nid, th, en, a.level, a.ministry, a.province, members, scores, weighted, score
@@ -121,8 +126,7 @@ def province_name_en(name_th: str) -> str:
     return province_names().get(name_th, "")
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
     candidate: Candidate
     rank: int
     decided_by: str  # the first key of the chain that placed it against its neighbours
@@ -142,15 +146,14 @@ def rank(workflow: Workflow, award: Award, cands: Sequence[Candidate]) -> list[R
     keys = workflow.dimension_keys
     names = chain(award)
     first_name = next((i for i, k in enumerate(names) if k in NAME_KEYS), len(names))
+    index = [None if k == "score" else keys.index(k) for k in names[:first_name]]
 
-    def numeric(c: Candidate, k: str) -> Decimal:
-        if k == "score":
-            return -c.score
-        return -c.scores[keys.index(k)]
+    def numeric(c: Candidate, i: int | None) -> Decimal:
+        return -c.score if i is None else -c.scores[i]
 
-    prefixes = [tuple(numeric(c, k) for k in names[:first_name]) for c in cands]
-    # Thai collation is costly, so it is computed only for names that tie on every key before
-    # the first name key; elsewhere the name cannot matter.
+    prefixes = [tuple([numeric(c, i) for i in index]) for c in cands]
+    # Only candidates that tie on every key before the first name key need the rest of the
+    # chain (and Thai collation is costly); a unique prefix already decides the order.
     count: dict[tuple[Decimal, ...], int] = defaultdict(int)
     for p in prefixes:
         count[p] += 1
@@ -161,34 +164,34 @@ def rank(workflow: Workflow, award: Award, cands: Sequence[Candidate]) -> list[R
         out: list[object] = []
         for k in names[first_name:]:
             if k == "name_th":
-                out.append(order.get(c.name_th, 0))
+                out.append(order[c.name_th])
             elif k == "name_en":
                 out.append(c.name_en.casefold())
             elif k == UNIQUE_KEY:
                 out.append(c.nominee_id)
             else:
-                out.append(numeric(c, k))
+                out.append(-c.scores[keys.index(k)])
         return tuple(out)
 
     keyed = sorted(
-        ((p + rest(c), c) for c, p in zip(cands, prefixes, strict=True)),
+        ((p + rest(c) if count[p] > 1 else p, c) for c, p in zip(cands, prefixes, strict=True)),
         key=lambda kc: kc[0],  # type: ignore[arg-type, return-value]
     )
 
     def depth(a: tuple[object, ...], b: tuple[object, ...]) -> int:
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             if x != y:
                 return i
         return len(a) - 1
 
+    # depths[i]: the key that orders place i against place i + 1.
+    depths = [depth(keyed[i][0], keyed[i + 1][0]) for i in range(len(keyed) - 1)]
+    last = len(keyed) - 1
     ranked = []
-    for i, (key, c) in enumerate(keyed):
-        d = 0
-        if i > 0:
-            d = max(d, depth(keyed[i - 1][0], key))
-        if i + 1 < len(keyed):
-            d = max(d, depth(key, keyed[i + 1][0]))
-        ranked.append(Ranked(c, i + 1, names[d]))
+    for i, (_, c) in enumerate(keyed):
+        above = depths[i - 1] if i > 0 else 0
+        below = depths[i] if i < last else 0
+        ranked.append(Ranked(c, i + 1, names[max(above, below)]))
     return ranked
 
 
@@ -218,8 +221,7 @@ def apply_cut(
     return kept, dropped, line
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """One rule-based move with the inputs that produced it."""
 
     nominee_id: str

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, select
 
 from awards import db
 from awards.config import Workflow
-from awards.cycles import as_candidate, load_agencies, load_cycle, survey_sha256
+from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
 from awards.errors import LogError
 from awards.eventlog import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
 from awards.models import Event, Nomination, Verdict
@@ -105,17 +105,11 @@ def ranking(
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         award = workflow.award(award_id)
-        rows = list(
-            conn.execute(
-                select(Nomination).where(
-                    Nomination.cycle == workflow.cycle_id, Nomination.award == award.id
-                )
-            )
-        )
+        rows = load_nominated(conn, workflow.cycle_id, award.id)
         tallies = _verdict_counts(conn, workflow, award.id)
-    by_id = {r.nominee_id: r for r in rows}
-    ranked = rank(workflow, award, [as_candidate(r) for r in rows])
-    contenders = [r for r in ranked if by_id[r.candidate.nominee_id].state not in _REMOVED]
+    state = {r.candidate.nominee_id: r.state for r in rows}
+    ranked = rank(workflow, award, [r.candidate for r in rows])
+    contenders = [r for r in ranked if state[r.candidate.nominee_id] not in _REMOVED]
     _, _, line = apply_cut(rank(workflow, award, [r.candidate for r in contenders]), award.winners)
     keys = workflow.dimension_keys
     out = []
@@ -124,7 +118,7 @@ def ranking(
         a, j = tallies.get(c.nominee_id, (0, 0))
         out.append(
             Row(r.rank, nomination_code(award.id, c.nominee_id), c.nominee_id, c.name_th, c.name_en, c.score,
-                dict(zip(keys, c.scores, strict=True)), c.members, by_id[c.nominee_id].state,
+                dict(zip(keys, c.scores, strict=True)), c.members, state[c.nominee_id],
                 None if line is None else c.score - line, r.decided_by, a, j)
         )  # fmt: skip
     return Ranking(
