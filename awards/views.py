@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from awards import db
+from awards import db, eventlog
 from awards.config import Workflow
 from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
 from awards.errors import LogError
@@ -213,8 +213,7 @@ def export_log(path: str | Path, *, url: str | None = None) -> Verified:
 
 def verify_file(path: str | Path) -> Verified:
     """Verify an exported log; LogError names the first bad line."""
-    with open(path, "rb") as f:
-        return verify_lines(f, str(path))
+    return eventlog.verify_file(str(path))
 
 
 def verify_database(*, url: str | None = None) -> Verified:

@@ -18,7 +18,9 @@ from support import WORKFLOW, agency_line, small_survey, write_survey
 def run(*args: str, db: str | None = None) -> tuple[int, str]:
     prefix = ["--db", db, "--actor", "tester"] if db else ["--actor", "tester"]
     # A wide terminal, so rich tables do not wrap the text the tests look for.
-    result = CliRunner(env={"COLUMNS": "240"}).invoke(main, [*prefix, *args], catch_exceptions=False)
+    result = CliRunner(env={"COLUMNS": "240"}).invoke(
+        main, [*prefix, *args], catch_exceptions=False
+    )
     return result.exit_code, result.output
 
 
@@ -125,6 +127,12 @@ def test_help_does_not_import_sqlalchemy_or_weasyprint():
     assert out == "[]\n"
 
 
+def line_of(text: str, needle: str, after: int = 0) -> int:
+    """1-based number of the first line at or after line `after` containing `needle`."""
+    lines = text.splitlines()
+    return next(i for i in range(after, len(lines)) if needle in lines[i]) + 1
+
+
 def test_check_reports_every_problem_and_exits_1(tmp_path: Path):
     bad = tmp_path / "bad.toml"
     text = (
@@ -134,11 +142,13 @@ def test_check_reports_every_problem_and_exits_1(tmp_path: Path):
     )
     bad.write_text(text, encoding="utf-8")
     code, out = run("check", str(bad))
+    header = line_of(text, 'key = "technology"') - 1
     assert code == 1
-    assert out.splitlines()[1:] == [
-        f"{bad}:43: dimensions[5].weight: missing required key 'weight'; add it",
-        f"{bad}:47: dimensions[5].wieght: unknown key 'wieght'; did you mean 'weight'?",
-        f"{bad}:87: awards[1].shortlist.top: shortlist keeps 5 but winners wants 9: the shortlist must keep at least as many as win (value: '5')",
+    assert out.splitlines() == [
+        "Error: 3 problems:",
+        f"{bad}:{header}: dimensions[5].weight: missing required key 'weight'; add it",
+        f"{bad}:{line_of(text, 'wieght')}: dimensions[5].wieght: unknown key 'wieght'; did you mean 'weight'?",
+        f"{bad}:{line_of(text, 'shortlist = { top = 5 }')}: awards[1].shortlist.top: shortlist keeps 5 but winners wants 9: the shortlist must keep at least as many as win (value: '5')",
     ]
 
 

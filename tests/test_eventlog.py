@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
 
 from awards.errors import LogError
-from awards.eventlog import GENESIS, canonical, export_line, seal_many, verify_lines
+from awards.eventlog import GENESIS, canonical, export_line, seal_many, verify_file, verify_lines
 
 
 def exported(n: int = 5) -> list[bytes]:
@@ -89,3 +90,45 @@ def test_verify_lines_rejects_a_line_that_is_not_a_log_line(tmp_path: Path):
     with pytest.raises(LogError) as err:
         verify_lines(lines)
     assert str(err.value) == 'log:2: not a decision log line ({"hello": "world"})'
+
+
+def write_log(path: Path, lines: list[bytes]) -> str:
+    path.write_bytes(b"".join(lines))
+    return str(path)
+
+
+@pytest.mark.parametrize("line", [1, 700, 701, 1400])
+def test_verify_file_in_parallel_chunks_names_the_same_line_as_in_one_pass(tmp_path: Path, line):
+    lines = exported(1400)
+    lines[line - 1] = lines[line - 1].replace(b"ok", b"OK")
+    path = write_log(tmp_path / "log.jsonl", lines)
+    with pytest.raises(LogError) as one:
+        verify_file(path, workers=1)
+    with pytest.raises(LogError) as two:
+        verify_file(path, workers=2, parallel_from=0)
+    assert str(two.value) == str(one.value)
+    assert str(two.value).startswith(f"{path}:{line}: event does not match its hash")
+
+
+def test_verify_file_in_parallel_chunks_catches_a_line_dropped_at_a_chunk_boundary(tmp_path: Path):
+    lines = exported(1400)
+    path = write_log(tmp_path / "whole.jsonl", lines)
+    # the second chunk starts at the line after the middle byte; drop exactly that line
+    boundary = next(
+        i
+        for i, n in enumerate(itertools.accumulate(map(len, lines)))
+        if n > Path(path).stat().st_size // 2
+    )
+    del lines[boundary + 1]
+    path = write_log(tmp_path / "log.jsonl", lines)
+    with pytest.raises(LogError) as err:
+        verify_file(path, workers=2, parallel_from=0)
+    assert str(err.value).startswith(
+        f"{path}:{boundary + 2}: seq {boundary + 3} where {boundary + 2} was expected"
+    )
+
+
+def test_verify_file_in_parallel_chunks_accepts_an_intact_log(tmp_path: Path):
+    lines = exported(1400)
+    path = write_log(tmp_path / "log.jsonl", lines)
+    assert verify_file(path, workers=2, parallel_from=0) == verify_file(path, workers=1)
