@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlmodel import col
 
 from awards import db, moves
 from awards.config import Award, Workflow
@@ -53,23 +54,23 @@ class Advanced:
 
 def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
     rows = conn.execute(
-        select(Nomination.state, func.count())
-        .where(Nomination.cycle == cycle, Nomination.award == award)
-        .group_by(Nomination.state)
+        select(col(Nomination.state), func.count())
+        .where(col(Nomination.cycle) == cycle, col(Nomination.award) == award)
+        .group_by(col(Nomination.state))
     )
     return Counter({state: n for state, n in rows})
 
 
 def _tallies(conn: Connection, cycle: str, award: str) -> dict[str, tuple[int, int]]:
     rows = conn.execute(
-        select(Nomination.nominee_id, Verdict.approve, func.count())
-        .join(Verdict, Verdict.nomination_id == Nomination.id)  # type: ignore[arg-type]
+        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
+        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
         .where(
-            Nomination.cycle == cycle,
-            Nomination.award == award,
-            Nomination.state == State.SHORTLISTED.value,
+            col(Nomination.cycle) == cycle,
+            col(Nomination.award) == award,
+            col(Nomination.state) == State.SHORTLISTED.value,
         )
-        .group_by(Nomination.nominee_id, Verdict.approve)
+        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
     )
     tallies: dict[str, list[int]] = {}
     for nominee, approve, n in rows:
@@ -189,9 +190,9 @@ def find_nomination(conn: Connection, workflow: Workflow, code: str) -> Any:
     workflow.award(award_id)
     row = conn.execute(
         select(Nomination).where(
-            Nomination.cycle == workflow.cycle_id,
-            Nomination.award == award_id,
-            Nomination.nominee_id == nominee,
+            col(Nomination.cycle) == workflow.cycle_id,
+            col(Nomination.award) == award_id,
+            col(Nomination.nominee_id) == nominee,
         )
     ).first()
     if row is None:
@@ -236,7 +237,9 @@ def review(
                 f"nomination {code} is '{row.state}'; verdicts are taken only while it is 'shortlisted'"
             )
         old = conn.execute(
-            select(Verdict).where(Verdict.nomination_id == row.id, Verdict.reviewer == reviewer)
+            select(Verdict).where(
+                col(Verdict.nomination_id) == row.id, col(Verdict.reviewer) == reviewer
+            )
         ).first()
         previous = None if old is None else ("approve" if old.approve else "reject")
         at = now()
@@ -265,7 +268,7 @@ def review(
                 {"nomination_id": row.id, "reviewer": reviewer, **values},
             )
         else:
-            conn.execute(Verdict.__table__.update().where(Verdict.id == old.id), values)  # type: ignore[attr-defined]
+            conn.execute(Verdict.__table__.update().where(col(Verdict.id) == old.id), values)  # type: ignore[attr-defined]
     return Reviewed(code, reviewer, verdict, previous)
 
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlmodel import col
 
 from awards import db, moves
 from awards.config import Workflow, load_workflow, parse_workflow
@@ -79,12 +80,12 @@ def init_cycle(workflow_path: str | Path, *, url: str | None = None, actor: str)
 
 
 def _cycle_row(conn: Connection, cycle_id: str) -> Any:
-    return conn.execute(select(Cycle).where(Cycle.id == cycle_id)).first()
+    return conn.execute(select(Cycle).where(col(Cycle.id) == cycle_id)).first()
 
 
 def load_cycle(conn: Connection, cycle_id: str | None) -> Workflow:
     """The workflow of the named cycle, or of the only cycle when none is named."""
-    ids = [r[0] for r in conn.execute(select(Cycle.id).order_by(Cycle.id))]
+    ids = [r[0] for r in conn.execute(select(col(Cycle.id)).order_by(col(Cycle.id)))]
     if cycle_id is None:
         if not ids:
             raise NotFound("no cycle is open; run `awards init WORKFLOW` first")
@@ -103,9 +104,9 @@ def load_cycle(conn: Connection, cycle_id: str | None) -> Workflow:
 def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
     """The SHA-256 of the survey the cycle currently runs on, if one was imported."""
     row = conn.execute(
-        select(SurveyImport.sha256)
-        .where(SurveyImport.cycle == cycle_id)
-        .order_by(SurveyImport.id.desc())  # type: ignore[union-attr]
+        select(col(SurveyImport.sha256))
+        .where(col(SurveyImport.cycle) == cycle_id)
+        .order_by(col(SurveyImport.id).desc())
         .limit(1)
     ).first()
     return row[0] if row else None
@@ -190,15 +191,18 @@ def _check_replaceable(conn: Connection, workflow: Workflow, previous: str, repl
     moved = conn.execute(
         select(func.count())
         .select_from(Nomination)
-        .where(Nomination.cycle == workflow.cycle_id, Nomination.state != State.SURVEYED.value)
+        .where(
+            col(Nomination.cycle) == workflow.cycle_id,
+            col(Nomination.state) != State.SURVEYED.value,
+        )
     ).scalar_one()
     if moved:
         raise AwardsError(
             f"cycle {workflow.cycle_id} cannot take a new survey: {moved} nominations have "
             "already moved past 'surveyed' under the current one"
         )
-    conn.execute(delete(Nomination).where(Nomination.cycle == workflow.cycle_id))  # type: ignore[arg-type]
-    conn.execute(delete(AgencyRow).where(AgencyRow.cycle == workflow.cycle_id))  # type: ignore[arg-type]
+    conn.execute(delete(Nomination).where(col(Nomination.cycle) == workflow.cycle_id))  # type: ignore[arg-type]
+    conn.execute(delete(AgencyRow).where(col(AgencyRow.cycle) == workflow.cycle_id))  # type: ignore[arg-type]
 
 
 def _store_agencies(conn: Connection, cycle_id: str, agencies: tuple[Agency, ...]) -> None:
@@ -217,7 +221,7 @@ def _store_agencies(conn: Connection, cycle_id: str, agencies: tuple[Agency, ...
 def load_agencies(conn: Connection, cycle_id: str) -> list[Agency]:
     """The cycle's surveyed agencies as the rules see them."""
     out = []
-    for r in conn.execute(select(AgencyRow).where(AgencyRow.cycle == cycle_id)):
+    for r in conn.execute(select(AgencyRow).where(col(AgencyRow.cycle) == cycle_id)):
         scores = None if r.scores is None else tuple(Decimal(v) for v in orjson.loads(r.scores))
         out.append(
             Agency(
@@ -245,9 +249,9 @@ class Nominated(NamedTuple):
 
 
 _NOMINATED = (
-    Nomination.id, Nomination.state, Nomination.rank, Nomination.nominee_id, Nomination.name_th,
-    Nomination.name_en, Nomination.level, Nomination.ministry, Nomination.province,
-    Nomination.members, Nomination.scores, Nomination.weighted, Nomination.score,
+    col(Nomination.id), col(Nomination.state), col(Nomination.rank), col(Nomination.nominee_id), col(Nomination.name_th),
+    col(Nomination.name_en), col(Nomination.level), col(Nomination.ministry), col(Nomination.province),
+    col(Nomination.members), col(Nomination.scores), col(Nomination.weighted), col(Nomination.score),
 )  # fmt: skip
 
 
@@ -259,12 +263,14 @@ def load_nominated(
     Rows are unpacked by position: at a million rows, attribute access by name costs more
     than the database read itself.
     """
-    query = select(*_NOMINATED).where(Nomination.cycle == cycle_id, Nomination.award == award)
+    query = select(*_NOMINATED).where(
+        col(Nomination.cycle) == cycle_id, col(Nomination.award) == award
+    )
     if state is not None:
-        query = query.where(Nomination.state == state)
+        query = query.where(col(Nomination.state) == state)
     return [
         Nominated(
-            id_,
+            int(id_),
             st,
             rank,
             Candidate(

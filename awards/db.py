@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from awards.errors import AwardsError, ConflictError
 from awards.eventlog import GENESIS, seal
@@ -145,7 +145,9 @@ def read(engine: Engine) -> Iterator[Connection]:
 
 def head(conn: Connection) -> tuple[int, str]:
     """(seq, hash) of the last event, (0, GENESIS) for an empty log."""
-    row = conn.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    row = conn.execute(
+        select(col(Event.seq), col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
+    ).first()  # type: ignore[attr-defined]
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
@@ -197,15 +199,14 @@ def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
     Events are sealed and written in chunks, so a million-event batch never holds all its
     bytes at once.
     """
-    first, prev = head(conn)
-    first += 1
-    state = {"seq": first - 1, "prev": prev}
+    last, prev = head(conn)
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        seq, prev = state["seq"], state["prev"]
+        nonlocal prev
+        seq = last
         for e in events:
             seq += 1
-            s = seal(e, seq, prev)  # type: ignore[arg-type]
+            s = seal(e, seq, prev)
             prev = s.hash
             yield (
                 s.seq,
@@ -217,10 +218,9 @@ def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
                 e.get("nominee"),
                 s.body,
             )
-        state["seq"], state["prev"] = seq, prev
 
     count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
-    return Appended(first, count, str(state["prev"]))
+    return Appended(last + 1, count, prev)
 
 
 def _first_line(exc: Exception) -> str:

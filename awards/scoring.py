@@ -210,8 +210,8 @@ def apply_cut(
 ) -> tuple[list[Ranked], list[Ranked], Decimal | None]:
     """Split a ranking into (kept, dropped) and give the cut line: the lowest kept score, or
     the threshold when nobody is kept."""
-    kept = []
-    dropped = []
+    kept: list[Ranked] = []
+    dropped: list[Ranked] = []
     for r in ranked:
         ok = (cut.top is None or len(kept) < cut.top) and (
             cut.threshold is None or r.candidate.score >= cut.threshold

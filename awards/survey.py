@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from awards.config import LEVELS, Workflow
 from awards.errors import InputErrors, NotFound, Problem
@@ -43,10 +43,13 @@ _T = TypeVar("_T")
 _SCORE_CACHE_LIMIT = 100_000  # distinct score spellings kept; two-decimal scores have 10,001
 
 
-@dataclass(frozen=True, slots=True)
-class Agency:
+class Agency(NamedTuple):
     """One surveyed agency. `scores` follow the workflow's dimension order; None when the
-    agency did not respond."""
+    file gives none (an agency that did not respond may still give all of them).
+
+    A named tuple rather than a frozen dataclass: a large survey builds a million of them,
+    and a frozen dataclass sets each field through object.__setattr__.
+    """
 
     agency_id: str
     name_th: str

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlmodel import col
 
 from awards import db, eventlog
 from awards.config import Workflow
@@ -33,9 +34,9 @@ def status(*, url: str | None = None, cycle: str | None = None) -> dict[str, Any
         workflow = load_cycle(conn, cycle)
         counts: dict[str, dict[str, int]] = {a.id: {} for a in workflow.awards}
         rows = conn.execute(
-            select(Nomination.award, Nomination.state, func.count())
-            .where(Nomination.cycle == workflow.cycle_id)
-            .group_by(Nomination.award, Nomination.state)
+            select(col(Nomination.award), col(Nomination.state), func.count())
+            .where(col(Nomination.cycle) == workflow.cycle_id)
+            .group_by(col(Nomination.award), col(Nomination.state))
         )
         for award, state, n in rows:
             counts.setdefault(award, {})[state] = n
@@ -135,10 +136,10 @@ def ranking(
 
 def _verdict_counts(conn: Connection, workflow: Workflow, award: str) -> dict[str, tuple[int, int]]:
     rows = conn.execute(
-        select(Nomination.nominee_id, Verdict.approve, func.count())
-        .join(Verdict, Verdict.nomination_id == Nomination.id)  # type: ignore[arg-type]
-        .where(Nomination.cycle == workflow.cycle_id, Nomination.award == award)
-        .group_by(Nomination.nominee_id, Verdict.approve)
+        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
+        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+        .where(col(Nomination.cycle) == workflow.cycle_id, col(Nomination.award) == award)
+        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
     )
     out: dict[str, list[int]] = {}
     for nominee, approve, n in rows:
@@ -159,12 +160,12 @@ def history(
         workflow = load_cycle(conn, cycle)
         if award:
             workflow.award(award)
-        query = select(Event.body).where(Event.cycle == workflow.cycle_id)
+        query = select(col(Event.body)).where(col(Event.cycle) == workflow.cycle_id)
         if award:
-            query = query.where(Event.award == award)
+            query = query.where(col(Event.award) == award)
         if nominee:
-            query = query.where(Event.nominee == nominee)
-        bodies = [b for (b,) in conn.execute(query.order_by(Event.seq))]  # type: ignore[arg-type]
+            query = query.where(col(Event.nominee) == nominee)
+        bodies = [b for (b,) in conn.execute(query.order_by(col(Event.seq)))]  # type: ignore[arg-type]
     return [parse_event(b, f"event {i}") for i, b in enumerate(bodies, start=1)]
 
 
@@ -173,9 +174,9 @@ def _stored(conn: Connection, batch: int = 10_000) -> Iterator[tuple[int, str, b
     while True:
         rows = list(
             conn.execute(
-                select(Event.seq, Event.hash, Event.body)
-                .where(Event.seq > last)
-                .order_by(Event.seq)
+                select(col(Event.seq), col(Event.hash), col(Event.body))
+                .where(col(Event.seq) > last)
+                .order_by(col(Event.seq))
                 .limit(batch)  # type: ignore[arg-type]
             )
         )
