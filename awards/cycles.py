@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -270,7 +270,7 @@ def load_nominated(
         query = query.where(col(Nomination.state) == state)
     return [
         Nominated(
-            int(id_),
+            cast(int, id_),
             st,
             rank,
             Candidate(
