@@ -120,14 +120,7 @@ def _to_moves(
     ids = {r.candidate.nominee_id: r.id for r in rows}
     return [
         moves.Move(
-            ids[d.nominee_id],
-            award.id,
-            d.nominee_id,
-            state.value,
-            d.trigger.value,
-            d.reason,
-            d.evidence,
-            rank=d.evidence.get("rank"),  # type: ignore[arg-type]
+            ids[d.nominee_id], award.id, d.nominee_id, state.value, d.trigger.value, d, d.rank
         )
         for d in decisions
     ]
@@ -294,7 +287,9 @@ def move_one(
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         row = find_nomination(conn, workflow, code)
-        move = moves.Move(row.id, row.award, row.nominee_id, row.state, trigger.value, reason, {})
+        move = moves.Move(
+            row.id, row.award, row.nominee_id, row.state, trigger.value, moves.Stated(reason, {})
+        )
         ctx = moves.Context(
             workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
         )

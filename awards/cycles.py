@@ -255,6 +255,15 @@ _NOMINATED = (
 )  # fmt: skip
 
 
+class _Decimals(dict[str, Decimal]):
+    """Decimal per distinct text, made once: scores repeat a lot (0.00 to 100.00), and a
+    million rows would otherwise hold six million separate Decimal objects."""
+
+    def __missing__(self, text: str) -> Decimal:
+        value = self[text] = Decimal(text)
+        return value
+
+
 def load_nominated(
     conn: Connection, cycle_id: str, award: str, state: str | None = None
 ) -> list[Nominated]:
@@ -268,6 +277,7 @@ def load_nominated(
     )
     if state is not None:
         query = query.where(col(Nomination.state) == state)
+    decimals = _Decimals()
     return [
         Nominated(
             cast(int, id_),
@@ -281,9 +291,9 @@ def load_nominated(
                 mi,
                 pr,
                 mem,
-                tuple(map(Decimal, orjson.loads(sc))),
-                Decimal(w),
-                Decimal(s),
+                tuple(map(decimals.__getitem__, orjson.loads(sc))),
+                decimals[w],
+                decimals[s],
             ),
         )
         for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s in conn.execute(query)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import Connection, text
@@ -27,6 +27,23 @@ def nomination_code(award: str, nominee_id: str) -> str:
     return f"{award}:{nominee_id}"
 
 
+class Why(Protocol):
+    """Why a move is made: a rule's decision, or a person's stated reason."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def evidence(self) -> dict[str, Any]: ...
+
+
+class Stated(NamedTuple):
+    """A person's reason for a move (withdraw, revoke)."""
+
+    reason: str
+    evidence: dict[str, Any]
+
+
 class Move(NamedTuple):
     """One requested state change of one nomination."""
 
@@ -35,8 +52,7 @@ class Move(NamedTuple):
     nominee_id: str
     source: str  # the state the caller saw; the UPDATE is guarded by it
     trigger: str
-    reason: str
-    evidence: dict[str, Any]
+    why: Why
     rank: int | None = None
 
 
@@ -127,7 +143,7 @@ def check(moves: Sequence[Move]) -> list[str]:
         if dest is None:
             code = nomination_code(m.award, m.nominee_id)
             raise TransitionError(describe_illegal(code, m.source, m.trigger))
-        if m.trigger in REASON_REQUIRED and not m.reason.strip():
+        if m.trigger in REASON_REQUIRED and not m.why.reason.strip():
             raise TransitionError(
                 f"'{m.trigger}' needs a reason: say why with --reason "
                 f"(nomination {nomination_code(m.award, m.nominee_id)})"
@@ -147,7 +163,7 @@ def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
     appended = db.append(
         conn,
         (
-            _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.reason, m.evidence)
+            _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.why.reason, m.why.evidence)
             for m, d in zip(moves, dests, strict=True)
         ),
     )

@@ -221,36 +221,86 @@ def apply_cut(
     return kept, dropped, line
 
 
-class Decision(NamedTuple):
-    """One rule-based move with the inputs that produced it."""
+class CutInfo(NamedTuple):
+    """What every decision of one ranking stage shares."""
+
+    stage: str
+    of: int
+    cut: str
+    cut_score: Decimal | None
+
+
+class CutDecision(NamedTuple):
+    """A rule-based move by rank against a cut. The evidence and reason are built when the
+    event is written, so a million decisions do not hold a million dictionaries."""
 
     nominee_id: str
     trigger: Trigger
-    reason: str
-    evidence: dict[str, object]
+    rank: int
+    score: Decimal
+    decided_by: str
+    within: bool
+    info: CutInfo
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        return {
+            "score": str(self.score),
+            "rank": self.rank,
+            "of": self.info.of,
+            "cut": self.info.cut,
+            "cut_score": None if self.info.cut_score is None else str(self.info.cut_score),
+            "tie_break": self.decided_by,
+        }
+
+    @property
+    def reason(self) -> str:
+        verb = "within" if self.within else "outside"
+        return f"{self.info.stage}: rank {self.rank} of {self.info.of}, score {self.score}, {verb} the cut ({self.info.cut})"
+
+
+class ReviewDecision(NamedTuple):
+    """The committee's outcome for one nomination under the award's review rule."""
+
+    nominee_id: str
+    trigger: Trigger
+    approvals: int
+    rejections: int
+    rule: Review
+
+    @property
+    def rank(self) -> None:
+        return None
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        return {
+            "approve": self.approvals,
+            "reject": self.rejections,
+            "quorum": self.rule.quorum,
+            "approval": self.rule.approval,
+        }
+
+    @property
+    def reason(self) -> str:
+        if not self.rule.required:
+            return "review: this award needs no committee review"
+        return f"review: {self.approvals} approve, {self.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
+
+
+Decision = CutDecision | ReviewDecision
 
 
 def _cut_decisions(
     ranked: Sequence[Ranked], cut: Cut, stage: str, keep: Trigger, drop: Trigger
 ) -> list[Decision]:
     kept, dropped, line = apply_cut(ranked, cut)
-    what = describe_cut(cut)
-    out = []
-    for trig, rows, verb in ((keep, kept, "within"), (drop, dropped, "outside")):
+    info = CutInfo(stage, len(ranked), describe_cut(cut), line)
+    out: list[Decision] = []
+    for trig, rows, within in ((keep, kept, True), (drop, dropped, False)):
         for r in rows:
-            evidence: dict[str, object] = {
-                "score": str(r.candidate.score),
-                "rank": r.rank,
-                "of": len(ranked),
-                "cut": what,
-                "cut_score": None if line is None else str(line),
-                "tie_break": r.decided_by,
-            }
-            reason = (
-                f"{stage}: rank {r.rank} of {len(ranked)}, "
-                f"score {r.candidate.score}, {verb} the cut ({what})"
-            )
-            out.append(Decision(r.candidate.nominee_id, trig, reason, evidence))
+            c = r.candidate
+            out.append(CutDecision(c.nominee_id, trig, r.rank, c.score, r.decided_by, within, info))
     return out
 
 
@@ -289,29 +339,15 @@ def review_decisions(
     `tallies` maps nominee id -> (approvals, rejections). Returns the decisions and the ids
     still waiting for verdicts, both in the order `shortlisted` gives.
     """
-    decisions = []
+    decisions: list[Decision] = []
     waiting = []
-    rule = award.review
     for nid in shortlisted:
         approvals, rejections = tallies.get(nid, (0, 0))
-        outcome = review_outcome(rule, approvals, rejections)
+        outcome = review_outcome(award.review, approvals, rejections)
         if outcome is None:
             waiting.append(nid)
-            continue
-        if not rule.required:
-            reason = "review: this award needs no committee review"
         else:
-            reason = (
-                f"review: {approvals} approve, {rejections} reject; "
-                f"quorum {rule.quorum}, {rule.approval}"
-            )
-        evidence: dict[str, object] = {
-            "approve": approvals,
-            "reject": rejections,
-            "quorum": rule.quorum,
-            "approval": rule.approval,
-        }
-        decisions.append(Decision(nid, outcome, reason, evidence))
+            decisions.append(ReviewDecision(nid, outcome, approvals, rejections, award.review))
     return decisions, waiting
 
 

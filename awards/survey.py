@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 from awards.config import LEVELS, Workflow
@@ -336,6 +337,8 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: _Proble
     i_name_en, i_ministry, i_province = at.name_en, at.ministry, at.province
     scores_of = _picker(at.scores)
     flag_at = at.flags
+    flag_names = [flag for flag, _ in flag_at]
+    flag_sets: dict[tuple[bool, ...], Mapping[str, bool]] = {}
     responded_of, flag_of, level_of = _RESPONDED.__getitem__, _FLAG.__getitem__, _LEVEL.__getitem__
     known = _Scores()
     score_of = known.__getitem__
@@ -364,9 +367,12 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: _Proble
                 scores = None
                 if responded or "".join(raw_scores).strip():
                     scores = tuple(map(score_of, raw_scores))
-                flags = {}  # a loop, not a comprehension: no function frame per row
-                for flag, i in flag_at:
-                    flags[flag] = flag_of(row[i])
+                key = tuple([flag_of(row[i]) for _, i in flag_at])
+                flags = flag_sets.get(key)
+                if flags is None:  # one shared mapping per combination of flags, not per row
+                    flags = flag_sets[key] = MappingProxyType(
+                        dict(zip(flag_names, key, strict=True))
+                    )
                 if not (
                     agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
                 ):

@@ -234,7 +234,7 @@ def test_stale_move_is_a_conflict_and_writes_nothing(cycle):
     before = verify_database(url=cycle)
     with db.read(engine) as conn:
         row = conn.execute(select(Nomination).where(Nomination.nominee_id == "D001")).first()
-    stale = moves.Move(row.id, row.award, row.nominee_id, "shortlisted", "approve", "", {})
+    stale = moves.Move(row.id, row.award, row.nominee_id, "shortlisted", "approve", moves.Stated("", {}))
     ctx = moves.Context("dga-2019", "s", now(), "w", None)
     with pytest.raises(ConflictError), db.write(engine) as conn:
         moves.apply(conn, ctx, [stale])
