@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from awards import db, moves
 from awards.config import Award, Workflow
-from awards.cycles import load_cycle, load_nominated, survey_sha256
+from awards.cycles import load_cycle, load_nominated, survey_sha256, verdict_tallies
 from awards.errors import AwardsError, NotFound, TransitionError
 from awards.eventlog import now
 from awards.models import Nomination, Verdict
@@ -61,23 +61,6 @@ def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
     return Counter({state: n for state, n in rows})
 
 
-def _tallies(conn: Connection, cycle: str, award: str) -> dict[str, tuple[int, int]]:
-    rows = conn.execute(
-        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
-        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
-        .where(
-            col(Nomination.cycle) == cycle,
-            col(Nomination.award) == award,
-            col(Nomination.state) == State.SHORTLISTED.value,
-        )
-        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
-    )
-    tallies: dict[str, list[int]] = {}
-    for nominee, approve, n in rows:
-        tallies.setdefault(nominee, [0, 0])[0 if approve else 1] += n
-    return {k: (a, r) for k, (a, r) in tallies.items()}
-
-
 def plan(
     conn: Connection, workflow: Workflow, award: Award
 ) -> tuple[str | None, list[moves.Move], list[Waiting]]:
@@ -91,7 +74,7 @@ def plan(
     elif counts[State.SHORTLISTED]:
         stage, state = "review", State.SHORTLISTED
         rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        tallies = _tallies(conn, workflow.cycle_id, award.id)
+        tallies = verdict_tallies(conn, workflow.cycle_id, award.id, State.SHORTLISTED)
         ranked = sorted(
             rows, key=lambda r: (r.rank, r.candidate.nominee_id)
         )  # waiting list in rank order

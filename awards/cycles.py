@@ -16,7 +16,7 @@ from awards.config import Workflow, load_workflow, parse_workflow
 from awards.errors import AwardsError, NotFound
 from awards.eventlog import now
 from awards.models import Agency as AgencyRow
-from awards.models import Cycle, Nomination, SurveyImport
+from awards.models import Cycle, Nomination, SurveyImport, Verdict
 from awards.scoring import Candidate, candidates
 from awards.states import State
 from awards.survey import Agency, read_survey
@@ -303,3 +303,21 @@ def load_nominated(
 def engine_for(url: str | None) -> Engine:
     """An engine on an existing database."""
     return db.open_engine(url)
+
+
+def verdict_tallies(
+    conn: Connection, cycle_id: str, award: str, state: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """Nominee id -> (approvals, rejections) of the award's nominations (optionally in one state)."""
+    query = (
+        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
+        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+        .where(col(Nomination.cycle) == cycle_id, col(Nomination.award) == award)
+        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
+    )
+    if state is not None:
+        query = query.where(col(Nomination.state) == state)
+    tallies: dict[str, list[int]] = {}
+    for nominee, approve, n in conn.execute(query):
+        tallies.setdefault(nominee, [0, 0])[0 if approve else 1] += n
+    return {k: (a, r) for k, (a, r) in tallies.items()}

@@ -14,11 +14,10 @@ from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
 from awards import db, eventlog
-from awards.config import Workflow
-from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
+from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256, verdict_tallies
 from awards.errors import LogError
 from awards.eventlog import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
-from awards.models import Event, Nomination, Verdict
+from awards.models import Event, Nomination
 from awards.moves import nomination_code
 from awards.scoring import apply_cut, describe_cut, national_means, rank
 from awards.states import State
@@ -107,7 +106,7 @@ def ranking(
         workflow = load_cycle(conn, cycle)
         award = workflow.award(award_id)
         rows = load_nominated(conn, workflow.cycle_id, award.id)
-        tallies = _verdict_counts(conn, workflow, award.id)
+        tallies = verdict_tallies(conn, workflow.cycle_id, award.id)
     state = {r.candidate.nominee_id: r.state for r in rows}
     ranked = rank(workflow, award, [r.candidate for r in rows])
     contenders = [r for r in ranked if state[r.candidate.nominee_id] not in _REMOVED]
@@ -132,19 +131,6 @@ def ranking(
         keys,
         out,
     )
-
-
-def _verdict_counts(conn: Connection, workflow: Workflow, award: str) -> dict[str, tuple[int, int]]:
-    rows = conn.execute(
-        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
-        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
-        .where(col(Nomination.cycle) == workflow.cycle_id, col(Nomination.award) == award)
-        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
-    )
-    out: dict[str, list[int]] = {}
-    for nominee, approve, n in rows:
-        out.setdefault(nominee, [0, 0])[0 if approve else 1] += n
-    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def history(
