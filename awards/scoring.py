@@ -301,6 +301,9 @@ def _cut_decisions(
         for r in rows:
             c = r.candidate
             out.append(CutDecision(c.nominee_id, trig, r.rank, c.score, r.decided_by, within, info))
+    # In nominee-id order, not rank order: the log's and the tables' indexes are then written
+    # in key order, which at a million nominees is several times faster than random order.
+    out.sort(key=lambda d: d.nominee_id)
     return out
 
 
