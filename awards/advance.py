@@ -17,10 +17,16 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
-from awards import db, moves
+from awards import checkpoint, db, moves
 from awards.config import Award, Workflow
-from awards.cycles import load_cycle, load_nominated, survey_sha256, verdict_tallies
-from awards.errors import AwardsError, NotFound, TransitionError
+from awards.cycles import (
+    find_nomination,
+    load_cycle,
+    load_nominated,
+    survey_sha256,
+    verdict_tallies,
+)
+from awards.errors import AwardsError, TransitionError
 from awards.eventlog import now
 from awards.models import Nomination, Verdict
 from awards.scoring import Decision, award_decisions, review_decisions, shortlist_decisions
@@ -116,10 +122,13 @@ def advance(
     award: str | None = None,
     dry_run: bool = False,
     actor: str,
+    key: Any = None,
 ) -> Advanced:
     """Run every award (or one) through its stages as far as the rules allow.
 
     With `dry_run`, compute and report each award's next stage without writing anything.
+    With a committee `key` (see awards.checkpoint.load_key), every stage that moved anything
+    ends with a signed checkpoint of the log, in the same transaction.
     """
     engine = db.open_engine(url)
     with db.read(engine) as conn:
@@ -141,6 +150,8 @@ def advance(
                         survey_sha256(conn, workflow.cycle_id),
                     )  # fmt: skip
                     moves.apply(conn, ctx, batch)
+                    if key is not None and batch:
+                        checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
             if stage is None:
                 done.append(a.id)
                 break
@@ -154,28 +165,6 @@ def advance(
 
 def moves_dest(m: moves.Move) -> str:
     return destination(m.trigger, m.source) or "?"
-
-
-def find_nomination(conn: Connection, workflow: Workflow, code: str) -> Any:
-    """The nomination named '<award>:<nominee id>'; NotFound with a hint otherwise."""
-    award_id, sep, nominee = code.partition(":")
-    if not sep or not nominee:
-        raise NotFound(
-            f"'{code}' is not a nomination; write it as AWARD:NOMINEE, e.g. top-department:D0017"
-        )
-    workflow.award(award_id)
-    row = conn.execute(
-        select(Nomination).where(
-            col(Nomination.cycle) == workflow.cycle_id,
-            col(Nomination.award) == award_id,
-            col(Nomination.nominee_id) == nominee,
-        )
-    ).first()
-    if row is None:
-        raise NotFound(
-            f"no nomination '{code}' in cycle {workflow.cycle_id}; `awards ranking {award_id}` lists them"
-        )
-    return row
 
 
 @dataclass(frozen=True)

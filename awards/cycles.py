@@ -321,3 +321,25 @@ def verdict_tallies(
     for nominee, approve, n in conn.execute(query):
         tallies.setdefault(nominee, [0, 0])[0 if approve else 1] += n
     return {k: (a, r) for k, (a, r) in tallies.items()}
+
+
+def find_nomination(conn: Connection, workflow: Workflow, code: str) -> Any:
+    """The nomination named '<award>:<nominee id>'; NotFound with a hint otherwise."""
+    award_id, sep, nominee = code.partition(":")
+    if not sep or not nominee:
+        raise NotFound(
+            f"'{code}' is not a nomination; write it as AWARD:NOMINEE, e.g. top-department:D0017"
+        )
+    workflow.award(award_id)
+    row = conn.execute(
+        select(Nomination).where(
+            col(Nomination.cycle) == workflow.cycle_id,
+            col(Nomination.award) == award_id,
+            col(Nomination.nominee_id) == nominee,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"no nomination '{code}' in cycle {workflow.cycle_id}; `awards ranking {award_id}` lists them"
+        )
+    return row

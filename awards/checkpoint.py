@@ -1,0 +1,252 @@
+"""Signed checkpoints of the decision log, and inclusion proofs against them.
+
+A checkpoint states the log's size, its RFC 9162 Merkle root and its head hash, signed with
+the committee's Ed25519 key. It is appended to the log itself as a `checkpoint` event, so an
+exported log carries its own checkpoints; the private key stays in its file and never enters
+the database or the log (the event carries the public key and the signature).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlmodel import col
+
+from awards import db, merkle
+from awards.cycles import find_nomination, load_cycle
+from awards.errors import AwardsError, NotFound
+from awards.eventlog import canonical, now, parse_event
+from awards.models import Event
+
+STATEMENT_TYPE = "awards-checkpoint/v1"
+
+
+def generate_keys(path: str | Path) -> tuple[Path, Path]:
+    """Write a new committee key pair: the private key (PEM, readable by its owner only) at
+    `path` and the public key beside it with `.pub` added. Refuses to overwrite."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Path(path)
+    public = private.with_name(private.name + ".pub")
+    for p in (private, public):
+        if p.exists():
+            raise AwardsError(f"{p} already exists; choose another path or move it away first")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    public.write_text(_public_hex(key) + "\n", encoding="ascii")
+    return private, public
+
+
+def _public_hex(key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return str(
+        key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
+    )
+
+
+def load_key(path: str | Path) -> Any:
+    """The committee's private key from its PEM file; a clear error for anything else."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(Path(path).read_bytes(), password=None)
+    except FileNotFoundError:
+        raise NotFound(
+            f"no key file {path}; create one with `awards keys generate {path}`"
+        ) from None
+    except (ValueError, TypeError):
+        raise AwardsError(f"{path} is not an unencrypted PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AwardsError(f"{path} is not an Ed25519 key; create one with `awards keys generate`")
+    return key
+
+
+def statement(size: int, root: str, head: str) -> bytes:
+    """The exact bytes a checkpoint signature covers."""
+    return canonical({"type": STATEMENT_TYPE, "size": size, "root": root, "head": head})
+
+
+def _leaves(conn: Connection, upto: int | None = None) -> tuple[list[bytes], list[str]]:
+    query = select(col(Event.body), col(Event.hash)).order_by(col(Event.seq))
+    if upto is not None:
+        query = query.where(col(Event.seq) <= upto)
+    leaves, hashes = [], []
+    for body, digest in conn.execute(query):
+        leaves.append(merkle.leaf_hash(body))
+        hashes.append(digest)
+    return leaves, hashes
+
+
+def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> dict[str, Any]:
+    """Sign the log as it stands and append the checkpoint, in the caller's transaction."""
+    leaves, hashes = _leaves(conn)
+    size = len(leaves)
+    root = merkle.root(leaves).hex()
+    head = hashes[-1] if hashes else "0" * 64
+    event = {
+        "kind": "checkpoint",
+        "cycle": cycle,
+        "actor": actor,
+        "at": now(),
+        "size": size,
+        "root": root,
+        "head": head,
+        "public_key": _public_hex(key),
+        "signature": key.sign(statement(size, root, head)).hex(),
+    }
+    db.append(conn, [event])
+    return event
+
+
+@dataclass(frozen=True)
+class Checked:
+    seq: int
+    size: int
+    root: str
+    ok: bool
+    problem: str
+
+
+def _signature_ok(event: dict[str, Any]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(event["public_key"]))
+        public.verify(
+            bytes.fromhex(event["signature"]),
+            statement(event["size"], event["root"], event["head"]),
+        )
+    except (InvalidSignature, ValueError, KeyError):
+        return False
+    return True
+
+
+def verify_checkpoints(
+    *, url: str | None = None, public_key: str | Path | None = None
+) -> list[Checked]:
+    """Check every checkpoint in the log: its signature (by the trusted public key when one is
+    given), and that the current log still extends it (same root over the same first events,
+    which is what a consistency proof from it to the current log shows)."""
+    trusted = None if public_key is None else Path(public_key).read_text(encoding="ascii").strip()
+    engine = db.open_engine(url)
+    with db.read(engine) as conn:
+        leaves, hashes = _leaves(conn)
+        events = [
+            (seq, parse_event(body, f"event {seq}"))
+            for seq, body in conn.execute(
+                select(col(Event.seq), col(Event.body))
+                .where(col(Event.kind) == "checkpoint")
+                .order_by(col(Event.seq))
+            )
+        ]
+    if not events:
+        raise NotFound(
+            "the log has no checkpoint yet; `awards advance --key FILE` writes one after every stage"
+        )
+    out = []
+    for seq, e in events:
+        size, root = e["size"], e["root"]
+        problem = ""
+        if trusted is not None and e.get("public_key") != trusted:
+            problem = "signed by another key than the trusted one"
+        elif not _signature_ok(e):
+            problem = "the signature does not match the statement"
+        elif size > len(leaves) or merkle.root(leaves[:size]).hex() != root:
+            problem = f"the log no longer has the events this checkpoint signed (root over the first {size} events differs)"
+        elif size and hashes[size - 1] != e["head"]:
+            problem = "the head hash differs"
+        else:
+            proof = merkle.consistency_proof(size, leaves) if size else []
+            if size and not merkle.verify_consistency(
+                size, len(leaves), bytes.fromhex(root), merkle.root(leaves), proof
+            ):
+                problem = "the current log does not extend it"
+        out.append(Checked(seq, size, root, not problem, problem))
+    return out
+
+
+def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dict[str, Any]:
+    """An inclusion proof of the nomination's award event under the latest checkpoint that
+    covers it: everything an RFC 9162 verifier needs, as a JSON-ready dict."""
+    engine = db.open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        row = find_nomination(conn, workflow, code)
+        award_seq = None
+        for seq, body in conn.execute(
+            select(col(Event.seq), col(Event.body)).where(
+                col(Event.cycle) == workflow.cycle_id,
+                col(Event.award) == row.award,
+                col(Event.nominee) == row.nominee_id,
+            )
+        ):
+            if parse_event(body, f"event {seq}").get("trigger") == "award":
+                award_seq = seq
+        if award_seq is None:
+            raise NotFound(
+                f"nomination {code} has no award decision to prove (it is '{row.state}')"
+            )
+        checkpoint = None
+        for seq, body in conn.execute(
+            select(col(Event.seq), col(Event.body))
+            .where(col(Event.kind) == "checkpoint")
+            .order_by(col(Event.seq))
+        ):
+            e = parse_event(body, f"event {seq}")
+            if e["size"] >= award_seq:
+                checkpoint = e
+                break
+        if checkpoint is None:
+            raise NotFound(
+                f"no checkpoint covers event {award_seq} yet; advance with --key to write one"
+            )
+        leaves, _ = _leaves(conn, checkpoint["size"])
+        (event_body,) = conn.execute(
+            select(col(Event.body)).where(col(Event.seq) == award_seq)
+        ).one()
+    index = award_seq - 1
+    return {
+        "nomination": code,
+        "leaf_index": index,
+        "tree_size": checkpoint["size"],
+        "event": event_body.decode("utf-8"),
+        "leaf_hash": leaves[index].hex(),
+        "audit_path": [h.hex() for h in merkle.inclusion_proof(index, leaves)],
+        "checkpoint": {
+            k: checkpoint[k] for k in ("size", "root", "head", "public_key", "signature")
+        },
+    }
+
+
+def check_proof(proof: dict[str, Any]) -> list[str]:
+    """Check a proof from `prove` on its own: the leaf is the event's hash, the audit path
+    leads to the checkpoint's root, and the checkpoint's signature holds. Returns problems."""
+    problems = []
+    leaf = merkle.leaf_hash(proof["event"].encode("utf-8"))
+    if leaf.hex() != proof["leaf_hash"]:
+        problems.append("the leaf hash is not the hash of the event")
+    path: Sequence[bytes] = [bytes.fromhex(h) for h in proof["audit_path"]]
+    cp = proof["checkpoint"]
+    if not merkle.verify_inclusion(
+        proof["leaf_index"], proof["tree_size"], leaf, path, bytes.fromhex(cp["root"])
+    ):
+        problems.append("the audit path does not lead to the checkpoint's root")
+    if not _signature_ok(cp):
+        problems.append("the checkpoint's signature does not hold")
+    return problems

@@ -1,0 +1,92 @@
+"""Signed checkpoints: written after every stage, verified, and proofs against them."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from awards import db
+from awards.advance import advance
+from awards.checkpoint import check_proof, generate_keys, load_key, prove, verify_checkpoints
+from awards.cycles import import_survey, init_cycle
+from awards.errors import AwardsError
+from awards.views import history
+
+from support import WORKFLOW, small_survey
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> tuple[str, Path]:
+    url = f"sqlite:///{tmp_path / 'awards.db'}"
+    private, public = generate_keys(tmp_path / "committee.key")
+    init_cycle(WORKFLOW, url=url, actor="s")
+    import_survey(small_survey(tmp_path / "survey.csv"), url=url, actor="s")
+    advance(url=url, actor="s", award="top-province", key=load_key(private))
+    return url, public
+
+
+def test_generate_keys_keeps_the_private_key_to_its_owner_and_never_overwrites(tmp_path):
+    private, public = generate_keys(tmp_path / "k")
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert len(public.read_text().strip()) == 64
+    with pytest.raises(AwardsError) as err:
+        generate_keys(tmp_path / "k")
+    assert str(err.value) == f"{private} already exists; choose another path or move it away first"
+
+
+def test_every_stage_that_moved_anything_ends_with_a_checkpoint(signed):
+    url, public = signed
+    kinds = [e["kind"] for e in history(url=url)]
+    # shortlist (6 moves), review (5), award (5): each followed by its checkpoint
+    assert kinds[-19:] == ["transition"] * 6 + ["checkpoint"] + ["transition"] * 5 + [
+        "checkpoint"
+    ] + ["transition"] * 5 + ["checkpoint"]
+    checked = verify_checkpoints(url=url, public_key=public)
+    assert [(c.ok, c.problem) for c in checked] == [(True, "")] * 3
+    last = [e for e in history(url=url) if e["kind"] == "checkpoint"][-1]
+    assert "private" not in str(last) and last["public_key"] == public.read_text().strip()
+
+
+def test_a_checkpoint_by_another_key_is_not_trusted(signed, tmp_path):
+    url, _ = signed
+    _, other = generate_keys(tmp_path / "other.key")
+    assert {c.problem for c in verify_checkpoints(url=url, public_key=other)} == {
+        "signed by another key than the trusted one"
+    }
+
+
+def test_an_event_rewritten_behind_the_triggers_breaks_the_checkpoints(signed):
+    url, public = signed
+    engine = db.open_engine(url)
+    with engine.begin() as conn:  # someone with the database's admin rights
+        conn.execute(text("DROP TRIGGER event_no_update"))
+        conn.execute(
+            text("UPDATE event SET body = replace(body, 'secretary', 'someone') WHERE seq = 3")
+        )
+        conn.execute(
+            text(
+                "UPDATE event SET body = CAST(replace(CAST(body AS TEXT), '\"s\"', '\"x\"') AS BLOB) WHERE seq = 3"
+            )
+        )
+    checked = verify_checkpoints(url=url, public_key=public)
+    assert [c.problem for c in checked] == [
+        f"the log no longer has the events this checkpoint signed (root over the first {c.size} events differs)"
+        for c in checked
+    ]
+    assert len(checked) == 3
+
+
+def test_prove_gives_an_inclusion_proof_any_verifier_can_check(signed):
+    url, _ = signed
+    winner = next(e for e in history(url=url) if e.get("trigger") == "award")
+    proof = prove(f"top-province:{winner['nominee']}", url=url)
+    assert check_proof(proof) == []
+    assert proof["leaf_index"] == winner["seq"] - 1
+    forged = {**proof, "event": proof["event"].replace('"awarded"', '"revoked"')}
+    assert check_proof(forged) == [
+        "the leaf hash is not the hash of the event",
+        "the audit path does not lead to the checkpoint's root",
+    ]
