@@ -320,3 +320,52 @@ def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
     from awards.show import print_demo
 
     print_demo(_console(), run(directory, seed=seed, actor=obj["actor"]))
+
+
+@main.command()
+@click.option("--award", help="Render only this award's certificates.")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--out", default="certificates", show_default=True,
+              type=click.Path(file_okay=False), help="The folder the PDF files go into.")  # fmt: skip
+@click.option("--pdfa", is_flag=True, help="Write PDF/A-3b, for archiving (slower).")
+@click.pass_obj
+@domain_errors
+def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool) -> None:
+    """Render the PDF (plaque or certificate) of every awarded nomination that has none yet."""
+    from awards.issue import render as run
+    from awards.show import progress_bar
+
+    with progress_bar("rendering") as progress:
+        result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
+                     actor=obj["actor"], progress=progress)  # fmt: skip
+    if not result.total:
+        if result.current:
+            click.echo(f"nothing to render: all {result.current} certificates are already in {out}")
+        else:
+            click.echo(f"nothing to render: no nomination of cycle {result.cycle} is awarded")
+        return
+    kind = "PDF/A-3b certificate" if pdfa else "certificate"
+    plural = "" if result.total == 1 else "s"
+    counts = ", ".join(f"{a} {n}" for a, n in result.rendered.items() if n)
+    kept = f"; {result.current} already there" if result.current else ""
+    click.echo(f"{result.total} {kind}{plural} rendered into {out} ({counts}){kept}")
+
+
+@main.command()
+@click.argument("target", metavar="CODE|FILE.pdf")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+@domain_errors
+def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
+    """Check a certificate by its verification CODE or its PDF file: valid, revoked, tampered
+    or unknown. The exit status is 0 only when it is valid."""
+    from awards.certify import verify as check
+
+    result = check(target, url=obj["url"])
+    if as_json:
+        _json(result.as_dict())
+    else:
+        for line in result.lines:
+            click.echo(line)
+    if not result.valid:
+        sys.exit(1)

@@ -9,6 +9,7 @@ at once, located by line and key.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import difflib
 import hashlib
 import json
@@ -110,6 +111,21 @@ class Award:
 
 
 @dataclass(frozen=True)
+class Ceremony:
+    """What the printed certificates say about their giving: when, where, signed by whom."""
+
+    date: datetime.date
+    signatory_th: str
+    position_th: str
+    place_th: str = ""
+    signatory_en: str = ""
+    position_en: str = ""
+    digits: str = "thai"  # how dates and years are printed: Thai (๒๕๖๒) or Arabic digits
+    serial_prefix: str = "AWD"
+    templates: str | None = None  # a folder of templates, relative to the workflow file
+
+
+@dataclass(frozen=True)
 class Workflow:
     cycle_id: str
     title_th: str
@@ -124,6 +140,7 @@ class Workflow:
     sha256: str  # of the file bytes
     text: str  # the file as read, so the database can keep the exact rules it ran
     path: str
+    ceremony: Ceremony | None = None  # needed only to print certificates
 
     @property
     def dimension_keys(self) -> tuple[str, ...]:
@@ -137,9 +154,16 @@ class Workflow:
         known = ", ".join(a.id for a in self.awards)
         raise NotFound(f"no award '{award_id}' in cycle {self.cycle_id}; awards: {known}")
 
+    def templates_folder(self) -> Path | None:
+        """The cycle's own templates folder ([ceremony] templates), resolved against the
+        workflow file's folder; None when the cycle uses the shipped templates only."""
+        if self.ceremony is None or self.ceremony.templates is None:
+            return None
+        return Path(self.path).parent / self.ceremony.templates
+
 
 # The keys each table may hold; anything else is reported with the closest known key.
-_TOP_KEYS = ("schema_version", "cycle", "dimensions", "survey", "awards")
+_TOP_KEYS = ("schema_version", "cycle", "dimensions", "survey", "awards", "ceremony")
 _CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
 _DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
 _SURVEY_KEYS = ("flags", "columns")
@@ -151,11 +175,17 @@ _POOL_KEYS = ("level", "responded", "flags", "min", "max")
 _GROUP_KEYS = ("field", "min_members")
 _CUT_KEYS = ("top", "threshold")
 _REVIEW_KEYS = ("quorum", "approval")
+_CEREMONY_KEYS = (
+    "date", "place_th", "signatory_th", "position_th", "signatory_en", "position_en",
+    "digits", "serial_prefix", "templates",
+)  # fmt: skip
+DIGITS: tuple[str, ...] = ("thai", "arabic")
 # Names a dimension or flag may not take: survey columns and keys that rules already use.
 RESERVED: frozenset[str] = frozenset((*DEFAULT_COLUMNS, UNIQUE_KEY, "score", WEIGHTED))
 _NAME_PATTERN = r"[a-z][a-z0-9_]*"
 _ID_RULE = (r"[a-z0-9][a-z0-9-]*", "id must start with a-z or 0-9 and use only a-z, 0-9 and -")
 _CODE_RULE = (r"[A-Z0-9]{2,8}", "code must be 2 to 8 capital letters or digits")
+_PREFIX_RULE = (r"[A-Z0-9]{2,8}", "serial_prefix must be 2 to 8 capital letters or digits")
 _TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", dict: "table", list: "array"}
 _T = TypeVar("_T")
 Table = Mapping[str, Any]
@@ -577,18 +607,90 @@ def _tie_break(c: _Checker, award: Table, path: str) -> Names:
     return tuple(keys)
 
 
+def _ceremony(c: _Checker, doc: Table, year: int) -> Ceremony | None:
+    """The optional [ceremony] table: date, place and signatory printed on certificates."""
+    t = c.table(doc, "ceremony", _CEREMONY_KEYS)
+    if t is None:
+        return None
+    date = _date(c, t, "ceremony.date", year)
+    signatory_th = c.text(t, "ceremony.signatory_th")
+    position_th = c.text(t, "ceremony.position_th")
+    optional = {
+        key: c.get(t, f"ceremony.{key}", str) or ""
+        for key in ("place_th", "signatory_en", "position_en")
+    }
+    digits = c.choice(t, "ceremony.digits", DIGITS) or "thai"
+    prefix = c.text(t, "ceremony.serial_prefix", *_PREFIX_RULE) if "serial_prefix" in t else "AWD"
+    templates = c.get(t, "ceremony.templates", str)
+    if templates is not None and not templates.strip():
+        c.add("ceremony.templates", "templates must not be empty: name a folder", templates)
+        templates = None
+    return Ceremony(
+        date or datetime.date(max(year, 1), 1, 1),
+        signatory_th,
+        position_th,
+        digits=digits,
+        serial_prefix=prefix or "AWD",
+        templates=templates,
+        **optional,
+    )
+
+
+def _date(c: _Checker, table: Table, path: str, year: int) -> datetime.date | None:
+    """A TOML local date (2019-11-28, no quotes, no time) in the cycle's year or the next."""
+    if _key(path) not in table:
+        c.add(path, f"missing required key '{_key(path)}'; add it")
+        return None
+    value = table[_key(path)]
+    shown = value.isoformat() if isinstance(value, datetime.date) else value
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        message = "date expected, written without quotes or time, e.g. 2019-11-28"
+        c.add(path, message, shown)
+        return None
+    if year and not year <= value.year <= year + 1:
+        message = f"date {value} is not in the cycle's year {year} or the year after; correct it"
+        c.add(path, message, shown)
+        return None
+    return value
+
+
+def _check_templates(c: _Checker, awards: tuple[Award, ...], own: str | None, base: Path) -> None:
+    """Every award's template exists, in the cycle's own folder or among the shipped ones."""
+    from awards.paths import templates_dir  # a leaf module; only files on disk need it
+
+    folders = [templates_dir()]
+    if own is not None:
+        if (base / own).is_dir():
+            folders.insert(0, base / own)
+        else:
+            message = f"no folder {base / own}; name a folder relative to the workflow file"
+            c.add("ceremony.templates", message, own)
+    for i, award in enumerate(awards):
+        if award.template and not any((f / f"{award.template}.html").is_file() for f in folders):
+            known = sorted(
+                {p.stem for f in folders for p in f.glob("*.html") if not p.name.startswith("_")}
+            )
+            message = f"no template '{award.template}'; use one of: {', '.join(known)}"
+            c.add(f"awards[{i}].template", message, award.template)
+
+
 def load_workflow(path: str | Path) -> Workflow:
-    """Read and validate a workflow file; raise InputErrors listing every problem."""
+    """Read and validate a workflow file; raise InputErrors listing every problem.
+
+    Beyond parse_workflow, files the workflow names are checked too: the [ceremony]
+    templates folder and each award's template must exist.
+    """
     p = Path(path)
-    return parse_workflow(p.read_bytes(), str(path))
+    return parse_workflow(p.read_bytes(), str(path), check_files=True)
 
 
-def parse_workflow(data: bytes, name: str) -> Workflow:
+def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Workflow:
     """Validate workflow bytes (named `name` in messages) into a Workflow.
 
     Every problem in the file is collected, located by line (best effort) and dotted key
     path, and raised together as one InputErrors, in file order. On success the Workflow
-    keeps the decoded text, the SHA-256 of `data` and `name` as its path.
+    keeps the decoded text, the SHA-256 of `data` and `name` as its path. With
+    `check_files`, the templates it names must exist (relative paths from `name`'s folder).
     """
     try:
         text = data.decode("utf-8")
@@ -611,6 +713,10 @@ def parse_workflow(data: bytes, name: str) -> Workflow:
     c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates
     columns = _survey(c, doc)
     awards = _awards(c, doc)
+    ceremony = _ceremony(c, doc, cycle["year"])
+    if check_files:
+        own = None if ceremony is None else ceremony.templates
+        _check_templates(c, awards, own, Path(name).parent)
     if c.problems:
         # A stable sort: file order, and within one line the order the checks ran.
         c.problems.sort(key=lambda p: (p.line is None, p.line or 0))
@@ -624,4 +730,5 @@ def parse_workflow(data: bytes, name: str) -> Workflow:
         sha256=hashlib.sha256(data).hexdigest(),
         text=text,
         path=name,
+        ceremony=ceremony,
     )

@@ -91,3 +91,31 @@ class Event(SQLModel, table=True):
     award: str | None = None
     nominee: str | None = None
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Certificate(SQLModel, table=True):
+    """One rendered PDF of an awarded nomination. A nomination keeps its serial and its
+    verification code (derived from the event that awarded it) across re-renders; each
+    rendering is a row of its own, logged by a `certificate_rendered` event (`seq`)."""
+
+    __table_args__ = (
+        Index("ix_certificate_nomination", "nomination_id"),
+        Index("ix_certificate_serial", "serial"),
+        Index("ix_certificate_code", "code"),
+        Index("ix_certificate_pdf", "pdf_sha256"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str
+    award: str
+    nominee_id: str
+    nomination_id: int
+    serial: str  # e.g. DGA-2562-PLQ-0001; the file is <serial>.pdf
+    code: str  # verification code, e.g. K7QF-9XMD-2ABC-DEFG
+    template: str
+    template_sha256: str
+    pdf_sha256: str
+    size: int
+    pdfa: bool
+    rendered_at: str
+    actor: str
+    seq: int  # the log event that recorded this rendering

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +94,9 @@ def print_history(console: Console, events: list[dict[str, Any]]) -> None:
         elif e["kind"] == "verdict":
             move = e["verdict"] + (f" (was {e['previous']})" if e["previous"] else "")
             subject, reason = e["nomination"], e["note"]
+        elif e["kind"] == "certificate_rendered":
+            move = f"rendered {e['serial']} ({e['template']})"
+            subject, reason = e["nomination"], f"code {e['code']}, pdf {e['pdf_sha256'][:12]}"
         else:
             move, subject, reason = (
                 "",
@@ -127,3 +132,27 @@ def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
         f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"
     )
     console.print(f"database: {result.database}")
+    if result.certificates is not None:
+        c = result.certificates
+        first = sorted(c.out.glob("*.pdf"))[:1]
+        example = f" (check one: `awards --db {result.database} verify {first[0]}`)" if first else ""
+        console.print(f"certificates: {c.total} PDFs in {c.out}/{example}")
+
+
+@contextmanager
+def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (stdout keeps the result); yields `update(done, total)`.
+
+    Nothing is drawn when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    columns = (f"[bold]{what}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

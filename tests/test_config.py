@@ -3,6 +3,7 @@ located, verbatim message."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from awards.config import (
     DEFAULT_COLUMNS,
+    Ceremony,
     Cut,
     Pool,
     Review,
@@ -207,7 +209,7 @@ def test_parse_workflow_unknown_key_without_close_match_lists_known(tmp_path):
 
     assert problems == [
         "w.toml:1: colour: unknown key 'colour'; use one of: schema_version, cycle, dimensions,"
-        " survey, awards"
+        " survey, awards, ceremony"
     ]
 
 
@@ -672,3 +674,160 @@ def test_parse_workflow_award_rules_read(tmp_path):
     assert (award.group_by.field, award.group_by.min_members) == ("ministry", 2)
     assert award.review == Review(quorum=3, approval="unanimous")
     assert award.reason_en == "For services"
+
+
+# A minimal [ceremony] table, appended to BASE: lines 29 to 32.
+CEREMONY = """\
+[ceremony]
+date = 2019-11-28
+signatory_th = "นายทดสอบ ลงนาม"
+position_th = "ผู้อำนวยการ"
+"""
+
+
+def test_load_workflow_shipped_file_has_its_ceremony():
+    workflow = load_workflow(SHIPPED)
+
+    assert workflow.ceremony == Ceremony(
+        date=datetime.date(2019, 11, 28),
+        signatory_th="พลเอก ประยุทธ์ จันทร์โอชา",
+        position_th="นายกรัฐมนตรี",
+        place_th="ทำเนียบรัฐบาล",
+        signatory_en="General Prayut Chan-o-cha",
+        position_en="Prime Minister",
+        digits="thai",
+        serial_prefix="DGA",
+        templates=None,
+    )
+    assert workflow.templates_folder() is None
+
+
+def test_parse_workflow_without_ceremony_has_none(tmp_path):
+    assert _parse(tmp_path, BASE).ceremony is None
+
+
+def test_parse_workflow_ceremony_gets_defaults(tmp_path):
+    ceremony = _parse(tmp_path, BASE + CEREMONY).ceremony
+
+    assert ceremony == Ceremony(datetime.date(2019, 11, 28), "นายทดสอบ ลงนาม", "ผู้อำนวยการ")
+    assert (ceremony.digits, ceremony.serial_prefix, ceremony.place_th) == ("thai", "AWD", "")
+
+
+def test_parse_workflow_ceremony_options_read(tmp_path):
+    text = BASE + CEREMONY + 'digits = "arabic"\nserial_prefix = "DGA19"\ntemplates = "own"\n'
+
+    workflow = _parse(tmp_path, text)
+
+    assert (workflow.ceremony.digits, workflow.ceremony.serial_prefix) == ("arabic", "DGA19")
+    assert workflow.templates_folder() == Path("own")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "date = 2019-11-28",
+            'date = "2019-11-28"',
+            "w.toml:30: ceremony.date: date expected, written without quotes or time, e.g."
+            " 2019-11-28 (value: '2019-11-28')",
+        ),
+        (
+            "date = 2019-11-28",
+            "date = 2019-11-28T10:00:00",
+            "w.toml:30: ceremony.date: date expected, written without quotes or time, e.g."
+            " 2019-11-28 (value: '2019-11-28T10:00:00')",
+        ),
+        (
+            "date = 2019-11-28",
+            "date = 2018-11-28",
+            "w.toml:30: ceremony.date: date 2018-11-28 is not in the cycle's year 2019 or the year"
+            " after; correct it (value: '2018-11-28')",
+        ),
+        (
+            "date = 2019-11-28\n",
+            "",
+            "w.toml:29: ceremony.date: missing required key 'date'; add it",
+        ),
+        (
+            'signatory_th = "นายทดสอบ ลงนาม"\n',
+            "",
+            "w.toml:29: ceremony.signatory_th: missing required key 'signatory_th'; add it",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = ""',
+            "w.toml:32: ceremony.position_th: position_th must not be empty (value: '')",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = "ผู้อำนวยการ"\ndigits = "roman"',
+            "w.toml:33: ceremony.digits: digits must be one of: thai, arabic (value: 'roman')",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = "ผู้อำนวยการ"\nserial_prefix = "dga"',
+            "w.toml:33: ceremony.serial_prefix: serial_prefix must be 2 to 8 capital letters or"
+            " digits (value: 'dga')",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = "ผู้อำนวยการ"\nsignature_en = "Test"',
+            "w.toml:33: ceremony.signature_en: unknown key 'signature_en'; did you mean"
+            " 'signatory_en'?",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = "ผู้อำนวยการ"\ntemplates = " "',
+            "w.toml:33: ceremony.templates: templates must not be empty: name a folder"
+            " (value: ' ')",
+        ),
+        (
+            'position_th = "ผู้อำนวยการ"',
+            'position_th = "ผู้อำนวยการ"\nplace_th = 1',
+            "w.toml:33: ceremony.place_th: string expected (value: '1')",
+        ),
+    ],
+    ids=[
+        "date-quoted", "date-time", "date-year", "date-missing", "signatory-missing",
+        "position-empty", "digits", "prefix", "unknown-key", "templates-empty", "place-type",
+    ],
+)  # fmt: skip
+def test_parse_workflow_bad_ceremony(tmp_path, old, new, expected):
+    text = BASE + CEREMONY.replace(old, new, 1)
+
+    assert _problems(tmp_path, text) == [expected]
+
+
+def test_load_workflow_ceremony_templates_folder_must_exist(tmp_path):
+    path = _write(tmp_path, BASE + CEREMONY + 'templates = "own"\n')
+
+    with pytest.raises(InputErrors) as caught:
+        load_workflow(path)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:33: ceremony.templates: no folder {tmp_path / 'own'}; name a folder relative"
+        " to the workflow file (value: 'own')"
+    ]
+
+
+def test_load_workflow_template_from_the_cycles_own_folder(tmp_path):
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "trophy.html").write_text('{% extends "_base.html" %}', encoding="utf-8")
+    text = _edit('template = "plaque"', 'template = "trophy"') + CEREMONY + 'templates = "own"\n'
+
+    workflow = load_workflow(_write(tmp_path, text))
+
+    assert workflow.awards[0].template == "trophy"
+    assert workflow.templates_folder() == tmp_path / "own"
+
+
+def test_load_workflow_unknown_template_lists_the_known(tmp_path):
+    path = _write(tmp_path, _edit('template = "plaque"', 'template = "trophy"'))
+
+    with pytest.raises(InputErrors) as caught:
+        load_workflow(path)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:26: awards[0].template: no template 'trophy'; use one of: certificate, plaque,"
+        " policy-support (value: 'trophy')"
+    ]
