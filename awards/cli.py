@@ -141,13 +141,24 @@ def import_(obj: dict[str, Any], survey: str, cycle: str | None, replace: bool) 
 @click.option(
     "--dry-run", is_flag=True, help="Show each award's next stage without changing anything."
 )
+@click.option("--key", type=click.Path(dir_okay=False), envvar="AWARDS_COMMITTEE_KEY",
+              help="Committee private key: sign a checkpoint after every stage (also AWARDS_COMMITTEE_KEY).")  # fmt: skip
 @click.pass_obj
 @domain_errors
-def advance(obj: dict[str, Any], award: str | None, cycle: str | None, dry_run: bool) -> None:
+def advance(
+    obj: dict[str, Any], award: str | None, cycle: str | None, dry_run: bool, key: str | None
+) -> None:
     """Move nominations forward as far as the rules and the committee's verdicts allow."""
     from awards.advance import advance as run
 
-    result = run(url=obj["url"], cycle=cycle, award=award, dry_run=dry_run, actor=obj["actor"])
+    signing = None
+    if key and not dry_run:
+        from awards.checkpoint import load_key
+
+        signing = load_key(key)
+    result = run(
+        url=obj["url"], cycle=cycle, award=award, dry_run=dry_run, actor=obj["actor"], key=signing
+    )
     prefix = "would " if dry_run else ""
     for stage in result.stages:
         moved = ", ".join(f"{n} {state}" for state, n in stage.moved.items()) or "nothing moved"
@@ -369,3 +380,149 @@ def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
             click.echo(line)
     if not result.valid:
         sys.exit(1)
+
+
+@main.command("replay")
+@click.argument("log", type=click.Path(dir_okay=False))
+@click.option(
+    "--workflow",
+    "workflow",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The workflow file the log names.",
+)
+@click.option(
+    "--survey",
+    "survey",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The survey file the log names.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@domain_errors
+def replay_(log: str, workflow: str, survey: str, as_json: bool) -> None:
+    """Re-derive every decision of an exported LOG offline, from its workflow and survey."""
+    from awards.replay import Diverged, replay
+
+    try:
+        result = replay(log, workflow, survey)
+    except Diverged as exc:
+        if as_json:
+            from dataclasses import asdict
+
+            _json({"ok": False, "divergence": asdict(exc.divergence)})
+            sys.exit(1)
+        raise
+    if as_json:
+        from dataclasses import asdict
+
+        _json({"ok": True, **asdict(result)})
+    else:
+        click.echo(f"{log}: {result.summary()}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+@domain_errors
+def audit(obj: dict[str, Any], as_json: bool) -> None:
+    """Rebuild every nomination from the log and list where the tables drifted from it."""
+    from awards.audit import audit as run
+
+    result = run(url=obj["url"])
+    if as_json:
+        _json(
+            {
+                "events": result.verified.events,
+                "head": result.verified.head,
+                "drift": [str(d) for d in result.drift],
+            }
+        )
+    else:
+        for d in result.drift:
+            click.echo(d)
+        click.echo(
+            f"{result.verified.events} events, chain intact; {result.nominations} nominations and "
+            f"{result.verdicts} verdicts checked: {len(result.drift) or 'no'} drift"
+        )
+    if result.drift:
+        sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Committee signing keys (Ed25519) for checkpoints."""
+
+
+@keys.command("generate")
+@click.argument("file", type=click.Path(dir_okay=False), default="committee.key")
+@domain_errors
+def keys_generate(file: str) -> None:
+    """Write a new private key to FILE (owner-only) and its public key to FILE.pub."""
+    from awards.checkpoint import generate_keys
+
+    private, public = generate_keys(file)
+    click.echo(
+        f"private key: {private} (keep it off the database and out of the log)\npublic key: {public}"
+    )
+
+
+@main.group()
+def checkpoint() -> None:
+    """Signed checkpoints of the decision log."""
+
+
+@checkpoint.command("verify")
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False),
+    help="Trust only checkpoints signed by this key (FILE.pub).",
+)
+@click.pass_obj
+@domain_errors
+def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
+    """Check every checkpoint's signature and that the current log extends it."""
+    from awards.checkpoint import verify_checkpoints
+
+    checked = verify_checkpoints(url=obj["url"], public_key=public_key)
+    for c in checked:
+        click.echo(
+            f"checkpoint at event {c.seq}: {c.size} events, root {c.root[:16]}: {'ok' if c.ok else c.problem}"
+        )
+    if not all(c.ok for c in checked):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("nomination", required=False)
+@click.option(
+    "--check",
+    "proof_file",
+    type=click.Path(dir_okay=False),
+    help="Check a proof FILE written by `awards prove` instead.",
+)
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.pass_obj
+@domain_errors
+def prove(
+    obj: dict[str, Any], nomination: str | None, proof_file: str | None, cycle: str | None
+) -> None:
+    """Print an RFC 9162 inclusion proof of NOMINATION's award decision (JSON), or --check one."""
+    from awards.checkpoint import check_proof
+    from awards.checkpoint import prove as make
+
+    if proof_file:
+        with open(proof_file, encoding="utf-8") as f:
+            proof = json.load(f)
+        problems = check_proof(proof)
+        for p in problems:
+            click.echo(f"{proof_file}: {p}")
+        if problems:
+            sys.exit(1)
+        click.echo(
+            f"{proof_file}: ok: event {proof['leaf_index'] + 1} of {proof['nomination']} is in the signed log of {proof['tree_size']} events"
+        )
+        return
+    if not nomination:
+        raise click.UsageError("give a NOMINATION, or --check FILE")
+    _json(make(nomination, url=obj["url"], cycle=cycle))

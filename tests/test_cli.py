@@ -227,3 +227,54 @@ def out_hashes(log: Path) -> str:
 
     body, stated = split_line(log.read_bytes().splitlines()[0], "x")
     return f"(stated {stated[:12]}, actual {hashlib.sha256(body).hexdigest()[:12]})"
+
+
+def test_keys_advance_checkpoint_prove_and_audit_through_the_commands(opened: str, tmp_path: Path):
+    run("import", str(small_survey(tmp_path / "survey.csv")), db=opened)
+    key = tmp_path / "committee.key"
+    assert run("keys", "generate", str(key))[0] == 0
+    assert run("advance", "--award", "top-province", "--key", str(key), db=opened)[0] == 0
+    code, out = run("checkpoint", "verify", "--public-key", f"{key}.pub", db=opened)
+    assert (code, [line.rsplit(": ", 1)[1] for line in out.splitlines()]) == (0, ["ok", "ok", "ok"])
+    code, out = run("prove", "top-province:จันทบุรี", db=opened)
+    (tmp_path / "proof.json").write_text(out, encoding="utf-8")
+    code, out = run("prove", "--check", str(tmp_path / "proof.json"))
+    assert (code, out.split(": ok: ")[1]) == (
+        0,
+        "event 66 of top-province:จันทบุรี is in the signed log of 66 events\n",
+    )
+    code, out = run("audit", db=opened)
+    assert (code, out) == (
+        0,
+        "67 events, chain intact; 46 nominations and 0 verdicts checked: no drift\n",
+    )
+
+
+def test_replay_command_says_what_it_verified_and_exits_1_on_divergence(
+    opened: str, tmp_path: Path
+):
+    survey = small_survey(tmp_path / "survey.csv")
+    run("import", str(survey), db=opened)
+    run("advance", db=opened)
+    run("log", "export", str(tmp_path / "log.jsonl"), db=opened)
+    code, out = run(
+        "replay", str(tmp_path / "log.jsonl"), "--workflow", str(WORKFLOW), "--survey", str(survey)
+    )
+    assert code == 0
+    assert out.endswith(
+        "rule decisions re-derived identically, 0 human decisions taken as input, 2 other events\n"
+    )
+    other = small_survey(tmp_path / "other.csv", departments=31)
+    code, out = run(
+        "replay",
+        str(tmp_path / "log.jsonl"),
+        "--workflow",
+        str(WORKFLOW),
+        "--survey",
+        str(other),
+        "--json",
+    )
+    assert (code, json.loads(out)["divergence"]["why"]) == (
+        1,
+        "the survey file is not the one the log names (SHA-256 differs)",
+    )
