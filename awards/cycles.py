@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlmodel import col
 
 from awards import db, moves
@@ -298,11 +298,6 @@ def load_nominated(
         )
         for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s in conn.execute(query)
     ]
-
-
-def engine_for(url: str | None) -> Engine:
-    """An engine on an existing database."""
-    return db.open_engine(url)
 
 
 def verdict_tallies(
