@@ -8,21 +8,19 @@ at once, located by line and key.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import difflib
 import hashlib
-import json
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from awards.errors import InputErrors, NotFound, Problem
 from awards.thai import be_year
+from awards.tomlcheck import Checker, Names, Table, key_of, suggest, syntax_problem
 
 # The columns a survey file has by default; a workflow's [survey.columns] may rename them.
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -186,185 +184,16 @@ _NAME_PATTERN = r"[a-z][a-z0-9_]*"
 _ID_RULE = (r"[a-z0-9][a-z0-9-]*", "id must start with a-z or 0-9 and use only a-z, 0-9 and -")
 _CODE_RULE = (r"[A-Z0-9]{2,8}", "code must be 2 to 8 capital letters or digits")
 _PREFIX_RULE = (r"[A-Z0-9]{2,8}", "serial_prefix must be 2 to 8 capital letters or digits")
-_TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", dict: "table", list: "array"}
-_T = TypeVar("_T")
-Table = Mapping[str, Any]
-Names = tuple[str, ...]
 
 
-def _show(value: object) -> str:
-    """A value for a message, written much as in TOML."""
-    if isinstance(value, str | Decimal):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _key(path: str) -> str:
-    return path.rpartition(".")[2]
-
-
-def _suggest(key: str, known: Names) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(known)}"
-
-
-# tomllib reports no positions for values, so lines are found by scanning the text for table
-# headers and `key =` assignments. Best effort: quoted keys holding dots or lines inside
-# multi-line strings can mislead it, and a missing key is located at its parent.
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]")
-_ASSIGN_RE = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
-_PARENT_RE = re.compile(r"(^|\.)[^.\[\]]+$|\[\d+\]$")
-_SYNTAX_RE = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", re.DOTALL)
-
-
-def _plain_key(key: str) -> str:
-    return ".".join(part.strip().strip("\"'") for part in key.split("."))
-
-
-def _key_lines(text: str) -> list[tuple[str, int]]:
-    """(key path, line) for every table header and key assignment, in file order."""
-    entries: list[tuple[str, int]] = []
-    arrays: dict[str, int] = {}  # array-of-tables name -> index of its latest entry
-    table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if header := _HEADER_RE.match(line):
-            name = _plain_key(header.group(2))
-            if header.group(1) == "[[":
-                arrays[name] = arrays.get(name, -1) + 1
-            # [awards.pool] belongs to the latest [[awards]]: awards[n].pool.
-            first = name.partition(".")[0]
-            table = f"{first}[{arrays[first]}]{name[len(first) :]}" if first in arrays else name
-            entries.append((table, number))
-        elif assign := _ASSIGN_RE.match(line):
-            entries.append((_join(table, _plain_key(assign.group(1))), number))
-    return entries
-
-
-def _locate(entries: list[tuple[str, int]], path: str) -> int | None:
-    """The line of `path`, else of the first key under it, else of its nearest parent."""
-    while path:
-        exact = [number for key, number in entries if key == path]
-        under = [number for key, number in entries if key.startswith((path + ".", path + "["))]
-        if exact or under:
-            return (exact or under)[0]
-        path = _PARENT_RE.sub("", path)
-    return None
-
-
-def _syntax_problem(name: str, text: str, error: tomllib.TOMLDecodeError) -> Problem:
-    match = _SYNTAX_RE.match(str(error))
-    if match is None:
-        return Problem(name, None, None, None, f"invalid TOML: {error}")
-    message = "invalid TOML: " + match.group(1)[:1].lower() + match.group(1)[1:]
-    if match.group(2) is None:  # "at end of document"
-        return Problem(name, max(1, len(text.splitlines())), None, None, message)
-    return Problem(name, int(match.group(2)), None, None, f"{message} at column {match.group(3)}")
-
-
-class _Checker:
-    """Reads values out of the parsed document, collecting a located problem for each fault.
-
-    Getters take the dotted path of the key they read and return None when it is absent
-    or wrong (having reported it if that is a problem)."""
+class _Checker(Checker):
+    """The workflow's checker: also tracks the dimension keys and flags declared so far."""
 
     def __init__(self, file: str, text: str) -> None:
-        self.file = file
-        self.entries = _key_lines(text)
-        self.problems: list[Problem] = []
+        super().__init__(file, text)
         self.taken: dict[str, str] = {}  # dimension key or flag -> where it is declared
         self.dimension_keys: Names = ()
         self.flags: Names = ()
-
-    def add(self, path: str, message: str, value: object = None) -> None:
-        shown = None if value is None else _show(value)
-        self.problems.append(Problem(self.file, _locate(self.entries, path), path, shown, message))
-
-    def get(self, table: Table, path: str, kind: type[_T], required: bool = False) -> _T | None:
-        key = _key(path)
-        if key not in table:
-            if required:
-                self.add(path, f"missing required key '{key}'; add it")
-            return None
-        value = table[key]
-        # bool is an int in Python but not in TOML.
-        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-            return value
-        self.add(path, f"{_TYPE_NAMES[kind]} expected", value)
-        return None
-
-    def known(self, table: Table, path: str, allowed: Names) -> None:
-        for key in table:
-            if key not in allowed:
-                self.add(_join(path, key), f"unknown key '{key}'; {_suggest(key, allowed)}")
-
-    def table(
-        self, parent: Table, path: str, allowed: Names, required: bool = False
-    ) -> Table | None:
-        """A sub-table, its unknown keys reported."""
-        table = self.get(parent, path, dict, required)
-        self.known(table or {}, path, allowed)
-        return table
-
-    def tables(self, doc: Table, key: str, allowed: Names) -> list[tuple[str, Table]]:
-        """An array of tables (at least one), each with its path."""
-        items = self.get(doc, key, list)
-        if not items and (items is not None or key not in doc):
-            self.add(key, f"no {key}; declare at least one [[{key}]]")
-        found: list[tuple[str, Table]] = []
-        for i, item in enumerate(items or []):
-            if isinstance(item, dict):
-                self.known(item, f"{key}[{i}]", allowed)
-                found.append((f"{key}[{i}]", item))
-            else:
-                self.add(f"{key}[{i}]", "table expected", item)
-        return found
-
-    def text(self, table: Table, path: str, pattern: str = "", rule: str = "") -> str:
-        """A required non-empty string, matching `pattern` if given ("" if absent or wrong)."""
-        value = self.get(table, path, str, required=True)
-        if value is not None and not value.strip():
-            self.add(path, f"{_key(path)} must not be empty", value)
-        elif value is not None and pattern and not re.fullmatch(pattern, value):
-            self.add(path, rule, value)
-        return value or ""
-
-    def choice(self, table: Table, path: str, options: Names, required: bool = False) -> str | None:
-        value = self.get(table, path, str, required)
-        if value is not None and value not in options:
-            self.add(path, f"{_key(path)} must be one of: {', '.join(options)}", value)
-        return value
-
-    def integer(self, table: Table, path: str, low: int, high: int | None = None) -> int | None:
-        value = self.get(table, path, int)
-        if value is not None and not low <= value <= (value if high is None else high):
-            bound = f"at least {low}" if high is None else f"between {low} and {high}"
-            self.add(path, f"{_key(path)} must be {bound}", value)
-            return None
-        return value
-
-    def number(self, table: Table, path: str, required: bool = False) -> Decimal | None:
-        """A TOML float (already a Decimal), integer or numeric string, as an exact Decimal."""
-        value = self.get(table, path, object, required)
-        if value is None:
-            return None
-        if not isinstance(value, bool) and isinstance(value, Decimal | int | str):
-            with contextlib.suppress(InvalidOperation):
-                if (number := Decimal(str(value))).is_finite():
-                    return number
-        self.add(path, "number expected", value)
-        return None
-
-    def percent(self, table: Table, path: str) -> Decimal | None:
-        """A score bound: a number from 0 to 100."""
-        number = self.number(table, path)
-        if number is not None and not 0 <= number <= 100:
-            self.add(path, f"{_key(path)} must be between 0 and 100", number)
-            return None
-        return number
 
     def name(self, value: str, path: str, what: str) -> bool:
         """Check a dimension key or flag, and record it as taken if it is good."""
@@ -441,7 +270,7 @@ def _survey(c: _Checker, doc: Table) -> dict[str, str]:
     for key, value in (c.get(table, "survey.columns", dict) or {}).items():
         path = f"survey.columns.{key}"
         if key not in canonical:
-            c.add(path, f"unknown column name '{key}'; {_suggest(key, canonical)}")
+            c.add(path, f"unknown column name '{key}'; {suggest(key, canonical)}")
         elif not isinstance(value, str) or not value.strip():
             c.add(path, "non-empty string expected: the column's name in the survey file", value)
         else:
@@ -482,7 +311,7 @@ def _award(c: _Checker, t: Table, path: str) -> Award:
     score = c.get(t, f"{path}.score", str)
     score = WEIGHTED if score is None else score
     if score != WEIGHTED and score not in c.dimension_keys:
-        hint = _suggest(score, (WEIGHTED, *c.dimension_keys))
+        hint = suggest(score, (WEIGHTED, *c.dimension_keys))
         c.add(f"{path}.score", f"unknown dimension '{score}'; {hint}", score)
     winners = _cut(c, t, f"{path}.winners", required=True) or Cut()
     shortlist = _cut(c, t, f"{path}.shortlist")
@@ -525,7 +354,7 @@ def _pool(c: _Checker, award: Table, path: str) -> Pool:
         table = c.get(t, f"{path}.{bound}", dict) or {}
         for key in table:
             if key not in c.dimension_keys:
-                hint = _suggest(key, c.dimension_keys)
+                hint = suggest(key, c.dimension_keys)
                 c.add(f"{path}.{bound}.{key}", f"unknown dimension '{key}'; {hint}")
             elif (number := c.percent(table, f"{path}.{bound}.{key}")) is not None:
                 found[key] = number
@@ -551,7 +380,7 @@ def _cut(c: _Checker, award: Table, path: str, required: bool = False) -> Cut | 
     if t is None:
         return None
     if "top" not in t and "threshold" not in t:
-        c.add(path, f"{_key(path)} keeps no one; give it top, threshold or both")
+        c.add(path, f"{key_of(path)} keeps no one; give it top, threshold or both")
     return Cut(c.integer(t, f"{path}.top", 1), c.percent(t, f"{path}.threshold"))
 
 
@@ -593,7 +422,7 @@ def _tie_break(c: _Checker, award: Table, path: str) -> Names:
         if not isinstance(key, str):
             c.add(f"{path}[{i}]", "string expected", key)
         elif key not in allowed:
-            c.add(f"{path}[{i}]", f"unknown tie-break key '{key}'; {_suggest(key, allowed)}", key)
+            c.add(f"{path}[{i}]", f"unknown tie-break key '{key}'; {suggest(key, allowed)}", key)
         elif key in keys:
             c.add(f"{path}[{i}]", f"tie-break key '{key}' is repeated; list each key once", key)
         else:
@@ -638,10 +467,10 @@ def _ceremony(c: _Checker, doc: Table, year: int) -> Ceremony | None:
 
 def _date(c: _Checker, table: Table, path: str, year: int) -> datetime.date | None:
     """A TOML local date (2019-11-28, no quotes, no time) in the cycle's year or the next."""
-    if _key(path) not in table:
-        c.add(path, f"missing required key '{_key(path)}'; add it")
+    if key_of(path) not in table:
+        c.add(path, f"missing required key '{key_of(path)}'; add it")
         return None
-    value = table[_key(path)]
+    value = table[key_of(path)]
     shown = value.isoformat() if isinstance(value, datetime.date) else value
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         message = "date expected, written without quotes or time, e.g. 2019-11-28"
@@ -701,7 +530,7 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
         # parse_float=Decimal keeps weights and thresholds exact: 0.20 stays 0.20.
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
-        raise InputErrors([_syntax_problem(name, text, error)]) from None
+        raise InputErrors([syntax_problem(name, text, error)]) from None
 
     c = _Checker(name, text)
     c.known(doc, "", _TOP_KEYS)
