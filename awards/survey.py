@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import gc
 import hashlib
-import io
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,13 +21,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from awards.config import LEVELS, Workflow
-from awards.errors import InputErrors, NotFound, Problem
+from awards.sheets import Problems, read_table
 from awards.thai import to_arabic_digits
 
-MAX_PROBLEMS = 200  # listed ones; the rest are only counted
 DEPARTMENT, PROVINCIAL = LEVELS
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name_en", "ministry", "province")
 
@@ -39,7 +37,6 @@ _SCORE_RANGE = "score must be between 0 and 100"
 _NOT_A_NUMBER = "score must be a number between 0 and 100"
 _SCORE_NEEDED = "score is required for an agency that responded"
 _SCORE_ALL_OR_NONE = "score is missing; give every score or none for an agency that did not respond"
-_NOT_TEXT = "the file is neither UTF-8 nor cp874 (Thai Windows) text; save it as UTF-8"
 _T = TypeVar("_T")
 _SCORE_CACHE_LIMIT = 100_000  # distinct score spellings kept; two-decimal scores have 10,001
 
@@ -149,29 +146,6 @@ class _Scores(dict[str, Decimal]):
         return checked
 
 
-class _Problems:
-    """Collects problems; keeps the first MAX_PROBLEMS and counts the rest."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self.items: list[Problem] = []
-        self.count = 0
-
-    def add(self, line: int | None, column: str | None, value: str | None, message: str) -> None:
-        self.count += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(self.file, line, column, value, message))
-
-    def fail(self, message: str) -> None:
-        """A problem of the whole file."""
-        self.add(None, None, None, message)
-
-    def listed(self) -> list[Problem]:
-        more = self.count - len(self.items)
-        last = Problem(self.file, None, None, None, f"{more} more problems not listed")
-        return [*self.items, last] if more else self.items
-
-
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
@@ -193,79 +167,13 @@ def read_survey(path: str | Path, workflow: Workflow) -> Survey:
     MAX_PROBLEMS are listed and a last one counts the rest. When the header itself is wrong
     the rows are not checked. Raises NotFound when the file does not exist.
     """
-    name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"no such file: {name}") from None
-    problems = _Problems(name)
-    agencies: list[Agency] = []
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "cp874"):
-            try:
-                with _collector_paused():
-                    agencies = _check_rows(_csv_rows(data, encoding), workflow, problems)
-                break
-            except UnicodeDecodeError:
-                # Decoding is lazy, so a file is found not to be UTF-8 only while reading
-                # it; start again from the top, forgetting what that attempt found.
-                problems = _Problems(name)
-        else:
-            problems.fail(_NOT_TEXT)
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook  # slow to import; only workbooks need it
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # zip, XML and key errors alike mean a broken workbook
-            problems.fail(f"not a readable .xlsx workbook ({exc})")
-        else:
-            try:
-                with _collector_paused():
-                    agencies = _check_rows(_xlsx_rows(book.worksheets[0]), workflow, problems)
-            finally:
-                book.close()
-    else:
-        problems.fail(f"unsupported file type '{suffix}'; use a .csv or .xlsx file")
-    if problems.count:
-        raise InputErrors(problems.listed())
-    return Survey(tuple(agencies), hashlib.sha256(data).hexdigest(), name)
+    def check(rows: Iterator[list[str]], problems: Problems) -> list[Agency]:
+        with _collector_paused():
+            return _check_rows(rows, workflow, problems)
 
-
-def _csv_rows(data: bytes, encoding: str) -> Iterator[list[str]]:
-    # Decoding through a stream keeps memory near the file size: a whole decoded string of
-    # Thai text is twice the bytes, and csv reading from it would copy it again.
-    return csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
-
-
-def _xlsx_rows(sheet: Any) -> Iterator[list[str]]:
-    width = None
-    for values in sheet.iter_rows(values_only=True):
-        row = [_cell_text(v) for v in values]
-        # A sheet's rows all span its used range; cells past the header are only ragged
-        # when they hold something.
-        while row and not row[-1] and (width is None or len(row) > width):
-            row.pop()
-        if width is None:
-            width = len(row)
-        elif len(row) < width:
-            row += [""] * (width - len(row))
-        yield row
-
-
-def _cell_text(value: object) -> str:
-    """A workbook cell as the text a CSV export of it would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        # repr is the shortest text that reads back as the same float: 57.21, not 57.2099...
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
+    agencies, data = read_table(path, check)
+    return Survey(tuple(agencies or ()), hashlib.sha256(data).hexdigest(), str(path))
 
 
 @dataclass(frozen=True)
@@ -284,7 +192,7 @@ class _Layout:
     flags: tuple[tuple[str, int], ...]
 
 
-def _layout(header: list[str], workflow: Workflow, problems: _Problems) -> _Layout | None:
+def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layout | None:
     """The header's layout, or None after adding a problem per missing or repeated column."""
     position: dict[str, int] = {}
     for i, cell in enumerate(header):
@@ -319,7 +227,7 @@ def _layout(header: list[str], workflow: Workflow, problems: _Problems) -> _Layo
     )
 
 
-def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: _Problems) -> list[Agency]:
+def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problems) -> list[Agency]:
     """Agencies from the rows; problems are added to `problems` (then the list is partial)."""
     rows = iter(rows)
     header = [cell.strip() for cell in next(rows, [])]
@@ -421,7 +329,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _row_problems(
-    row: list[str], rownum: int, first: int, at: _Layout, known: _Scores, problems: _Problems
+    row: list[str], rownum: int, first: int, at: _Layout, known: _Scores, problems: Problems
 ) -> int:
     """Add every problem of a row the fast path refused, in header order; return how many.
 

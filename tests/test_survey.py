@@ -13,7 +13,8 @@ from openpyxl import Workbook
 
 from awards.config import DEFAULT_COLUMNS, Dimension, Workflow
 from awards.errors import InputErrors, NotFound
-from awards.survey import MAX_PROBLEMS, Agency, file_sha256, read_survey
+from awards.sheets import MAX_PROBLEMS
+from awards.survey import Agency, file_sha256, read_survey
 
 DIMENSIONS = (
     ("policy", "0.20"),
