@@ -1,5 +1,5 @@
 """What a certificate is and how it is checked: serials, verification codes, recipients as
-printed, and `awards verify`.
+printed, the sheet each awarded nomination prints (`plan`), and `awards verify`.
 
 A certificate's verification code is derived from the decision-log event that awarded its
 nomination, so a code on paper points at one decision in the hash-chained log. Its serial
@@ -20,10 +20,13 @@ import orjson
 from sqlalchemy import Connection, Engine, inspect, select
 
 from awards import db
-from awards.config import Award
+from awards.config import Award, Workflow
 from awards.cycles import load_cycle
+from awards.errors import AwardsError
 from awards.eventlog import sha256 as sha256_hex
 from awards.models import Certificate, Event, Nomination
+from awards.moves import nomination_code
+from awards.render import Occasion, Sheet, Templates
 from awards.states import State, Trigger
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -93,6 +96,140 @@ def find_decision(conn: Connection, nom: Any, trigger: str) -> Decision | None:
         if event.get("trigger") == trigger:
             return Decision(seq, digest, event, sha256_hex(body) == digest)
     return None
+
+
+# --- What `awards render` renders: each awarded nomination's sheet --------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One awarded nomination and the sheet it prints."""
+
+    sheet: Sheet
+    template: str
+    nomination_id: int
+    award: str
+    nominee: str
+    award_seq: int  # the event that awarded it
+    current: bool  # a recorded rendering is already in the output folder
+    rendered_seq: int | None = None  # the event of its latest recorded rendering, if any
+
+
+@dataclass
+class Plan:
+    workflow: Workflow
+    occasion: Occasion
+    templates: Templates
+    hashes: dict[str, str]  # template -> SHA-256
+    items: list[Item]
+
+
+def occasion_of(workflow: Workflow) -> Occasion:
+    c = workflow.ceremony
+    if c is None:
+        raise AwardsError(
+            f"cycle {workflow.cycle_id} has no [ceremony] in its workflow, and certificates "
+            "need its date and signatory; a cycle's rules cannot change once opened, so "
+            "open the next cycle with a [ceremony] table"
+        )
+    return Occasion(
+        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year,
+        workflow.year_be, c.date, c.signatory_th, c.position_th, c.place_th, c.signatory_en,
+        c.position_en, c.digits,
+    )  # fmt: skip
+
+
+def plan(
+    conn: Connection,
+    workflow: Workflow,
+    *,
+    award: str | None = None,
+    nominee: str | None = None,
+    out: Path | None = None,
+    pdfa: bool = False,
+) -> Plan:
+    """Every awarded nomination (of one award, or one nominee) with its sheet: the serial it
+    has, or else a free one, and the code its award event gives it.
+
+    The i-th nomination without a serial (in rank order) gets the i-th number its award has
+    not given, so runs that plan while others record (`awards render` on several machines)
+    give every nomination the same serial."""
+    occasion = occasion_of(workflow)
+    templates = Templates.for_cycle(workflow.templates_folder())
+    awards = [workflow.award(award)] if award else list(workflow.awards)
+    hashes = {a.template: templates.sha256(a.template) for a in awards}
+    prefix = workflow.ceremony.serial_prefix  # type: ignore[union-attr]
+    query: Any = select(Nomination, Event.hash.label("award_hash"), Event.body.label("award_body"))  # type: ignore[attr-defined]
+    query = query.join(Event, Event.seq == Nomination.seq)  # type: ignore[arg-type]
+    query = query.where(Nomination.cycle == workflow.cycle_id, Nomination.state == State.AWARDED)
+    if award:
+        query = query.where(Nomination.award == award)
+    if nominee:
+        query = query.where(Nomination.nominee_id == nominee)
+    by_award: dict[str, list[tuple[Any, str]]] = {a.id: [] for a in awards}
+    for nom in conn.execute(query):
+        digest = nom.award_hash
+        if orjson.loads(nom.award_body).get("trigger") != Trigger.AWARD:  # moved since?
+            found = find_decision(conn, nom, Trigger.AWARD)
+            if found is None:
+                code = nomination_code(nom.award, nom.nominee_id)
+                raise AwardsError(f"nomination {code} is awarded but the log has no award event")
+            digest = found.hash
+        by_award[nom.award].append((nom, digest))
+    recorded = _recorded(conn, workflow.cycle_id)
+    items = []
+    for a in awards:
+        rows = sorted(
+            by_award[a.id], key=lambda r: (r[0].rank is None, r[0].rank or 0, r[0].nominee_id)
+        )
+        used = recorded.numbers.get(a.id, set())
+        free = (n for n in range(1, len(used) + len(rows) + 2) if n not in used)
+        for nom, digest in rows:
+            latest = recorded.latest.get(nom.id)
+            number = next(free) if latest is None else None
+            th, en = recipient(a, nom.name_th, nom.name_en)
+            sheet = Sheet(
+                latest.serial if latest else serial(prefix, workflow.year_be, a.code, number or 0),
+                verification_code(digest), nomination_code(a.id, nom.nominee_id), th, en,
+                a.id, a.title_th, a.title_en, a.reason_th, a.reason_en,
+            )  # fmt: skip
+            current = (
+                latest is not None
+                and out is not None
+                and latest.template_sha256 == hashes[a.template]
+                and bool(latest.pdfa) == pdfa
+                and _has_size(out / sheet.file, latest.size)
+            )
+            items.append(
+                Item(sheet, a.template, nom.id, a.id, nom.nominee_id, nom.seq, current,
+                     latest.seq if latest else None)
+            )  # fmt: skip
+    return Plan(workflow, occasion, templates, hashes, items)
+
+
+@dataclass
+class _Recorded:
+    latest: dict[int, Any] = field(default_factory=dict)  # nomination id -> latest rendering
+    numbers: dict[str, set[int]] = field(default_factory=dict)  # award -> serial numbers given
+
+
+def _recorded(conn: Connection, cycle_id: str) -> _Recorded:
+    """The latest rendering of each nomination, and the serial numbers each award has given."""
+    found = _Recorded()
+    rows = conn.execute(
+        select(Certificate).where(Certificate.cycle == cycle_id).order_by(Certificate.seq)  # type: ignore[arg-type]
+    )
+    for row in rows:
+        found.latest[row.nomination_id] = row
+        found.numbers.setdefault(row.award, set()).add(int(row.serial.rsplit("-", 1)[1]))
+    return found
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
 
 
 # --- Verification ----------------------------------------------------------------------

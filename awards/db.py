@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, Select, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -28,6 +29,8 @@ from awards.models import Event
 
 DEFAULT_URL = "sqlite:///awards.db"
 _WRITE = "awards_write"
+# How long a SQLite writer waits for another one before giving up (PostgreSQL waits on).
+LOCK_WAIT_SECONDS = 3600
 
 _SQLITE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
@@ -53,11 +56,13 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("AWARDS_DATABASE_URL") or DEFAULT_URL
 
 
-def open_engine(url: str | None = None, *, create: bool = False) -> Engine:
+def open_engine(url: str | None = None, *, create: bool = False, check: bool = True) -> Engine:
     """An engine for the database; with `create`, make the schema if it is missing.
 
     Without `create`, a SQLite file that does not exist is an error rather than a new empty
-    database, so a mistyped path does not silently start over.
+    database, so a mistyped path does not silently start over. An existing database must be
+    at the schema revision this code works with (`awards db upgrade`); `check=False` is for
+    the commands that read or change that revision.
     """
     url = database_url(url)
     parsed = make_url(url)
@@ -75,6 +80,10 @@ def open_engine(url: str | None = None, *, create: bool = False) -> Engine:
         _configure_sqlite(engine)
     if create:
         create_schema(engine)
+    elif check:
+        from awards import migrate  # it builds on this module: imported when first needed
+
+        migrate.check(engine)
     return engine
 
 
@@ -84,10 +93,12 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
+        # First, so the pragmas below wait too. A writer waits for the one before it, as on
+        # PostgreSQL: a stage of a million nominations holds the lock for over a minute.
+        cur.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
         # Bulk stages touch every row of a large cycle: a bigger page cache (64 MB)
         # and in-memory temporary tables keep them off the disk.
         cur.execute("PRAGMA cache_size=-65536")
@@ -103,12 +114,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and the log's append-only triggers (idempotent)."""
-    SQLModel.metadata.create_all(engine)
-    triggers = _SQLITE_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
+    """Make the schema of a new, empty database and stamp its revision; an existing one
+    must already be at the newest revision (awards.migrate)."""
+    from awards import migrate  # it builds on this module: imported when first needed
+
     with write(engine) as conn:
-        for statement in triggers:
-            conn.exec_driver_sql(statement)
+        migrate.create(conn, SQLModel.metadata)
+
+
+def append_only(conn: Connection) -> None:
+    """Install the decision log's append-only triggers (idempotent). Changing them needs a
+    schema revision that calls this again (awards/migrations/env.py)."""
+    triggers = _SQLITE_TRIGGERS if conn.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
+    for statement in triggers:
+        conn.exec_driver_sql(statement)
 
 
 @contextmanager
@@ -118,19 +137,43 @@ def write(engine: Engine) -> Iterator[Connection]:
     The log head is serialised: BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory
     lock on PostgreSQL. A collision with another writer becomes ConflictError.
     """
+    with _refused_as_conflict(), engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        # PostgreSQL: each statement after the lock must see what the writer before
+        # committed, whatever the server's default isolation (under REPEATABLE READ the
+        # snapshot would date from before the lock was granted).
+        _isolation(conn, "READ COMMITTED")
+        with conn.begin():
+            _lock_head(conn)
+            yield conn
+
+
+def _isolation(conn: Connection, level: str) -> None:
+    # SQLite needs nothing: a transaction sees one snapshot, and writers are serialised.
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level=level)
+
+
+def _lock_head(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+
+
+@contextmanager
+def _refused_as_conflict() -> Iterator[None]:
     try:
-        with engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                if engine.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-                yield conn
+        yield
     except IntegrityError as exc:
         raise ConflictError(
             f"the database refused the write ({_first_line(exc)}); nothing was written. "
             "Another process may have changed the cycle: run the command again"
         ) from None
     except OperationalError as exc:
+        if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+            raise ConflictError(
+                f"another command has been writing to the database for over {LOCK_WAIT_SECONDS // 60} "
+                "minutes; nothing was written: run this one again once it has finished"
+            ) from None
         raise ConflictError(
             f"the database could not complete the write ({_first_line(exc)}); nothing was written"
         ) from None
@@ -139,8 +182,69 @@ def write(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction with a consistent view."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    with engine.connect() as conn:
+        # PostgreSQL: one snapshot for the whole transaction, not one per statement, or
+        # `audit` could fold the log before a commit and read the tables after it.
+        _isolation(conn, "REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
+class Claim:
+    """Rows claimed for a piece of work, until `record` commits it or `release` gives them
+    back (see `claim`). While it lasts, `conn` is its open transaction, for reads."""
+
+    def __init__(self, engine: Engine, query: Select[Any], of: Any = None) -> None:
+        self._engine = engine
+        self.conn = engine.connect()
+        # As in `write`: after a lock is granted, the next statement sees what its holder
+        # committed (what it rendered, where the log's head is now).
+        _isolation(self.conn, "READ COMMITTED")
+        self._tx = self.conn.begin()
+        try:
+            if engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=of)
+            self.rows = self.conn.execute(query).all()
+        except BaseException:
+            self.release()
+            raise
+
+    @contextmanager
+    def record(self) -> Iterator[Connection]:
+        """The write transaction that records the work, like `write`; the claim ends with it.
+
+        PostgreSQL: the claim's own transaction, so its row locks are held until it commits.
+        SQLite: a write transaction of its own (the claim took no lock to hand over)."""
+        try:
+            if self.conn.dialect.name == "postgresql":
+                with _refused_as_conflict():
+                    _lock_head(self.conn)
+                    yield self.conn
+                    self._tx.commit()
+            else:
+                with write(self._engine) as conn:
+                    yield conn
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """End the claim without recording anything (idempotent)."""
+        if self._tx.is_active:
+            self._tx.rollback()
+        self.conn.close()
+
+
+def claim(engine: Engine, query: Select[Any], *, of: Any = None) -> Claim:
+    """Run `query` in a transaction that holds its rows (those of table `of`, if it joins
+    several) until the claim ends, so that processes and machines sharing the work each
+    take different rows.
+
+    PostgreSQL: `SELECT ... FOR UPDATE [OF table] SKIP LOCKED` (a `LIMIT` counts only rows
+    nobody holds); a claimer that dies drops its connection and its rows with it. SQLite has
+    one writer at a time and no row locks: a plain SELECT, and claims may overlap, so
+    `record` must check that nobody recorded the same work in the meantime.
+    """
+    return Claim(engine, query, of)
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -1,5 +1,5 @@
-"""Issuing certificates: `awards render`. Which awarded nominations need a PDF, with what
-serial and code; rendering them (awards.render); recording every file.
+"""Issuing certificates: `awards render`. The awarded nominations that need a PDF (their
+sheets: awards.certify.plan); rendering them (awards.render); recording every file.
 
 Every rendered file is recorded (table `certificate`) with the SHA-256 of its bytes, in the
 same transaction as its `certificate_rendered` event; the files are renamed into place just
@@ -9,165 +9,24 @@ an interrupted run keeps what it finished and the next run renders the rest.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, inspect, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from awards import db
-from awards.certify import find_decision, recipient, serial, verification_code
-from awards.config import Workflow
+from awards.certify import Item, Plan, plan
 from awards.cycles import load_cycle
-from awards.errors import AwardsError, ConflictError, NotFound
+from awards.errors import ConflictError, NotFound
 from awards.eventlog import now
 from awards.models import Certificate, Event, Nomination
-from awards.moves import nomination_code
-from awards.render import (
-    BATCH,
-    Batch,
-    Occasion,
-    Rendered,
-    Sheet,
-    Templates,
-    default_workers,
-    pack,
-    run_batches,
-)
-from awards.states import State, Trigger
+from awards.render import BATCH, Batch, Rendered, default_workers, pack, placed, run_batches
+from awards.states import State
 from awards.templating import html
 
-# --- What to render --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """One awarded nomination and the sheet it prints."""
-
-    sheet: Sheet
-    template: str
-    nomination_id: int
-    award: str
-    nominee: str
-    award_seq: int  # the event that awarded it
-    current: bool  # a recorded rendering is already in the output folder
-
-
-@dataclass
-class Plan:
-    workflow: Workflow
-    occasion: Occasion
-    templates: Templates
-    hashes: dict[str, str]  # template -> SHA-256
-    items: list[Item]
-
-
-def occasion_of(workflow: Workflow) -> Occasion:
-    c = workflow.ceremony
-    if c is None:
-        raise AwardsError(
-            f"cycle {workflow.cycle_id} has no [ceremony] in its workflow, and certificates "
-            "need its date and signatory; a cycle's rules cannot change once opened, so "
-            "open the next cycle with a [ceremony] table"
-        )
-    return Occasion(
-        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year,
-        workflow.year_be, c.date, c.signatory_th, c.position_th, c.place_th, c.signatory_en,
-        c.position_en, c.digits,
-    )  # fmt: skip
-
-
-def plan(
-    conn: Connection,
-    workflow: Workflow,
-    *,
-    award: str | None = None,
-    nominee: str | None = None,
-    out: Path | None = None,
-    pdfa: bool = False,
-) -> Plan:
-    """Every awarded nomination (of one award, or one nominee) with its sheet: the serial it
-    has, or the lowest free one in rank order, and the code its award event gives it."""
-    occasion = occasion_of(workflow)
-    templates = Templates.for_cycle(workflow.templates_folder())
-    awards = [workflow.award(award)] if award else list(workflow.awards)
-    hashes = {a.template: templates.sha256(a.template) for a in awards}
-    prefix = workflow.ceremony.serial_prefix  # type: ignore[union-attr]
-    query: Any = select(Nomination, Event.hash.label("award_hash"), Event.body.label("award_body"))  # type: ignore[attr-defined]
-    query = query.join(Event, Event.seq == Nomination.seq)  # type: ignore[arg-type]
-    query = query.where(Nomination.cycle == workflow.cycle_id, Nomination.state == State.AWARDED)
-    if award:
-        query = query.where(Nomination.award == award)
-    if nominee:
-        query = query.where(Nomination.nominee_id == nominee)
-    by_award: dict[str, list[tuple[Any, str]]] = {a.id: [] for a in awards}
-    for nom in conn.execute(query):
-        digest = nom.award_hash
-        if orjson.loads(nom.award_body).get("trigger") != Trigger.AWARD:  # moved since?
-            found = find_decision(conn, nom, Trigger.AWARD)
-            if found is None:
-                code = nomination_code(nom.award, nom.nominee_id)
-                raise AwardsError(f"nomination {code} is awarded but the log has no award event")
-            digest = found.hash
-        by_award[nom.award].append((nom, digest))
-    recorded = _recorded(conn, workflow.cycle_id)
-    items = []
-    for a in awards:
-        rows = sorted(
-            by_award[a.id], key=lambda r: (r[0].rank is None, r[0].rank or 0, r[0].nominee_id)
-        )
-        used = recorded.numbers.get(a.id, set())
-        free = (n for n in range(1, len(used) + len(rows) + 2) if n not in used)
-        for nom, digest in rows:
-            latest = recorded.latest.get(nom.id)
-            number = next(free) if latest is None else None
-            th, en = recipient(a, nom.name_th, nom.name_en)
-            sheet = Sheet(
-                latest.serial if latest else serial(prefix, workflow.year_be, a.code, number or 0),
-                verification_code(digest), nomination_code(a.id, nom.nominee_id), th, en,
-                a.id, a.title_th, a.title_en, a.reason_th, a.reason_en,
-            )  # fmt: skip
-            current = (
-                latest is not None
-                and out is not None
-                and latest.template_sha256 == hashes[a.template]
-                and bool(latest.pdfa) == pdfa
-                and _has_size(out / sheet.file, latest.size)
-            )
-            items.append(Item(sheet, a.template, nom.id, a.id, nom.nominee_id, nom.seq, current))
-    return Plan(workflow, occasion, templates, hashes, items)
-
-
-@dataclass
-class _Recorded:
-    latest: dict[int, Any] = field(default_factory=dict)  # nomination id -> latest rendering
-    numbers: dict[str, set[int]] = field(default_factory=dict)  # award -> serial numbers given
-
-
-def _recorded(conn: Connection, cycle_id: str) -> _Recorded:
-    """The latest rendering of each nomination, and the serial numbers each award has given."""
-    found = _Recorded()
-    if not inspect(conn).has_table("certificate"):
-        return found
-    rows = conn.execute(
-        select(Certificate).where(Certificate.cycle == cycle_id).order_by(Certificate.id)  # type: ignore[arg-type]
-    )
-    for row in rows:
-        found.latest[row.nomination_id] = row
-        found.numbers.setdefault(row.award, set()).add(int(row.serial.rsplit("-", 1)[1]))
-    return found
-
-
-def _has_size(path: Path, size: int) -> bool:
-    try:
-        return path.stat().st_size == size
-    except OSError:
-        return False
+__all__ = ["Item", "Plan", "RenderResult", "certificate_html", "plan", "render"]
 
 
 def certificate_html(nomination: str, *, url: str | None = None, cycle: str | None = None) -> str:
@@ -193,6 +52,7 @@ class RenderResult:
     pdfa: bool
     rendered: dict[str, int] = field(default_factory=dict)  # award -> files written
     current: int = 0  # awarded nominations whose PDF was already there
+    elsewhere: int = 0  # left to another `awards render` running at the same time
 
     @property
     def total(self) -> int:
@@ -214,12 +74,13 @@ def render(
     """Render every awarded nomination that has no current PDF in `out`.
 
     Current means: its latest recorded rendering used the same template files and PDF
-    variant, and that file is in `out` at its recorded size. `progress(done, total)` is
-    called after each recorded batch.
+    variant, and that file is in `out` at its recorded size. Several runs may share a cycle
+    (on PostgreSQL, from several machines): each batch is claimed before it is rendered
+    (awards.db.claim), so each nomination is rendered by one of them; a nomination another
+    run has, or recorded since this one planned, counts in `elsewhere`. `progress(done,
+    total)` is called after each recorded batch.
     """
     engine = db.open_engine(url)
-    # A database opened before certificates existed lacks the table; creating it is harmless.
-    Certificate.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
     folder = Path(out)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
@@ -231,33 +92,112 @@ def render(
     if not pending:
         return result
     folder.mkdir(parents=True, exist_ok=True)
+    first: dict[str, Item] = {}
+    for item in pending:  # a broken template stops the run before anything is written
+        if first.setdefault(item.award, item) is item:
+            html(p.templates, item.template, p.occasion, [item.sheet])
     workers = workers or default_workers(len(pending))
-    run = secrets.token_hex(6)
-    by_serial = {i.sheet.serial: i for i in pending}
-    by_award: dict[str, list[Item]] = {}
-    for item in pending:
-        by_award.setdefault(item.award, []).append(item)
-    for mine in by_award.values():  # a broken template stops the run before anything is written
-        html(p.templates, mine[0].template, p.occasion, [mine[0].sheet])
-    groups = [(mine[0].template, [i.sheet for i in mine]) for mine in by_award.values()]
-    jobs = [
-        Batch(p.templates, parts, p.occasion, folder, run, pdfa)
-        for parts in pack(groups, batch_size or BATCH, workers)
-    ]
-    done_count = 0
+    size = max(1, min(batch_size or BATCH, -(-len(pending) // workers)))
+    claims = _Claims(engine, p, pending, size, Batch(p.templates, (), p.occasion, folder, secrets.token_hex(6), pdfa))  # fmt: skip
 
     def done(batch: Batch, files: list[Rendered]) -> None:
-        nonlocal done_count
-        items = [by_serial[f.sheet.serial] for f in files]
-        _record(engine, workflow.cycle_id, batch, files, items, p.hashes, actor)
+        items = claims.record(batch, files, actor)
         for i in items:
             result.rendered[i.award] += 1
-        done_count += len(files)
         if progress:
-            progress(done_count, len(pending))
+            progress(result.total + claims.elsewhere, len(pending))
 
-    run_batches(jobs, workers=workers, done=done)
+    try:
+        run_batches(claims, workers=workers if len(pending) > size else 1, done=done)
+    finally:
+        claims.release()
+    result.elsewhere = len(pending) - result.total
     return result
+
+
+class _Claims:
+    """The batches of one run, claimed in the plan's order as the pool has room for them;
+    each claim is held while its batch renders and ends when the batch is recorded.
+
+    Nominations another run holds are passed over and tried once more at the end (if that
+    run died, its claims died with it); one that another run recorded since this run's plan
+    is let go. What is left is another run's to render, or the next run's.
+    """
+
+    def __init__(self, engine: Engine, p: Plan, pending: list[Item], size: int, like: Batch):
+        self.engine, self.plan, self.size, self.like = engine, p, size, like
+        self.todo = {i.nomination_id: i for i in pending}
+        self.order = {n: k for k, n in enumerate(self.todo)}
+        self.open: dict[int, tuple[db.Claim, list[Item]]] = {}  # id(batch) -> its claim
+        self.elsewhere = 0
+
+    def __iter__(self) -> Iterator[Batch]:
+        passed: list[int] = []
+        for last, queue in ((False, list(self.todo)), (True, passed)):
+            while queue:
+                window = queue[: 4 * self.size]
+                claim = self._claim(window)
+                got = [r.id for r in claim.rows]
+                # Rows are claimed in id order up to the limit: those after it were not tried.
+                tried = set(window if len(got) < self.size else (n for n in window if n <= got[-1]))
+                held = [n for n in window if n in tried.difference(got)]
+                if last:
+                    self.elsewhere += len(held)
+                else:
+                    passed.extend(held)
+                queue = [n for n in queue if n not in tried]
+                if batch := self._batch(claim, got):
+                    yield batch
+
+    def _claim(self, ids: list[int]) -> db.Claim:
+        # What is claimed is the row of the event that awarded the nomination: nothing ever
+        # updates a logged event, so a claim never holds up a writer (a revocation while a
+        # batch renders goes through, and the batch finds it when it is recorded).
+        return db.claim(
+            self.engine,
+            select(Nomination.id)  # type: ignore[call-overload]
+            .join(Event, Event.seq == Nomination.seq)
+            .where(Nomination.id.in_(ids), Nomination.state == State.AWARDED)  # type: ignore[union-attr]
+            .order_by(Nomination.id)
+            .limit(self.size),
+            of=Event,
+        )
+
+    def _batch(self, claim: db.Claim, got: list[int]) -> Batch | None:
+        """The batch of what was claimed, less what another run recorded since the plan."""
+        latest: dict[int, int] = dict(
+            claim.conn.execute(
+                select(Certificate.nomination_id, func.max(Certificate.seq))  # type: ignore[call-overload]
+                .where(Certificate.nomination_id.in_(got))  # type: ignore[attr-defined]
+                .group_by(Certificate.nomination_id)
+            ).all()
+        )
+        items = [self.todo[n] for n in sorted(got, key=self.order.__getitem__)]
+        items = [i for i in items if latest.get(i.nomination_id) == i.rendered_seq]
+        self.elsewhere += len(got) - len(items)
+        if not items:
+            claim.release()
+            return None
+        by_award: dict[str, list[Item]] = {}
+        for i in items:
+            by_award.setdefault(i.award, []).append(i)
+        groups = [(mine[0].template, [i.sheet for i in mine]) for mine in by_award.values()]
+        batch = replace(self.like, parts=pack(groups, len(items))[0])
+        self.open[id(batch)] = (claim, [i for mine in by_award.values() for i in mine])
+        return batch
+
+    def record(self, batch: Batch, files: Sequence[Rendered], actor: str) -> list[Item]:
+        """Put a batch's files in place and record them with their events, all or nothing;
+        its claim ends with it."""
+        claim, items = self.open.pop(id(batch))
+        _record(claim, self.plan, batch, files, items, actor)
+        return items
+
+    def release(self) -> None:
+        """End every claim still open (a failed run): its nominations are free again."""
+        for claim, _ in self.open.values():
+            claim.release()
+        self.open.clear()
 
 
 _CERTIFICATE_COLUMNS = (
@@ -267,16 +207,14 @@ _CERTIFICATE_COLUMNS = (
 
 
 def _record(
-    engine: Engine,
-    cycle_id: str,
+    claim: db.Claim,
+    p: Plan,
     batch: Batch,
     files: Sequence[Rendered],
     items: Sequence[Item],
-    hashes: dict[str, str],
     actor: str,
 ) -> None:
-    """Put a batch's files in place and record them with their events, all or nothing."""
-    at = now()
+    cycle_id, hashes, at = p.workflow.cycle_id, p.hashes, now()
     events = [
         {
             "kind": "certificate_rendered",
@@ -297,7 +235,7 @@ def _record(
         }
         for f, i in zip(files, items, strict=True)
     ]
-    with _placed(files, batch.out), db.write(engine) as conn:
+    with placed(files, batch.out), claim.record() as conn:
         _check_unchanged(conn, cycle_id, items)
         appended = db.append(conn, events)
         db.insert_rows(
@@ -313,35 +251,10 @@ def _record(
         )  # fmt: skip
 
 
-@contextmanager
-def _placed(files: Sequence[Rendered], out: Path) -> Iterator[None]:
-    """Rename the files to their final names; if the block fails, put back what was there."""
-    moves: list[tuple[Path, Path, Path | None]] = []  # (final, temp, backup of the old file)
-    try:
-        for f in files:
-            final = out / f.sheet.file
-            backup = None
-            if final.exists():
-                backup = f.temp.with_name(f.temp.name + ".old")
-                os.replace(final, backup)
-            moves.append((final, f.temp, backup))
-            os.replace(f.temp, final)
-        yield
-    except BaseException:
-        for final, temp, backup in reversed(moves):
-            if final.exists():
-                os.replace(final, temp)
-            if backup is not None:
-                os.replace(backup, final)
-        raise
-    for _, _, backup in moves:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
-
-
 def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> None:
-    """Inside the write: each nomination is still awarded by the same event, and no other
-    render running at the same time gave its serial to someone else."""
+    """Inside the write: each nomination is still awarded by the same event, has no
+    rendering recorded since the plan, and no other run gave its serial to someone else
+    (claims make these certain on PostgreSQL; on SQLite two runs can overlap)."""
     ids = [i.nomination_id for i in items]
     states = {
         nid: (state, seq)
@@ -361,16 +274,23 @@ def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> 
             f"{', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed state while "
             "rendering; these certificates were not recorded. Run `awards render` again"
         )
-    mine = {i.sheet.serial: i.nomination_id for i in items}
+    since = {i.nomination_id: i.rendered_seq or 0 for i in items}
     taken = conn.execute(
-        select(Certificate.serial, Certificate.nomination_id).where(  # type: ignore[call-overload]
+        select(Certificate.serial, Certificate.nomination_id, Certificate.seq).where(  # type: ignore[call-overload]
             Certificate.cycle == cycle_id,
-            or_(Certificate.serial.in_(list(mine)), Certificate.nomination_id.in_(ids)),  # type: ignore[attr-defined]
+            or_(
+                Certificate.serial.in_([i.sheet.serial for i in items]),  # type: ignore[attr-defined]
+                Certificate.nomination_id.in_(ids),  # type: ignore[attr-defined]
+            ),
         )
     )
-    for taken_serial, nid in taken:
-        if mine.get(taken_serial) != nid:
-            raise ConflictError(
-                f"serial {taken_serial} was given by another `awards render` running at the "
-                "same time; these certificates were not recorded. Run `awards render` again"
-            )
+    for taken_serial, nid, seq in taken:
+        if nid in since and seq <= since[nid]:
+            continue  # a rendering the plan knew of
+        what = (
+            f"{taken_serial} was rendered" if nid in since else f"serial {taken_serial} was given"
+        )
+        raise ConflictError(
+            f"{what} by another `awards render` running at the same time; these "
+            "certificates were not recorded. Run `awards render` again"
+        )

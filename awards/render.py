@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,9 @@ class Occasion:
         }
 
 
+REPORT_FOLDER = "report/"  # the results report's templates: no certificate uses them
+
+
 @dataclass(frozen=True)
 class Templates:
     """Where templates (and the files they link to) are looked up: the cycle's own folder
@@ -150,7 +154,7 @@ class Templates:
         digest = hashlib.sha256()
         for rel, path in sorted(files.items()):
             own_html = rel.endswith(".html") and "/" not in rel and not rel.startswith("_")
-            if own_html and rel != f"{name}.html":
+            if (own_html and rel != f"{name}.html") or rel.startswith(REPORT_FOLDER):
                 continue
             digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
@@ -262,36 +266,77 @@ def default_workers(sheets: int) -> int:
 
 
 def run_batches(
-    jobs: Sequence[Batch],
+    jobs: Iterable[Batch],
     *,
     workers: int,
     done: Callable[[Batch, list[Rendered]], None],
 ) -> None:
     """Render every batch and hand each result to `done` as it completes (in this process).
 
-    With one worker everything runs here; otherwise in spawned processes (never forked: a
-    forked WeasyPrint or database connection is not safe). If anything fails, batches not
-    yet started are cancelled, every temporary file of the run is removed, and the error
-    is raised; what `done` already accepted stays.
+    Jobs are taken from `jobs` only as a worker has room for them, so a job may be made (or
+    claimed) just before it runs. With one worker everything runs here; otherwise in spawned
+    processes (never forked: a forked WeasyPrint or database connection is not safe). If
+    anything fails, no further job is taken, every temporary file of the runs seen is
+    removed, and the error is raised; what `done` already accepted stays.
     """
+    runs: set[tuple[Path, str]] = set()
+
+    def taken(job: Batch) -> Batch:
+        runs.add((job.out, job.run))
+        return job
+
     try:
-        if workers <= 1 or len(jobs) <= 1:
+        if workers <= 1:
             for job in jobs:
-                done(job, render_batch(job))
+                done(job, render_batch(taken(job)))
             return
+        source = iter(jobs)
         context = multiprocessing.get_context("spawn")
         # No max_tasks_per_child: a pool that replaces its workers can hang (python/cpython#115634).
         # Memory stays bounded without it: each batch ends with a full garbage collection.
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
-            futures = {pool.submit(render_batch, job): job for job in jobs}
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            # No more jobs than workers: a job is claimed only when a worker is free for it,
+            # which leaves the rest to other runs sharing the cycle.
+            first = itertools.islice(source, workers)
+            running = {pool.submit(render_batch, taken(job)): job for job in first}
             try:
-                for future in as_completed(futures):
-                    done(futures[future], future.result())
+                while running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        done(running.pop(future), future.result())
+                        for job in itertools.islice(source, 1):
+                            running[pool.submit(render_batch, taken(job))] = job
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
     except BaseException:
-        for folder, run in {(j.out, j.run) for j in jobs}:
+        for folder, run in runs:
             for temp in folder.glob(f"{TEMP_PREFIX}{run}-*"):
                 temp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def placed(files: Sequence[Rendered], out: Path) -> Iterator[None]:
+    """Rename the files to their final names; if the block fails, put back what was there."""
+    moves: list[tuple[Path, Path, Path | None]] = []  # (final, temp, backup of the old file)
+    try:
+        for f in files:
+            final = out / f.sheet.file
+            backup = None
+            if final.exists():
+                backup = f.temp.with_name(f.temp.name + ".old")
+                os.replace(final, backup)
+            moves.append((final, f.temp, backup))
+            os.replace(f.temp, final)
+        yield
+    except BaseException:
+        for final, temp, backup in reversed(moves):
+            if final.exists():
+                os.replace(final, temp)
+            if backup is not None:
+                os.replace(backup, final)
+        raise
+    for _, _, backup in moves:
+        if backup is not None:
+            backup.unlink(missing_ok=True)

@@ -4,6 +4,8 @@
     python bench/render.py                # 1,000 and 10,000 certificates (a few minutes)
     python bench/render.py 2000           # chosen sizes
     python bench/render.py --sample 30    # certificates in the naive loop (default 60)
+    python bench/render.py --shared 2000 3 postgresql+psycopg://postgres@127.0.0.1/test
+                                          # 3 concurrent renders of one cycle on PostgreSQL
 
 Each size runs in its own process, on a database of N synthetic awarded nominations of the
 2019 workflow spread over its three templates (made through the state machine's own write
@@ -201,6 +203,42 @@ def batched(n: int) -> dict[str, float]:
     return out
 
 
+def shared(n: int, processes: int, base: str) -> dict[str, float]:
+    """`processes` concurrent `awards render` runs of one cycle of n certificates on
+    PostgreSQL (a fresh schema on the server at `base`), into one folder, timed together."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    code = (
+        "import json, sys; from awards.issue import render; "
+        "r = render(url=sys.argv[1], out=sys.argv[2], actor='bench'); "
+        "print(json.dumps([r.total, r.elsewhere]))"
+    )
+    try:
+        subprocess.run([sys.executable, __file__, "--build", str(n), url], check=True)
+        with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:
+            t = time.perf_counter()
+            runs = [
+                subprocess.Popen([sys.executable, "-c", code, url, tmp], stdout=subprocess.PIPE)
+                for _ in range(processes)
+            ]
+            totals = [json.loads(p.communicate()[0])[0] for p in runs]
+            seconds = time.perf_counter() - t
+            assert sum(totals) == n == len(list(Path(tmp).glob("*.pdf"))), (totals, n)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return {"certificates": n, "processes": processes, "s": seconds, "/s": n / seconds,
+            "per process": totals}  # type: ignore[dict-item]  # fmt: skip
+
+
 def _run(*args: str) -> dict[str, float]:
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if proc.returncode:
@@ -241,6 +279,8 @@ if __name__ == "__main__":
         print(json.dumps(batched(int(sys.argv[2]))))
     elif sys.argv[1:2] == ["--naive"]:
         print(json.dumps(naive(int(sys.argv[2]))))
+    elif sys.argv[1:2] == ["--shared"]:  # --shared N PROCESSES POSTGRES_URL
+        print(json.dumps(shared(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])))
     else:
         args = sys.argv[1:]
         sample = 60

@@ -729,3 +729,10 @@ def test_log_shows_the_renderings(cycle):
     assert code == 0
     assert "certificate_rendered" in out
     assert "rendered DGA-2562-PRV-0001 (certificate)" in out
+
+
+def test_the_report_templates_do_not_count_in_a_certificate_templates_hash(tmp_path):
+    own = tmp_path / "templates"
+    (own / "report").mkdir(parents=True)
+    (own / "report" / "report.css").write_text("body { color: red }", encoding="utf-8")
+    assert Templates.for_cycle(own).sha256("plaque") == Templates.for_cycle().sha256("plaque")
