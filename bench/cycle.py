@@ -1,26 +1,60 @@
 """Cycle benchmark: import, each advance stage, log export and log verify at 10k-1M nominees.
 
-    python bench/cycle.py                 # 10k, 100k and 1M (several minutes)
-    python bench/cycle.py 10000 100000    # chosen sizes
+    python bench/cycle.py                                  # SQLite: 10k, 100k and 1M (minutes)
+    python bench/cycle.py 10000 100000                     # chosen sizes
+    python bench/cycle.py --backend postgresql 100000      # PostgreSQL (--db URL, else
+                                                           #   AWARDS_TEST_POSTGRES_URL)
 
-Each size runs in its own process so its peak memory (max RSS) is its own. Prints a
-Markdown table and the 1M/100k time ratio (10 means linear growth).
+Each size runs in its own process so its peak memory (max RSS) is its own; on PostgreSQL
+that is the client's memory, the server's is not counted. Each PostgreSQL run gets a
+schema of its own, dropped afterwards. Prints a Markdown table and the 1M/100k time ratio
+(10 means linear growth). "verify" checks the exported file (the same work on every
+backend); "db verify" checks the chain as stored, reading it from the database.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 
-def one(n: int) -> dict[str, float]:
+@contextmanager
+def database(backend: str, base: str | None, work: Path) -> Iterator[str]:
+    """A fresh, empty database: a file for SQLite, a schema of its own on PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{work / 'bench.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    if not base:
+        raise SystemExit("PostgreSQL needs --db URL or AWARDS_TEST_POSTGRES_URL")
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def one(n: int, backend: str, base: str | None) -> dict[str, float]:
     from awards import cycles, sample, views
     from awards.advance import advance
 
@@ -33,38 +67,41 @@ def one(n: int) -> dict[str, float]:
             survey, seed=7, departments=departments, departments_responded=departments,
             provincial=n - departments, provincial_responded=n - departments, exact_means=False,
         )  # fmt: skip
-        url = f"sqlite:///{work / 'bench.db'}"
-        cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
-        t = time.perf_counter()
-        cycles.import_survey(survey, url=url, actor="bench")
-        out["import"] = time.perf_counter() - t
-        result = advance(url=url, actor="bench")
-        for stage in result.stages:
-            key = f"{stage.stage}" if stage.award == "readiness" else f"{stage.award} {stage.stage}"
-            out[key] = out.get(key, 0.0) + stage.seconds
-        t = time.perf_counter()
-        exported = views.export_log(work / "log.jsonl", url=url)
-        out["export"] = time.perf_counter() - t
+        with database(backend, base, work) as url:
+            cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
+            t = time.perf_counter()
+            cycles.import_survey(survey, url=url, actor="bench")
+            out["import"] = time.perf_counter() - t
+            result = advance(url=url, actor="bench")
+            for stage in result.stages:
+                key = stage.stage if stage.award == "readiness" else f"{stage.award} {stage.stage}"
+                out[key] = out.get(key, 0.0) + stage.seconds
+            t = time.perf_counter()
+            exported = views.export_log(work / "log.jsonl", url=url)
+            out["export"] = time.perf_counter() - t
+            t = time.perf_counter()
+            stored = views.verify_database(url=url)
+            out["db verify"] = time.perf_counter() - t
         t = time.perf_counter()
         verified = views.verify_file(work / "log.jsonl")
         out["verify"] = time.perf_counter() - t
-        assert verified == exported
+        assert verified == exported == stored
         out["events"] = verified.events
         out["verify events/s"] = verified.events / out["verify"]
+        out["db verify events/s"] = verified.events / out["db verify"]
     out["peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], backend: str, base: str | None) -> None:
     rows = []
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--one", str(n)], capture_output=True, text=True
-        )
+        cmd = [sys.executable, __file__, "--one", str(n), "--backend", backend]
+        proc = subprocess.run([*cmd, *(["--db", base] if base else [])], capture_output=True, text=True)  # fmt: skip
         if proc.returncode:
             sys.exit(proc.stderr)
         rows.append(json.loads(proc.stdout))
-        print(f"{n:>9,} nominees done", file=sys.stderr)
+        print(f"{n:>9,} nominees done ({backend})", file=sys.stderr)
     stages = [
         "import",
         "shortlist",
@@ -74,8 +111,9 @@ def main(sizes: list[int]) -> None:
         "province review",
         "province award",
     ]
-    timed = [*stages, "export", "verify"]
-    head = ["nominees", *timed, "all stages", "events", "verify events/s", "peak MB"]
+    timed = [*stages, "export", "verify", "db verify"]
+    head = ["nominees", *timed, "all stages", "events", "verify events/s", "db verify events/s", "peak MB"]  # fmt: skip
+    print(f"{backend}:\n")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -86,6 +124,7 @@ def main(sizes: list[int]) -> None:
             f"{total:.2f} s",
             f"{int(r['events']):,}",
             f"{r['verify events/s']:,.0f}",
+            f"{r['db verify events/s']:,.0f}",
             f"{r['peak MB']:,.0f}",
         ]
         print("| " + " | ".join(cells) + " |")
@@ -96,7 +135,16 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(one(int(sys.argv[2]))))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, help="nominees (default 10k, 100k, 1M)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", help="PostgreSQL server URL (default: AWARDS_TEST_POSTGRES_URL)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    base = args.db or (
+        os.environ.get("AWARDS_TEST_POSTGRES_URL") if args.backend == "postgresql" else None
+    )
+    if args.one:
+        print(json.dumps(one(args.one, args.backend, base)))
     else:
-        main([int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000])
+        main(args.sizes or [10_000, 100_000, 1_000_000], args.backend, base)
