@@ -17,28 +17,26 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
-from awards import checkpoint, db, moves
+from awards import checkpoint, db, moves, panel
+from awards.committee import award_candidates
 from awards.config import Award, Workflow
-from awards.cycles import (
-    find_nomination,
-    load_cycle,
-    load_nominated,
-    survey_sha256,
-    verdict_tallies,
-)
-from awards.errors import AwardsError, TransitionError
+from awards.cycles import find_nomination, load_cycle, load_nominated, survey_sha256
 from awards.eventlog import now
-from awards.models import Nomination, Verdict
+from awards.models import Nomination
 from awards.scoring import Decision, award_decisions, review_decisions, shortlist_decisions
 from awards.states import State, Trigger, destination
 
 
 @dataclass(frozen=True)
 class Waiting:
+    """A shortlisted nomination whose review rule is not met yet, and for whom it waits."""
+
     nomination: str
     approvals: int
     rejections: int
-    needed: int
+    needed: int  # the quorum
+    reviewers: tuple[str, ...]  # assigned, without a verdict yet
+    unassigned: int  # places still to assign before the quorum can be met
 
 
 @dataclass
@@ -80,27 +78,56 @@ def plan(
     elif counts[State.SHORTLISTED]:
         stage, state = "review", State.SHORTLISTED
         rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        tallies = verdict_tallies(conn, workflow.cycle_id, award.id, State.SHORTLISTED)
-        ranked = sorted(
-            rows, key=lambda r: (r.rank, r.candidate.nominee_id)
-        )  # waiting list in rank order
+        votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
+        tallies = panel.tallies(workflow, award, [r.candidate for r in rows], votes)
+        # The waiting list in rank order.
+        ranked = sorted(rows, key=lambda r: (r.rank, r.candidate.nominee_id))
         decisions, pending = review_decisions(
             award, tallies, [r.candidate.nominee_id for r in ranked]
         )
-        waiting = [
-            Waiting(
-                moves.nomination_code(award.id, n), *tallies.get(n, (0, 0)), award.review.quorum
-            )
-            for n in pending
-        ]
+        waiting = _waiting(conn, workflow, award, ranked, pending, votes)
     elif counts[State.REVIEWED]:
         stage, state = "award", State.REVIEWED
         rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        decisions = award_decisions(workflow, award, [r.candidate for r in rows])
+        cands = [r.candidate for r in rows]
+        if award.review.rank_by == "reviewed":
+            votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
+            cands = award_candidates(
+                workflow, award, cands, panel.tallies(workflow, award, cands, votes)
+            )
+        decisions = award_decisions(workflow, award, cands)
         waiting = []
     else:
         return None, [], []
     return stage, _to_moves(award, state, rows, decisions), waiting
+
+
+def _waiting(
+    conn: Connection,
+    workflow: Workflow,
+    award: Award,
+    ranked: Sequence[Any],
+    pending: Sequence[str],
+    votes: dict[str, list[Any]],
+) -> list[Waiting]:
+    places = panel.Places(conn, workflow.cycle_id)
+    ids = {r.candidate.nominee_id: r.id for r in ranked}
+    out = []
+    for n in pending:
+        given = {v.reviewer: v.approve for v in votes.get(n, [])}
+        assigned = places.active[ids[n]]
+        approvals = sum(given.values())
+        out.append(
+            Waiting(
+                moves.nomination_code(award.id, n),
+                approvals,
+                len(given) - approvals,
+                award.review.quorum,
+                tuple(sorted(assigned - set(given))),
+                max(0, award.review.quorum - len(assigned)),
+            )
+        )
+    return out
 
 
 def _to_moves(
@@ -127,8 +154,9 @@ def advance(
     """Run every award (or one) through its stages as far as the rules allow.
 
     With `dry_run`, compute and report each award's next stage without writing anything.
-    With a committee `key` (see awards.checkpoint.load_key), every stage that moved anything
-    ends with a signed checkpoint of the log, in the same transaction.
+    Every stage that moved anything ends with a checkpoint of the log (size, Merkle root,
+    head) in the same transaction, signed when a committee `key` is given (see
+    awards.checkpoint.load_key).
     """
     engine = db.open_engine(url)
     with db.read(engine) as conn:
@@ -150,7 +178,7 @@ def advance(
                         survey_sha256(conn, workflow.cycle_id),
                     )  # fmt: skip
                     moves.apply(conn, ctx, batch)
-                    if key is not None and batch:
+                    if batch:
                         checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
             if stage is None:
                 done.append(a.id)
@@ -165,76 +193,6 @@ def advance(
 
 def moves_dest(m: moves.Move) -> str:
     return destination(m.trigger, m.source) or "?"
-
-
-@dataclass(frozen=True)
-class Reviewed:
-    nomination: str
-    reviewer: str
-    verdict: str
-    previous: str | None
-
-
-def review(
-    code: str,
-    *,
-    approve: bool,
-    reviewer: str,
-    note: str = "",
-    url: str | None = None,
-    cycle: str | None = None,
-) -> Reviewed:
-    """Record (or change) one reviewer's verdict on a shortlisted nomination; logged."""
-    if not reviewer.strip():
-        raise AwardsError("a verdict needs a reviewer: pass --reviewer NAME")
-    engine = db.open_engine(url)
-    verdict = "approve" if approve else "reject"
-    with db.write(engine) as conn:
-        workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
-        award = workflow.award(row.award)
-        if not award.review.required:
-            raise AwardsError(
-                f"award '{award.id}' has no committee review; its shortlist is decided by the rules alone"
-            )
-        if row.state != State.SHORTLISTED:
-            raise TransitionError(
-                f"nomination {code} is '{row.state}'; verdicts are taken only while it is 'shortlisted'"
-            )
-        old = conn.execute(
-            select(Verdict).where(
-                col(Verdict.nomination_id) == row.id, col(Verdict.reviewer) == reviewer
-            )
-        ).first()
-        previous = None if old is None else ("approve" if old.approve else "reject")
-        at = now()
-        appended = db.append(
-            conn,
-            [
-                {
-                    "kind": "verdict",
-                    "cycle": workflow.cycle_id,
-                    "award": award.id,
-                    "nominee": row.nominee_id,
-                    "nomination": code,
-                    "reviewer": reviewer,
-                    "verdict": verdict,
-                    "previous": previous,
-                    "note": note,
-                    "actor": reviewer,
-                    "at": at,
-                }
-            ],
-        )
-        values = {"approve": approve, "note": note, "at": at, "seq": appended.first}
-        if old is None:
-            conn.execute(
-                Verdict.__table__.insert(),  # type: ignore[attr-defined]
-                {"nomination_id": row.id, "reviewer": reviewer, **values},
-            )
-        else:
-            conn.execute(Verdict.__table__.update().where(col(Verdict.id) == old.id), values)  # type: ignore[attr-defined]
-    return Reviewed(code, reviewer, verdict, previous)
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,22 @@ tables, which are only a projection of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlmodel import col
 
 from awards import db
 from awards.eventlog import Verified, parse_event
-from awards.models import Event, Nomination, Verdict
+from awards.models import Assignment, Event, Nomination, Verdict
 from awards.moves import nomination_code
+from awards.panel import ASSIGNED, RECUSED
 from awards.views import verify_database
+
+_Folded = dict[tuple[Any, ...], str]
 
 
 @dataclass(frozen=True)
@@ -35,64 +41,82 @@ class Audited:
 
 
 def audit(*, url: str | None = None) -> Audited:
-    """Verify the live chain, fold the log into states and verdicts, list every difference."""
+    """Verify the live chain, fold the log into states, verdicts and the committee's seats,
+    and list every difference from the tables."""
     verified = verify_database(url=url)
     engine = db.open_engine(url)
-    states: dict[tuple[str, str, str], str | None] = {}
-    verdicts: dict[tuple[str, str, str, str], bool] = {}
+    states: _Folded = {}
+    verdicts: _Folded = {}  # (cycle, award, nominee, reviewer) -> verdict
+    seats: _Folded = {}  # the same key -> assigned | recused
     with db.read(engine) as conn:
         for (body,) in conn.execute(select(col(Event.body)).order_by(col(Event.seq))):
             e = parse_event(body, "event")
-            if e["kind"] == "survey_imported":
+            kind = e["kind"]
+            if kind == "survey_imported":
                 # A replaced survey drops the cycle's earlier nominations with it.
-                for key in [k for k in states if k[0] == e["cycle"]]:
-                    del states[key]
-                for vkey in [k for k in verdicts if k[0] == e["cycle"]]:
-                    del verdicts[vkey]
-            elif e["kind"] == "transition":
-                states[(e["cycle"], e["award"], e["nominee"])] = e["to"]
-            elif e["kind"] == "verdict":
-                verdicts[(e["cycle"], e["award"], e["nominee"], e["reviewer"])] = (
-                    e["verdict"] == "approve"
+                for folded in (states, verdicts, seats):
+                    for key in [k for k in folded if k[0] == e["cycle"]]:
+                        del folded[key]
+                continue
+            subject = (e["cycle"], e.get("award"), e.get("nominee"))
+            if kind == "transition":
+                states[subject] = e["to"]
+            elif kind == "verdict":
+                verdicts[(*subject, e["reviewer"])] = _verdict(
+                    e["verdict"] == "approve", e["scores"]
                 )
-        table = {
+            elif kind == "assigned":
+                seats[(*subject, e["reviewer"])] = ASSIGNED
+            elif kind == "recused":
+                seats[(*subject, e["reviewer"])] = RECUSED
+                verdicts.pop((*subject, e["reviewer"]), None)
+        table: _Folded = {
             (c, a, n): s
             for c, a, n, s in conn.execute(
-                select(
-                    col(Nomination.cycle),
-                    col(Nomination.award),
-                    col(Nomination.nominee_id),
-                    col(Nomination.state),
-                )
-            )
-        }
-        table_verdicts = {
-            (c, a, n, r): v
-            for c, a, n, r, v in conn.execute(
-                select(
-                    col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id),
-                    col(Verdict.reviewer), col(Verdict.approve),
-                ).join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))
+                select(col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state))
             )
         }  # fmt: skip
-    drift = []
-    for key in sorted(set(states) | set(table)):
-        if states.get(key) != table.get(key):
-            cycle, award, nominee = key
-            drift.append(
+        subject_columns = (col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id))
+        table_verdicts: _Folded = {
+            (c, a, n, r): _verdict(v, orjson.loads(sc))
+            for c, a, n, r, v, sc in conn.execute(
+                select(*subject_columns, col(Verdict.reviewer), col(Verdict.approve), col(Verdict.scores))
+                .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+            )
+        }  # fmt: skip
+        table_seats: _Folded = {
+            (c, a, n, r): st
+            for c, a, n, r, st in conn.execute(
+                select(*subject_columns, col(Assignment.reviewer), col(Assignment.state))
+                .join(Assignment, col(Assignment.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+            )
+        }  # fmt: skip
+    drift = _differences(states, table, lambda k: "state")
+    drift += _differences(verdicts, table_verdicts, lambda k: f"{k[3]}'s verdict")
+    drift += _differences(seats, table_seats, lambda k: f"{k[3]}'s seat")
+    return Audited(verified, len(table), len(table_verdicts), drift)
+
+
+def _verdict(approve: bool, scores: dict[str, str]) -> str:
+    adjusted = "".join(f" {k}={v}" for k, v in sorted(scores.items()))
+    return ("approve" if approve else "reject") + adjusted
+
+
+def _differences(
+    log: dict[tuple[str, ...], str],
+    table: dict[tuple[str, ...], str],
+    what: Callable[[tuple[str, ...]], str],
+) -> list[Drift]:
+    out = []
+    for key in sorted(set(log) | set(table)):
+        if log.get(key) != table.get(key):
+            cycle, award, nominee = key[:3]
+            out.append(
                 Drift(
                     f"{cycle} {nomination_code(award, nominee)}",
-                    "state",
+                    what(key),
                     table.get(key),
-                    states.get(key),
+                    log.get(key),
                 )
             )
-    for vkey in sorted(set(verdicts) | set(table_verdicts)):
-        if verdicts.get(vkey) != table_verdicts.get(vkey):
-            cycle, award, nominee, reviewer = vkey
-            shown = {True: "approve", False: "reject", None: None}
-            drift.append(
-                Drift(f"{cycle} {nomination_code(award, nominee)}", f"{reviewer}'s verdict",
-                      shown[table_verdicts.get(vkey)], shown[verdicts.get(vkey)])
-            )  # fmt: skip
-    return Audited(verified, len(table), len(table_verdicts), drift)
+    return out

@@ -93,11 +93,33 @@ def _leaves(conn: Connection, upto: int | None = None) -> tuple[list[bytes], lis
 
 
 def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> dict[str, Any]:
-    """Sign the log as it stands and append the checkpoint, in the caller's transaction."""
-    leaves, hashes = _leaves(conn)
-    size = len(leaves)
-    root = merkle.root(leaves).hex()
-    head = hashes[-1] if hashes else "0" * 64
+    """Append a checkpoint of the log as it stands, in the caller's transaction.
+
+    With a committee `key` it is signed; without one it still fixes the size, Merkle root and
+    head, so later logs can be proved to extend it, but it proves nothing about who wrote it.
+    Each checkpoint keeps the tree's frontier (its complete subtrees), so the next one hashes
+    only the events written since, not the whole log again.
+    """
+    tree, after = merkle.Frontier(), 0
+    last = conn.execute(
+        select(col(Event.body))
+        .where(col(Event.kind) == "checkpoint")
+        .order_by(col(Event.seq).desc())
+        .limit(1)
+    ).scalar()
+    if last is not None:
+        previous = parse_event(last, "the latest checkpoint")
+        if "frontier" in previous:
+            tree, after = merkle.Frontier.resume(previous["frontier"]), previous["size"]
+    head = "0" * 64
+    for body, digest in conn.execute(
+        select(col(Event.body), col(Event.hash))
+        .where(col(Event.seq) > after)
+        .order_by(col(Event.seq))
+    ):
+        tree.append(merkle.leaf_hash(body))
+        head = digest
+    size, root = tree.size, tree.root().hex()
     event = {
         "kind": "checkpoint",
         "cycle": cycle,
@@ -106,8 +128,9 @@ def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> d
         "size": size,
         "root": root,
         "head": head,
-        "public_key": _public_hex(key),
-        "signature": key.sign(statement(size, root, head)).hex(),
+        "frontier": tree.state(),
+        "public_key": None if key is None else _public_hex(key),
+        "signature": None if key is None else key.sign(statement(size, root, head)).hex(),
     }
     db.append(conn, [event])
     return event
@@ -120,9 +143,10 @@ class Checked:
     root: str
     ok: bool
     problem: str
+    signed: bool = True
 
 
-def _signature_ok(event: dict[str, Any]) -> bool:
+def signature_ok(event: dict[str, Any]) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -157,15 +181,17 @@ def verify_checkpoints(
         ]
     if not events:
         raise NotFound(
-            "the log has no checkpoint yet; `awards advance --key FILE` writes one after every stage"
+            "the log has no checkpoint yet; `awards advance` writes one after every stage that moves anything"
         )
     out = []
     for seq, e in events:
         size, root = e["size"], e["root"]
         problem = ""
-        if trusted is not None and e.get("public_key") != trusted:
+        if trusted is not None and e.get("signature") is None:
+            problem = "unsigned (written without the committee key)"
+        elif trusted is not None and e.get("public_key") != trusted:
             problem = "signed by another key than the trusted one"
-        elif not _signature_ok(e):
+        elif e.get("signature") is not None and not signature_ok(e):
             problem = "the signature does not match the statement"
         elif size > len(leaves) or merkle.root(leaves[:size]).hex() != root:
             problem = f"the log no longer has the events this checkpoint signed (root over the first {size} events differs)"
@@ -177,7 +203,7 @@ def verify_checkpoints(
                 size, len(leaves), bytes.fromhex(root), merkle.root(leaves), proof
             ):
                 problem = "the current log does not extend it"
-        out.append(Checked(seq, size, root, not problem, problem))
+        out.append(Checked(seq, size, root, not problem, problem, e.get("signature") is not None))
     return out
 
 
@@ -214,7 +240,7 @@ def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dic
                 break
         if checkpoint is None:
             raise NotFound(
-                f"no checkpoint covers event {award_seq} yet; advance with --key to write one"
+                f"no checkpoint covers event {award_seq} yet; the next `awards advance` that moves anything writes one"
             )
         leaves, _ = _leaves(conn, checkpoint["size"])
         (event_body,) = conn.execute(
@@ -247,6 +273,6 @@ def check_proof(proof: dict[str, Any]) -> list[str]:
         proof["leaf_index"], proof["tree_size"], leaf, path, bytes.fromhex(cp["root"])
     ):
         problems.append("the audit path does not lead to the checkpoint's root")
-    if not _signature_ok(cp):
+    if not signature_ok(cp):
         problems.append("the checkpoint's signature does not hold")
     return problems

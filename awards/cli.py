@@ -164,39 +164,202 @@ def advance(
         moved = ", ".join(f"{n} {state}" for state, n in stage.moved.items()) or "nothing moved"
         click.echo(f"{stage.award}: {prefix}{stage.stage}: {moved}")
         for w in stage.waiting:
-            click.echo(
+            said = (
                 f"  waiting: {w.nomination} has {w.approvals + w.rejections} of {w.needed} verdicts"
             )
+            if w.reviewers:
+                said += f"; waiting for {', '.join(w.reviewers)}"
+            if w.unassigned:
+                said += (
+                    f"; {w.unassigned} more reviewer(s) to assign (`awards assign {stage.award}`)"
+                )
+            click.echo(said)
     for award_id in result.done:
         click.echo(f"{award_id}: complete")
 
 
+def _adjusted(values: tuple[str, ...]) -> dict[str, Any]:
+    from decimal import Decimal, InvalidOperation  # only verdicts with scores need it
+
+    scores: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        try:
+            scores[key.strip()] = Decimal(raw.strip())
+        except InvalidOperation:
+            sep = ""
+        if not sep or not key.strip() or not scores[key.strip()].is_finite():
+            raise click.BadParameter(
+                f"'{item}': write DIMENSION=SCORE, e.g. services=72.5", param_hint="--score"
+            )
+    return scores
+
+
 @main.command()
-@click.argument("nomination")
+@click.argument("nomination", required=False)
 @click.option("--approve/--reject", default=None, help="The verdict.")
-@click.option("--reviewer", required=True, help="The committee member giving the verdict.")
+@click.option("--reviewer", help="The committee member giving the verdict (their reviewer id).")
+@click.option("--score", "scores", multiple=True, metavar="DIMENSION=SCORE",
+              help="An adjusted score for one dimension (0-100); repeat for more.")  # fmt: skip
 @click.option("--note", default="", help="Why (kept in the log).")
+@click.option("--from", "sheet", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Take a sheet of verdicts (CSV or XLSX) instead, all or nothing.")  # fmt: skip
 @click.option("--cycle", help="The cycle (default: the only open cycle).")
 @click.pass_obj
 @domain_errors
 def review(
     obj: dict[str, Any],
-    nomination: str,
+    nomination: str | None,
     approve: bool | None,
-    reviewer: str,
+    reviewer: str | None,
+    scores: tuple[str, ...],
     note: str,
+    sheet: str | None,
     cycle: str | None,
 ) -> None:
-    """Record a reviewer's verdict on a shortlisted NOMINATION (AWARD:NOMINEE)."""
-    from awards.advance import review as record
+    """Record a reviewer's verdict on a shortlisted NOMINATION (AWARD:NOMINEE), or a sheet.
 
-    if approve is None:
-        raise click.UsageError("give the verdict: --approve or --reject")
+    A verdict counts only from a reviewer assigned to the nomination without a conflict of
+    interest. Giving a verdict again changes it (logged with the old and new values) until the
+    nomination leaves 'shortlisted'. A sheet (--from) has the columns nomination, reviewer,
+    verdict, and optionally note and any dimension key holding an adjusted score.
+    """
+    if sheet is not None:
+        if nomination or reviewer or approve is not None or scores:
+            raise click.UsageError(
+                "--from takes every verdict from the file; give no NOMINATION, --reviewer, --approve/--reject or --score"
+            )
+        from awards.verdicts import import_verdicts
+
+        done = import_verdicts(sheet, url=obj["url"], cycle=cycle, actor=obj["actor"])
+        click.echo(
+            f"{done.file}: {len(done.verdicts)} verdicts, {done.changed} recorded, {len(done.verdicts) - done.changed} unchanged"
+        )
+        return
+    if nomination is None or reviewer is None or approve is None:
+        raise click.UsageError(
+            "give NOMINATION, --reviewer and the verdict (--approve or --reject), or --from FILE"
+        )
+    from awards.verdicts import Given
+    from awards.verdicts import review as record
+
     r = record(
-        nomination, approve=approve, reviewer=reviewer, note=note, url=obj["url"], cycle=cycle
+        Given(nomination, reviewer, approve, _adjusted(scores), note), url=obj["url"], cycle=cycle
     )
-    change = f" (was {r.previous})" if r.previous else ""
+    change = f" (was {r.previous['verdict']})" if r.previous else ""
+    if not r.changed:
+        change = " (unchanged)"
     click.echo(f"{r.nomination}: {r.reviewer} {r.verdict}s{change}")
+
+
+@main.group()
+def reviewers() -> None:
+    """The cycle's committee: declare reviewers and list their load."""
+
+
+@reviewers.command(name="add")
+@click.argument("reviewer_id")
+@click.option("--name", required=True, help="The reviewer's name as printed.")
+@click.option(
+    "--ministry", "ministries", multiple=True, help="A ministry they belong to (repeat for more)."
+)
+@click.option(
+    "--province", "provinces", multiple=True, help="A province they belong to (repeat for more)."
+)
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.pass_obj
+@domain_errors
+def reviewers_add(obj: dict[str, Any], reviewer_id: str, name: str, ministries: tuple[str, ...],
+                  provinces: tuple[str, ...], cycle: str | None) -> None:  # fmt: skip
+    """Declare REVIEWER_ID a committee member; affiliations decide conflicts of interest."""
+    from awards.assigning import add_reviewer
+    from awards.config import Reviewer
+
+    r = Reviewer(reviewer_id, name, tuple(sorted(set(ministries))), tuple(sorted(set(provinces))))
+    add_reviewer(r, url=obj["url"], cycle=cycle, actor=obj["actor"])
+    click.echo(f"reviewer {r.id} ({r.name}) added")
+
+
+@reviewers.command(name="list")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@domain_errors
+def reviewers_list(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
+    """Every reviewer with affiliations, assignments, verdicts given and still owed."""
+    from awards.assigning import list_reviewers
+
+    listed = list_reviewers(url=obj["url"], cycle=cycle)
+    if as_json:
+        _json([{"id": x.reviewer.id, "name": x.reviewer.name, "ministries": list(x.reviewer.ministries),
+                "provinces": list(x.reviewer.provinces), "assigned": x.assigned, "verdicts": x.verdicts,
+                "waiting": x.waiting, "recused": x.recused} for x in listed])  # fmt: skip
+        return
+    from awards.show import print_reviewers
+
+    print_reviewers(_console(), listed)
+
+
+@main.command()
+@click.argument("award")
+@click.option("--per-nomination", "per_nomination", type=int, required=True, metavar="K",
+              help="Reviewers each shortlisted nomination gets.")  # fmt: skip
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@domain_errors
+def assign(
+    obj: dict[str, Any], award: str, per_nomination: int, cycle: str | None, as_json: bool
+) -> None:
+    """Assign K reviewers to each shortlisted nomination of AWARD: balanced, deterministic,
+    never a reviewer with a conflict of interest (same ministry or province). Run it again to
+    fill places opened since."""
+    from awards.assigning import assign as run
+
+    done = run(award, per_nomination, url=obj["url"], cycle=cycle, actor=obj["actor"])
+    if as_json:
+        _json({"award": done.award, "per_nomination": done.per_nomination,
+               "assigned": [{"nomination": n, "reviewer": r} for n, r in done.pairs],
+               "unfilled": done.unfilled, "load": done.load})  # fmt: skip
+        return
+    click.echo(
+        f"{done.award}: {len(done.pairs)} assignments ({done.per_nomination} per nomination)"
+    )
+    for nomination, open_places in done.unfilled.items():
+        click.echo(
+            f"  unfilled: {nomination} lacks {open_places} reviewer(s) without a conflict of interest; add reviewers and run assign again"
+        )
+    if done.load:
+        click.echo("  load: " + ", ".join(f"{r} {n}" for r, n in done.load.items()))
+
+
+@main.command()
+@click.argument("nomination")
+@click.option("--reviewer", required=True, help="The reviewer declaring the conflict.")
+@click.option("--reason", required=True, help="The conflict of interest; kept in the log.")
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.pass_obj
+@domain_errors
+def recuse(
+    obj: dict[str, Any], nomination: str, reviewer: str, reason: str, cycle: str | None
+) -> None:
+    """A reviewer declares a conflict with NOMINATION: their verdict no longer counts and the
+    next eligible reviewer takes their place."""
+    from awards.assigning import recuse as run
+
+    r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle)
+    effect = []
+    if r.dropped:
+        effect.append(f"their {r.dropped['verdict']} verdict no longer counts")
+    if r.was_assigned:
+        effect.append(
+            f"replaced by {r.replacement}"
+            if r.replacement
+            else "no eligible reviewer left to replace them: add one and run `awards assign`"
+        )
+    click.echo(
+        f"{r.nomination}: {r.reviewer} recused" + (f"; {'; '.join(effect)}" if effect else "")
+    )
 
 
 def _exceptional(trigger_name: str, help_text: str) -> None:
@@ -349,8 +512,11 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
     with progress_bar("rendering") as progress:
         result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
                      actor=obj["actor"], progress=progress)  # fmt: skip
+    others = f"{result.elsewhere} left to another `awards render` running at the same time"
     if not result.total:
-        if result.current:
+        if result.elsewhere:
+            click.echo(f"nothing rendered here: {others}")
+        elif result.current:
             click.echo(f"nothing to render: all {result.current} certificates are already in {out}")
         else:
             click.echo(f"nothing to render: no nomination of cycle {result.cycle} is awarded")
@@ -359,7 +525,28 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
     plural = "" if result.total == 1 else "s"
     counts = ", ".join(f"{a} {n}" for a, n in result.rendered.items() if n)
     kept = f"; {result.current} already there" if result.current else ""
+    kept += f"; {others}" if result.elsewhere else ""
     click.echo(f"{result.total} {kind}{plural} rendered into {out} ({counts}){kept}")
+
+
+@main.command()
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.option("--out", default="report.html", show_default=True,
+              type=click.Path(dir_okay=False), help="The HTML file to write.")  # fmt: skip
+@click.option("--pdf", is_flag=True, help="Also write the same report as PDF beside it (.pdf).")
+@click.pass_obj
+@domain_errors
+def report(obj: dict[str, Any], cycle: str | None, out: str, pdf: bool) -> None:
+    """Write the results and transparency report: response rates, national means, each
+    award's winners, shortlist, score distribution and weight sensitivity, and the log head."""
+    from awards.report import report as write
+
+    result = write(url=obj["url"], cycle=cycle, out=out, pdf=pdf)
+    click.echo(
+        f"{result.html}: report of cycle {result.cycle} (log head {result.events}, {result.head[:12]})"
+    )
+    if result.pdf is not None:
+        click.echo(f"{result.pdf}: the same as PDF, {result.pages} pages")
 
 
 @main.command()
@@ -449,6 +636,32 @@ def audit(obj: dict[str, Any], as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.group("db")
+def db_group() -> None:
+    """The database's schema revision: show it, or upgrade it after installing a new awards."""
+
+
+@db_group.command("current")
+@click.pass_obj
+@domain_errors
+def db_current(obj: dict[str, Any]) -> None:
+    """Print the database's schema revision, or what it needs before awards can use it."""
+    from awards.migrate import status
+
+    click.echo(status(url=obj["url"]).describe())
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+@domain_errors
+def db_upgrade(obj: dict[str, Any]) -> None:
+    """Upgrade the database's schema to this awards' newest revision, in one transaction
+    (a database made by awards 0.1, which has none, is recognised and stamped first)."""
+    from awards.migrate import upgrade
+
+    click.echo(upgrade(url=obj["url"]).describe())
+
+
 @main.group()
 def keys() -> None:
     """Committee signing keys (Ed25519) for checkpoints."""
@@ -487,7 +700,7 @@ def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
     checked = verify_checkpoints(url=obj["url"], public_key=public_key)
     for c in checked:
         click.echo(
-            f"checkpoint at event {c.seq}: {c.size} events, root {c.root[:16]}: {'ok' if c.ok else c.problem}"
+            f"checkpoint at event {c.seq}: {c.size} events, root {c.root[:16]}: {('ok' if c.signed else 'ok, unsigned') if c.ok else c.problem}"
         )
     if not all(c.ok for c in checked):
         sys.exit(1)

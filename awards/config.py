@@ -35,6 +35,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 LEVELS: tuple[str, ...] = ("department", "provincial")
 KINDS: tuple[str, ...] = ("plaque", "certificate")
 APPROVALS: tuple[str, ...] = ("majority", "unanimous")
+AGGREGATES: tuple[str, ...] = ("mean", "median")
+RANK_BY: tuple[str, ...] = ("survey", "reviewed")
 GROUP_FIELDS: tuple[str, ...] = ("province", "ministry")
 # Tie-break keys besides the dimension keys. "id" is the unique key every chain ends with.
 NAME_KEYS: tuple[str, ...] = ("name_th", "name_en")
@@ -79,14 +81,35 @@ class Cut:
 
 @dataclass(frozen=True)
 class Review:
-    """Committee review: `quorum` verdicts needed per nomination; 0 means no review."""
+    """Committee review: `quorum` verdicts needed per nomination; 0 means no review.
+
+    `approval` decides approve or reject from the verdicts (majority: more approve than
+    reject; unanimous: no reject). `aggregate` (mean or median) combines the reviewers'
+    scores, each the award's score computed from the survey scores with that reviewer's
+    adjustments. With `rank_by = "reviewed"` the award stage ranks by that aggregate instead
+    of the survey score.
+    """
 
     quorum: int = 0
     approval: str = "majority"
+    aggregate: str = "mean"
+    rank_by: str = "survey"
 
     @property
     def required(self) -> bool:
         return self.quorum > 0
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """A committee member. Affiliations decide conflicts of interest: a reviewer never
+    reviews a department of one of their ministries, nor a provincial agency or province of
+    one of their provinces."""
+
+    id: str
+    name: str
+    ministries: tuple[str, ...] = ()
+    provinces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +162,7 @@ class Workflow:
     text: str  # the file as read, so the database can keep the exact rules it ran
     path: str
     ceremony: Ceremony | None = None  # needed only to print certificates
+    reviewers: tuple[Reviewer, ...] = ()  # declared in the file; more can be added per cycle
 
     @property
     def dimension_keys(self) -> tuple[str, ...]:
@@ -161,7 +185,9 @@ class Workflow:
 
 
 # The keys each table may hold; anything else is reported with the closest known key.
-_TOP_KEYS = ("schema_version", "cycle", "dimensions", "survey", "awards", "ceremony")
+_TOP_KEYS = (
+    "schema_version", "cycle", "dimensions", "survey", "awards", "ceremony", "reviewers",
+)  # fmt: skip
 _CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
 _DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
 _SURVEY_KEYS = ("flags", "columns")
@@ -172,7 +198,12 @@ _AWARD_KEYS = (
 _POOL_KEYS = ("level", "responded", "flags", "min", "max")
 _GROUP_KEYS = ("field", "min_members")
 _CUT_KEYS = ("top", "threshold")
-_REVIEW_KEYS = ("quorum", "approval")
+_REVIEW_KEYS = ("quorum", "approval", "aggregate", "rank_by")
+_REVIEWER_KEYS = ("id", "name", "ministries", "provinces")
+REVIEWER_ID_RULE = (
+    r"[A-Za-z0-9][A-Za-z0-9._-]*",
+    "reviewer id must start with a letter or digit and use only letters, digits, '.', '_' and '-'",
+)
 _CEREMONY_KEYS = (
     "date", "place_th", "signatory_th", "position_th", "signatory_en", "position_en",
     "digits", "serial_prefix", "templates",
@@ -405,8 +436,46 @@ def _review(c: _Checker, award: Table, path: str) -> Review:
     t = c.table(award, path, _REVIEW_KEYS)
     if t is None:
         return Review()
-    quorum = c.integer(t, f"{path}.quorum", 0)
-    return Review(quorum or 0, c.choice(t, f"{path}.approval", APPROVALS) or "majority")
+    quorum = c.integer(t, f"{path}.quorum", 0) or 0
+    rank_by = c.choice(t, f"{path}.rank_by", RANK_BY) or "survey"
+    if rank_by == "reviewed" and quorum == 0:
+        message = 'rank_by = "reviewed" needs a committee: set quorum to at least 1'
+        c.add(f"{path}.rank_by", message, rank_by)
+    return Review(
+        quorum,
+        c.choice(t, f"{path}.approval", APPROVALS) or "majority",
+        c.choice(t, f"{path}.aggregate", AGGREGATES) or "mean",
+        rank_by,
+    )
+
+
+def _reviewers(c: _Checker, doc: Table) -> tuple[Reviewer, ...]:
+    """The optional [[reviewers]]: ids unique, affiliations lists of names."""
+    if "reviewers" not in doc:
+        return ()
+    found: list[Reviewer] = []
+    seen: dict[str, str] = {}
+    for path, t in c.tables(doc, "reviewers", _REVIEWER_KEYS):
+        rid = c.text(t, f"{path}.id", *REVIEWER_ID_RULE)
+        if rid in seen:
+            c.add(
+                f"{path}.id",
+                f"reviewer '{rid}' is already declared at {seen[rid]}; use another id",
+                rid,
+            )
+        elif rid:
+            seen[rid] = path
+        lists = []
+        for key in ("ministries", "provinces"):
+            items = c.get(t, f"{path}.{key}", list) or []
+            for i, item in enumerate(items):
+                if not isinstance(item, str) or not item.strip():
+                    c.add(f"{path}.{key}[{i}]", "a non-empty name expected", item)
+            lists.append(
+                tuple(sorted({i.strip() for i in items if isinstance(i, str) and i.strip()}))
+            )
+        found.append(Reviewer(rid, c.text(t, f"{path}.name"), lists[0], lists[1]))
+    return tuple(found)
 
 
 def _tie_break(c: _Checker, award: Table, path: str) -> Names:
@@ -543,6 +612,7 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
     columns = _survey(c, doc)
     awards = _awards(c, doc)
     ceremony = _ceremony(c, doc, cycle["year"])
+    reviewers = _reviewers(c, doc)
     if check_files:
         own = None if ceremony is None else ceremony.templates
         _check_templates(c, awards, own, Path(name).parent)
@@ -560,4 +630,5 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
         text=text,
         path=name,
         ceremony=ceremony,
+        reviewers=reviewers,
     )

@@ -11,12 +11,12 @@ import orjson
 from sqlalchemy import Connection, delete, func, select
 from sqlmodel import col
 
-from awards import db, moves
+from awards import db, moves, panel
 from awards.config import Workflow, load_workflow, parse_workflow
 from awards.errors import AwardsError, NotFound
 from awards.eventlog import now
 from awards.models import Agency as AgencyRow
-from awards.models import Cycle, Nomination, SurveyImport, Verdict
+from awards.models import Cycle, Nomination, SurveyImport
 from awards.scoring import Candidate, candidates
 from awards.states import State
 from awards.survey import Agency, read_survey
@@ -76,6 +76,8 @@ def init_cycle(workflow_path: str | Path, *, url: str | None = None, actor: str)
                 "created_at": at,
             },
         )
+        if workflow.reviewers:
+            panel.declare(conn, workflow.cycle_id, workflow.reviewers, actor, at, "workflow")
     return Opened(workflow.cycle_id, True, db.database_url(url))
 
 
@@ -298,24 +300,6 @@ def load_nominated(
         )
         for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s in conn.execute(query)
     ]
-
-
-def verdict_tallies(
-    conn: Connection, cycle_id: str, award: str, state: str | None = None
-) -> dict[str, tuple[int, int]]:
-    """Nominee id -> (approvals, rejections) of the award's nominations (optionally in one state)."""
-    query = (
-        select(col(Nomination.nominee_id), col(Verdict.approve), func.count())
-        .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
-        .where(col(Nomination.cycle) == cycle_id, col(Nomination.award) == award)
-        .group_by(col(Nomination.nominee_id), col(Verdict.approve))
-    )
-    if state is not None:
-        query = query.where(col(Nomination.state) == state)
-    tallies: dict[str, list[int]] = {}
-    for nominee, approve, n in conn.execute(query):
-        tallies.setdefault(nominee, [0, 0])[0 if approve else 1] += n
-    return {k: (a, r) for k, (a, r) in tallies.items()}
 
 
 def find_nomination(conn: Connection, workflow: Workflow, code: str) -> Any:

@@ -27,13 +27,17 @@ import orjson
 
 from awards.errors import LogError
 
-SCHEMA_VERSION = 1
+# 2: verdicts carry adjusted scores and their previous value whole, and come only from
+# assigned reviewers; review decisions carry the committee's aggregate. Version 1 events
+# (logs begun before the committee had seats) replay as they were written.
+SCHEMA_VERSION = 2
 GENESIS = "0" * 64
 BANGKOK = timezone(timedelta(hours=7))
 
 _PREFIX = b'{"event":'
 _HASH_KEY = b',"hash":"'
 _SUFFIX_LEN = len(b',"hash":"') + 64 + len(b'"}')
+EXPORT_PREFIX, EXPORT_SUFFIX_LEN = _PREFIX, _SUFFIX_LEN  # an export line's fixed framing
 
 
 def now() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 
 def leaf_hash(event: bytes) -> bytes:
@@ -44,6 +45,42 @@ def root(leaves: Sequence[bytes]) -> bytes:
     while stack:
         h = node_hash(stack.pop()[1], h)
     return h
+
+
+class Frontier:
+    """A growing tree's complete power-of-two subtrees: append leaves one at a time, ask for
+    the root at any size, with O(log n) memory (the same hash as `root`)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []
+
+    def append(self, leaf: bytes) -> None:
+        self.size += 1
+        size, h = 1, leaf
+        while self._stack and self._stack[-1][0] == size:
+            left_size, left = self._stack.pop()
+            size, h = left_size + size, node_hash(left, h)
+        self._stack.append((size, h))
+
+    def state(self) -> list[list[Any]]:
+        """The subtrees as [size, hex hash] pairs, to resume from later (see `resume`)."""
+        return [[size, h.hex()] for size, h in self._stack]
+
+    @classmethod
+    def resume(cls, state: Sequence[Sequence[Any]]) -> Frontier:
+        tree = cls()
+        tree._stack = [(int(size), bytes.fromhex(h)) for size, h in state]
+        tree.size = sum(size for size, _ in tree._stack)
+        return tree
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        h = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            h = node_hash(left, h)
+        return h
 
 
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:

@@ -68,12 +68,39 @@ class Nomination(SQLModel, table=True):
     seq: int  # the last log event that moved it
 
 
+class Reviewer(SQLModel, table=True):
+    """A committee member of one cycle; affiliations decide conflicts of interest."""
+
+    cycle: str = Field(primary_key=True)
+    reviewer_id: str = Field(primary_key=True)
+    name: str
+    ministries: str  # JSON list of names
+    provinces: str  # JSON list of names
+    seq: int  # the log event that declared the reviewer
+
+
+class Assignment(SQLModel, table=True):
+    """A reviewer's place on one nomination: `assigned`, or `recused` (a declared conflict;
+    such a reviewer is never assigned to it again)."""
+
+    __table_args__ = (UniqueConstraint("nomination_id", "reviewer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str = Field(index=True)
+    nomination_id: int = Field(index=True)
+    reviewer: str
+    state: str
+    seq: int
+
+
 class Verdict(SQLModel, table=True):
+    """A reviewer's current verdict; every earlier one is in the log."""
+
     __table_args__ = (UniqueConstraint("nomination_id", "reviewer"),)
     id: int | None = Field(default=None, primary_key=True)
     nomination_id: int = Field(index=True)
     reviewer: str
     approve: bool
+    scores: str = "{}"  # JSON object dimension key -> adjusted score (decimal string)
     note: str
     at: str
     seq: int

@@ -9,15 +9,24 @@ the engine used, and compared with what the log says, event by event.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from awards.config import Award, Workflow, load_workflow
+import orjson
+
+from awards import merkle
+from awards.checkpoint import signature_ok
+from awards.committee import Pair, award_candidates
+from awards.config import Award, Reviewer, Workflow, load_workflow
 from awards.errors import AwardsError
-from awards.eventlog import Verified, parse_event, split_line, verify_file
+from awards.eventlog import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, Verified, verify_file
+from awards.refold import CommitteeFold
 from awards.scoring import (
+    REVIEW_STATS,
     Candidate,
     CutDecision,
     Decision,
@@ -39,6 +48,16 @@ _STAGES = {
     Trigger.PASS_OVER: "award",
 }
 _COMPARED = ("score", "rank", "of", "cut", "cut_score", "tie_break")
+_REVIEW_COMPARED = (
+    "approve",
+    "reject",
+    "quorum",
+    "approval",
+    "reviewers",
+    "aggregate_rule",
+    *REVIEW_STATS,
+)
+_OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
 
 
 @dataclass(frozen=True)
@@ -90,25 +109,40 @@ def replay(log: str | Path, workflow_path: str | Path, survey_path: str | Path) 
     workflow = load_workflow(workflow_path)
     survey = read_survey(survey_path, workflow)
     fold = _Fold(workflow, survey)
-    for event in _events(str(log)):
+    tree = merkle.Frontier()
+    head = GENESIS
+    for body, digest, event in _events(str(log)):
+        if event.get("kind") == "checkpoint":
+            fold.checkpoint(event, tree, head)
         fold.apply(event)
+        tree.append(sha256(b"\x00" + body).digest())  # the RFC 9162 leaf hash, inline: 2M calls
+        head = digest
     fold.finish()
     return fold.result(verified)
 
 
-def _events(path: str) -> Iterator[dict[str, Any]]:
+def _events(path: str) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
+    """(event bytes, their hash, the event) of a log `verify_file` has already checked, so
+    every line is known to be well formed and its stated hash right."""
+    start, end = len(EXPORT_PREFIX), -EXPORT_SUFFIX_LEN
     with open(path, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            where = f"{path}:{number}"
-            yield parse_event(split_line(line, where)[0], where)
+        for line in f:
+            line = line.rstrip(b"\r\n")
+            body = line[start:end]
+            yield body, line[end + 9 : end + 73].decode("ascii"), orjson.loads(body)
 
 
 @dataclass
-class _Fold:
+class _Fold(CommitteeFold):
     workflow: Workflow
     survey: Survey
     states: dict[tuple[str, str], str] = field(default_factory=dict)
-    verdicts: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)
+    verdicts: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    reviewers: dict[str, Reviewer] = field(default_factory=dict)
+    active: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    declined: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    load: Counter[str] = field(default_factory=Counter)
+    expected: list[tuple[str, Pair, dict[str, Any]]] = field(default_factory=list)
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
     stage: dict[str, tuple[str, dict[str, Decision]]] = field(default_factory=dict)
@@ -118,12 +152,28 @@ class _Fold:
     other: int = 0
     seq: int = 0
 
-    def fail(self, event: dict[str, Any], logged: str, derived: str, why: str) -> None:
+    def checkpoint(self, event: dict[str, Any], tree: merkle.Frontier, head: str) -> None:
+        """A checkpoint must fix exactly the events before it, and carry a good signature."""
+        root = tree.root().hex()
+        if (event.get("size"), event.get("root"), event.get("head")) != (tree.size, root, head):
+            self.fail(event, f"checkpoint of {event.get('size')} events, root {str(event.get('root'))[:12]}",
+                      f"{tree.size} events, root {root[:12]}", "the checkpoint does not match the log before it")  # fmt: skip
+        if event.get("signature") is not None and not signature_ok(event):
+            self.fail(
+                event,
+                "a signed checkpoint",
+                "a bad signature",
+                "the checkpoint's signature does not verify",
+            )
+
+    def fail(self, event: dict[str, Any], logged: str, derived: str, why: str) -> NoReturn:
         raise Diverged(Divergence(event["seq"], event.get("nomination"), logged, derived, why))
 
     def apply(self, event: dict[str, Any]) -> None:
         self.seq = event["seq"]
         kind = event.get("kind")
+        if self.expected and kind != "assigned":
+            self.assignments_missing(event)
         if kind == "cycle_opened":
             self.other += 1
             if event.get("workflow_sha256") != self.workflow.sha256:
@@ -134,15 +184,28 @@ class _Fold:
             self._import(event)
         elif kind == "verdict":
             self.human += 1
-            key = (event["award"], event["nominee"])
-            if self.states.get(key) != State.SHORTLISTED:
+            self.verdict(event)
+        elif kind == "reviewer_added":
+            self.human += 1
+            r = Reviewer(
+                event["reviewer"],
+                event["name"],
+                tuple(event["ministries"]),
+                tuple(event["provinces"]),
+            )
+            if r.id in self.reviewers:
                 self.fail(
                     event,
-                    "a verdict",
-                    f"state {self.states.get(key)}",
-                    "verdicts are taken only while a nomination is shortlisted",
+                    f"reviewer {r.id} added",
+                    "already declared",
+                    "a reviewer is declared once",
                 )
-            self.verdicts.setdefault(key, {})[event["reviewer"]] = event["verdict"] == "approve"
+            self.reviewers[r.id] = r
+        elif kind == "assigned":
+            self.assigned(event)
+        elif kind == "recused":
+            self.human += 1
+            self.recused(event)
         elif kind == "transition":
             self._transition(event)
         else:
@@ -155,6 +218,9 @@ class _Fold:
         self._check_complete(event)
         self.states.clear()
         self.verdicts.clear()
+        self.active.clear()
+        self.declined.clear()
+        self.load.clear()
         self.stage.clear()
         self.imported_at = event["seq"]
         self.pool = {
@@ -237,11 +303,14 @@ class _Fold:
             self.fail(event, trigger, expected.trigger, f"different decision ({expected.reason})")
         logged = event.get("evidence", {})
         derived = expected.evidence
-        for k in (
-            _COMPARED
-            if isinstance(expected, CutDecision)
-            else ("approve", "reject", "quorum", "approval")
-        ):
+        compared: tuple[str, ...]
+        if isinstance(expected, CutDecision):
+            compared = _COMPARED
+        else:  # a version 1 review decision carries only the counts and the rule
+            compared = (
+                _REVIEW_COMPARED if event.get("schema_version", 1) >= 2 else _REVIEW_COMPARED[:4]
+            )
+        for k in compared:
             if logged.get(k) != derived.get(k):
                 self.fail(
                     event,
@@ -261,13 +330,12 @@ class _Fold:
         if stage == "shortlist":
             return shortlist_decisions(self.workflow, award, in_state(State.SURVEYED))
         if stage == "award":
-            return award_decisions(self.workflow, award, in_state(State.REVIEWED))
-        shortlisted = [c.nominee_id for c in in_state(State.SHORTLISTED)]
-        tallies = {}
-        for n in shortlisted:
-            votes = self.verdicts.get((award.id, n), {}).values()
-            tallies[n] = (sum(votes), len(votes) - sum(votes))
-        return review_decisions(award, tallies, shortlisted)[0]
+            reviewed = in_state(State.REVIEWED)
+            cands = award_candidates(self.workflow, award, reviewed, self.tallies(award, reviewed))
+            return award_decisions(self.workflow, award, cands)
+        shortlisted = in_state(State.SHORTLISTED)
+        tallies = self.tallies(award, shortlisted)
+        return review_decisions(award, tallies, [c.nominee_id for c in shortlisted])[0]
 
     def _stage_incomplete(self, event: dict[str, Any], award_id: str) -> None:
         name, left = self.stage[award_id]
@@ -284,7 +352,10 @@ class _Fold:
                                           "a nomination", "the pool rules admit nominees the log never nominated"))  # fmt: skip
 
     def finish(self) -> None:
-        self._check_complete({"seq": self.seq})
+        end = {"seq": self.seq, "kind": "end of log"}
+        if self.expected:
+            self.assignments_missing(end)
+        self._check_complete(end)
 
     def result(self, verified: Verified) -> Replayed:
         return Replayed(verified.events, verified.head, self.rule, self.human, self.other)

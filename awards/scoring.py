@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -259,13 +259,28 @@ class CutDecision(NamedTuple):
         return f"{self.info.stage}: rank {self.rank} of {self.info.of}, score {self.score}, {verb} the cut ({self.info.cut})"
 
 
+class Tally(NamedTuple):
+    """The committee's verdicts on one nomination, combined by the award's review rule."""
+
+    approvals: int
+    rejections: int
+    reviewers: tuple[str, ...]  # who gave the counted verdicts, by id
+    aggregate: Decimal | None  # mean or median of the reviewers' scores
+    sd: Decimal | None  # population standard deviation of those scores
+    low: Decimal | None
+    high: Decimal | None
+    scores: tuple[Decimal, ...] | None  # per dimension, aggregated the same way
+
+
+NO_VOTES = Tally(0, 0, (), None, None, None, None, None)
+
+
 class ReviewDecision(NamedTuple):
     """The committee's outcome for one nomination under the award's review rule."""
 
     nominee_id: str
     trigger: Trigger
-    approvals: int
-    rejections: int
+    tally: Tally
     rule: Review
 
     @property
@@ -274,20 +289,30 @@ class ReviewDecision(NamedTuple):
 
     @property
     def evidence(self) -> dict[str, object]:
+        t = self.tally
+        shown = (t.aggregate, t.sd, t.low, t.high)
         return {
-            "approve": self.approvals,
-            "reject": self.rejections,
+            "approve": t.approvals,
+            "reject": t.rejections,
             "quorum": self.rule.quorum,
             "approval": self.rule.approval,
+            "reviewers": list(t.reviewers),
+            "aggregate_rule": self.rule.aggregate,
+            **{k: None if v is None else str(v) for k, v in zip(REVIEW_STATS, shown, strict=True)},
         }
 
     @property
     def reason(self) -> str:
         if not self.rule.required:
             return "review: this award needs no committee review"
-        return f"review: {self.approvals} approve, {self.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
+        t = self.tally
+        said = f"review: {t.approvals} approve, {t.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
+        if t.aggregate is not None:
+            said += f"; {self.rule.aggregate} score {t.aggregate} (sd {t.sd}, {t.low}-{t.high})"
+        return said
 
 
+REVIEW_STATS = ("aggregate", "sd", "min", "max")
 Decision = CutDecision | ReviewDecision
 
 
@@ -335,22 +360,22 @@ def review_outcome(review: Review, approvals: int, rejections: int) -> Trigger |
 
 
 def review_decisions(
-    award: Award, tallies: dict[str, tuple[int, int]], shortlisted: Iterable[str]
+    award: Award, tallies: Mapping[str, Tally], shortlisted: Iterable[str]
 ) -> tuple[list[Decision], list[str]]:
     """Approve or reject shortlisted nominees whose review rule is met.
 
-    `tallies` maps nominee id -> (approvals, rejections). Returns the decisions and the ids
-    still waiting for verdicts, both in the order `shortlisted` gives.
+    `tallies` maps nominee id -> the committee's tally (see awards.committee.tally). Returns
+    the decisions and the ids still waiting for verdicts, both in the order `shortlisted` gives.
     """
     decisions: list[Decision] = []
     waiting = []
     for nid in shortlisted:
-        approvals, rejections = tallies.get(nid, (0, 0))
-        outcome = review_outcome(award.review, approvals, rejections)
+        t = tallies.get(nid, NO_VOTES)
+        outcome = review_outcome(award.review, t.approvals, t.rejections)
         if outcome is None:
             waiting.append(nid)
         else:
-            decisions.append(ReviewDecision(nid, outcome, approvals, rejections, award.review))
+            decisions.append(ReviewDecision(nid, outcome, t, award.review))
     return decisions, waiting
 
 

@@ -73,11 +73,23 @@ def print_ranking(console: Console, r: Ranking) -> None:
     table.add_column("margin", justify="right")
     table.add_column("decided by")
     table.add_column("verdicts", justify="right")
+    committee = any(row.aggregate is not None for row in r.rows)
+    if committee:
+        table.add_column(
+            "committee" + (" (ranks)" if r.score_by == "reviewed" else ""), justify="right"
+        )
+        table.add_column("sd", justify="right")
+        table.add_column("min-max", justify="right")
     for row in r.rows:
         verdicts = f"{row.approvals}✓ {row.rejections}✗" if row.approvals or row.rejections else ""
+        spread = []
+        if committee:
+            agg = row.aggregate is not None
+            spread = [str(row.aggregate) if agg else "", str(row.sd) if agg else "",
+                      f"{row.low}-{row.high}" if agg else ""]  # fmt: skip
         table.add_row(
             str(row.rank), row.nomination, row.name_th, str(row.score), *[str(row.scores[d]) for d in r.dimensions],
-            row.state, _margin(row.margin), row.decided_by, verdicts,
+            row.state, _margin(row.margin), row.decided_by, verdicts, *spread,
             style="bold green" if row.state == "awarded" else None,
         )  # fmt: skip
     console.print(table)
@@ -92,8 +104,27 @@ def print_history(console: Console, events: list[dict[str, Any]]) -> None:
             move = f"{e['from'] or '∅'} → {e['to']} ({e['trigger']})"
             subject, reason = e["nomination"], e["reason"]
         elif e["kind"] == "verdict":
-            move = e["verdict"] + (f" (was {e['previous']})" if e["previous"] else "")
-            subject, reason = e["nomination"], e["note"]
+            previous = (
+                e["previous"]["verdict"] if isinstance(e["previous"], dict) else e["previous"]
+            )
+            adjusted = ", ".join(f"{k}={v}" for k, v in e.get("scores", {}).items())
+            move = f"{e['reviewer']}: {e['verdict']}" + (f" (was {previous})" if previous else "")
+            subject, reason = e["nomination"], "; ".join(x for x in (adjusted, e["note"]) if x)
+        elif e["kind"] == "assigned":
+            move = f"assigned {e['reviewer']}"
+            why = (
+                f"replacing {e['replacing']}"
+                if e.get("replacing")
+                else f"{e.get('per_nomination')} per nomination"
+            )
+            subject, reason = e["nomination"], why
+        elif e["kind"] == "recused":
+            move = f"{e['reviewer']} recused" + (
+                f", replaced by {e['replacement']}" if e.get("replacement") else ""
+            )
+            subject, reason = e["nomination"], e["reason"]
+        elif e["kind"] == "reviewer_added":
+            move, subject, reason = f"reviewer {e['reviewer']} added", e["cycle"], e["name"]
         elif e["kind"] == "certificate_rendered":
             move = f"rendered {e['serial']} ({e['template']})"
             subject, reason = e["nomination"], f"code {e['code']}, pdf {e['pdf_sha256'][:12]}"
@@ -135,7 +166,9 @@ def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
     if result.certificates is not None:
         c = result.certificates
         first = sorted(c.out.glob("*.pdf"))[:1]
-        example = f" (check one: `awards --db {result.database} verify {first[0]}`)" if first else ""
+        example = (
+            f" (check one: `awards --db {result.database} verify {first[0]}`)" if first else ""
+        )
         console.print(f"certificates: {c.total} PDFs in {c.out}/{example}")
 
 
@@ -149,10 +182,26 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
 
     console = Console(stderr=True)
     columns = (f"[bold]{what}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
         task = bar.add_task(what, total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def print_reviewers(console: Console, listed: list[Any]) -> None:
+    table = Table(title=f"Committee ({len(listed)} reviewers)")
+    for name in ("id", "name", "affiliations", "assigned", "verdicts", "waiting", "recused"):
+        table.add_column(
+            name,
+            justify="right" if name in ("assigned", "verdicts", "waiting", "recused") else "left",
+        )
+    for x in listed:
+        r = x.reviewer
+        table.add_row(r.id, r.name, ", ".join((*r.ministries, *r.provinces)), str(x.assigned),
+                      str(x.verdicts), str(x.waiting), str(x.recused))  # fmt: skip
+    console.print(table)

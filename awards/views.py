@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
-from awards import db, eventlog
-from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256, verdict_tallies
+from awards import db, eventlog, panel
+from awards.committee import award_candidates
+from awards.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
 from awards.errors import LogError
 from awards.eventlog import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
 from awards.models import Event, Nomination
 from awards.moves import nomination_code
-from awards.scoring import apply_cut, describe_cut, national_means, rank
+from awards.scoring import NO_VOTES, apply_cut, describe_cut, national_means, rank
 from awards.states import State
 
 # Nominations a person took out of the running; they do not move the winners' cut line.
@@ -79,6 +80,10 @@ class Row:
     decided_by: str
     approvals: int
     rejections: int
+    aggregate: Decimal | None = None  # the committee's mean or median score
+    sd: Decimal | None = None  # disagreement: standard deviation of the reviewers' scores
+    low: Decimal | None = None  # the lowest and highest reviewer score
+    high: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Ranking:
     cut_score: Decimal | None
     dimensions: tuple[str, ...]
     rows: list[Row]
+    score_by: str = "survey"  # or "reviewed": the committee's aggregate, where there is one
 
 
 def ranking(
@@ -99,27 +105,33 @@ def ranking(
     """Every nomination of an award in rank order, with its margin to the winners' cut.
 
     The cut line is the winners cut applied to the nominations still in contention or
-    decided by the rules (those a person rejected or withdrew do not count).
+    decided by the rules (those a person rejected or withdrew do not count). Each row carries
+    the committee's tally: approvals, rejections, the aggregate of the reviewers' scores and
+    their disagreement (standard deviation, lowest and highest). An award that ranks by the
+    reviewed score ranks reviewed nominations by that aggregate, as its award stage does.
     """
     engine = db.open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         award = workflow.award(award_id)
         rows = load_nominated(conn, workflow.cycle_id, award.id)
-        tallies = verdict_tallies(conn, workflow.cycle_id, award.id)
+        votes = panel.load_votes(conn, workflow.cycle_id, award.id)
     state = {r.candidate.nominee_id: r.state for r in rows}
-    ranked = rank(workflow, award, [r.candidate for r in rows])
+    cands = [r.candidate for r in rows]
+    tallies = panel.tallies(workflow, award, cands, votes)
+    ranked = rank(workflow, award, award_candidates(workflow, award, cands, tallies))
     contenders = [r for r in ranked if state[r.candidate.nominee_id] not in _REMOVED]
     _, _, line = apply_cut(rank(workflow, award, [r.candidate for r in contenders]), award.winners)
     keys = workflow.dimension_keys
     out = []
     for r in ranked[:limit] if limit else ranked:
         c = r.candidate
-        a, j = tallies.get(c.nominee_id, (0, 0))
+        t = tallies.get(c.nominee_id, NO_VOTES)
         out.append(
             Row(r.rank, nomination_code(award.id, c.nominee_id), c.nominee_id, c.name_th, c.name_en, c.score,
                 dict(zip(keys, c.scores, strict=True)), c.members, state[c.nominee_id],
-                None if line is None else c.score - line, r.decided_by, a, j)
+                None if line is None else c.score - line, r.decided_by, t.approvals, t.rejections,
+                t.aggregate, t.sd, t.low, t.high)
         )  # fmt: skip
     return Ranking(
         workflow.cycle_id,
@@ -130,6 +142,7 @@ def ranking(
         line,
         keys,
         out,
+        award.review.rank_by,
     )
 
 

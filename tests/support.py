@@ -75,3 +75,32 @@ def small_survey(
             )
             n += 1
     return write_survey(path, lines)
+
+
+def seat(
+    url: str, reviewers: tuple[str, ...] = ("a", "b", "c"), award: str = "top-department"
+) -> None:
+    """Declare reviewers (no affiliations) and assign every one of them to every shortlisted
+    nomination of the award."""
+    from awards.assigning import add_reviewer, assign
+    from awards.config import Reviewer
+
+    for r in reviewers:
+        add_reviewer(Reviewer(r, f"Reviewer {r}"), url=url, actor="s")
+    assign(award, len(reviewers), url=url, actor="s")
+
+
+def review(
+    nomination: str,
+    *,
+    approve: bool,
+    reviewer: str,
+    url: str,
+    note: str = "",
+    scores: dict | None = None,
+):
+    """One verdict, the way a reviewer gives it."""
+    from awards.verdicts import Given
+    from awards.verdicts import review as record
+
+    return record(Given(nomination, reviewer, approve, scores or {}, note), url=url)

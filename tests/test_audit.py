@@ -7,17 +7,18 @@ from pathlib import Path
 from sqlalchemy import text
 
 from awards import db
-from awards.advance import advance, review
+from awards.advance import advance
 from awards.audit import audit
 from awards.cycles import import_survey, init_cycle
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, review, seat, small_survey
 
 
 def opened(url: str, tmp_path: Path) -> None:
     init_cycle(WORKFLOW, url=url, actor="s")
     import_survey(small_survey(tmp_path / "survey.csv"), url=url, actor="s")
     advance(url=url, actor="s")
+    seat(url)
     review("top-department:D029", approve=True, reviewer="a", url=url)
 
 

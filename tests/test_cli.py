@@ -74,12 +74,29 @@ def test_full_flow_through_the_commands(opened: str, tmp_path: Path):
     assert out.splitlines()[:3] == [
         "top-department: shortlist: 10 eliminated, 20 shortlisted",
         "top-department: review: nothing moved",
-        "  waiting: top-department:D029 has 0 of 3 verdicts",
+        "  waiting: top-department:D029 has 0 of 3 verdicts; 3 more reviewer(s) to assign (`awards assign top-department`)",
     ]
-    code, out = run(
-        "review", "top-department:D029", "--approve", "--reviewer", "กรรมการ ก", db=opened
+    for rid, name in (("k1", "กรรมการ ก"), ("k2", "กรรมการ ข"), ("k3", "กรรมการ ค")):
+        assert run(
+            "reviewers", "add", rid, "--name", name, "--ministry", "กระทรวงมหาดไทย", db=opened
+        ) == (
+            0,
+            f"reviewer {rid} ({name}) added\n",
+        )
+    code, out = run("assign", "top-department", "--per-nomination", "3", db=opened)
+    assert (code, out) == (
+        0,
+        "top-department: 60 assignments (3 per nomination)\n  load: k1 20, k2 20, k3 20\n",
     )
-    assert (code, out) == (0, "top-department:D029: กรรมการ ก approves\n")
+    code, out = run(
+        "review", "top-department:D029", "--approve", "--reviewer", "k1", "--score", "services=80",
+        db=opened,
+    )  # fmt: skip
+    assert (code, out) == (0, "top-department:D029: k1 approves\n")
+    code, out = run("advance", db=opened)
+    assert (
+        "  waiting: top-department:D029 has 1 of 3 verdicts; waiting for k2, k3" in out.splitlines()
+    )
     code, out = run("withdraw", "top-department:D028", "--reason", "agency merged", db=opened)
     assert (code, out.split(" (event")[0]) == (0, "top-department:D028: shortlisted -> withdrawn")
     code, out = run("ranking", "top-department", "--json", db=opened)
@@ -90,7 +107,9 @@ def test_full_flow_through_the_commands(opened: str, tmp_path: Path):
         1,
     )
     code, out = run("log", "--nominee", "D028", "--json", db=opened)
-    assert [json.loads(line)["to"] for line in out.splitlines()] == [
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["reviewer"] for e in events if e["kind"] == "assigned"] == ["k1", "k2", "k3"]
+    assert [e["to"] for e in events if e["kind"] == "transition"] == [
         "surveyed",
         "shortlisted",
         "withdrawn",
@@ -104,19 +123,25 @@ def test_help_lists_every_command():
     code, out = run("--help")
     assert code == 0
     for command in (
-        "init",
-        "check",
-        "import",
-        "advance",
-        "review",
-        "withdraw",
-        "revoke",
-        "status",
-        "ranking",
-        "log",
-        "demo",
-    ):
+        "init", "check", "import", "advance", "reviewers", "assign", "review", "recuse",
+        "withdraw", "revoke", "status", "ranking", "log", "demo", "render", "verify", "replay",
+        "audit", "keys", "checkpoint", "prove", "report", "db",
+    ):  # fmt: skip
         assert f"  {command} " in out
+
+
+def test_every_command_has_help_and_appears_in_the_readme():
+    from awards.cli import main as group
+
+    readme = (WORKFLOW.parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", {})
+        for full in [name] + [f"{name} {sub}" for sub in subcommands]:
+            if f"awards {full}" not in readme:
+                missing.append(full)
+        assert command.help, f"`awards {name}` has no help text"
+    assert missing == []
 
 
 def test_help_does_not_import_sqlalchemy_or_weasyprint():
@@ -262,7 +287,7 @@ def test_replay_command_says_what_it_verified_and_exits_1_on_divergence(
     )
     assert code == 0
     assert out.endswith(
-        "rule decisions re-derived identically, 0 human decisions taken as input, 2 other events\n"
+        "rule decisions re-derived identically, 0 human decisions taken as input, 9 other events\n"
     )
     other = small_survey(tmp_path / "other.csv", departments=31)
     code, out = run(

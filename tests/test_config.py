@@ -209,7 +209,7 @@ def test_parse_workflow_unknown_key_without_close_match_lists_known(tmp_path):
 
     assert problems == [
         "w.toml:1: colour: unknown key 'colour'; use one of: schema_version, cycle, dimensions,"
-        " survey, awards, ceremony"
+        " survey, awards, ceremony, reviewers"
     ]
 
 
@@ -830,4 +830,40 @@ def test_load_workflow_unknown_template_lists_the_known(tmp_path):
     assert [str(p) for p in caught.value.problems] == [
         f"{path}:26: awards[0].template: no template 'trophy'; use one of: certificate, plaque,"
         " policy-support (value: 'trophy')"
+    ]
+
+
+def test_parse_workflow_reads_reviewers_and_the_full_review_rule(tmp_path):
+    text = _edit(
+        "winners = { top = 3 }",
+        'winners = { top = 3 }\nreview = { quorum = 2, approval = "unanimous", aggregate = "median", rank_by = "reviewed" }',
+    ) + (
+        '\n[[reviewers]]\nid = "somchai"\nname = "สมชาย"\nministries = ["กระทรวงการคลัง"]\n'
+        '\n[[reviewers]]\nid = "k.2"\nname = "กรรมการ"\nprovinces = ["ตราด", "ตราด"]\n'
+    )
+    workflow = _parse(tmp_path, text)
+    review = workflow.award("top").review
+    assert (review.quorum, review.approval, review.aggregate, review.rank_by) == (
+        2, "unanimous", "median", "reviewed",
+    )  # fmt: skip
+    assert [(r.id, r.ministries, r.provinces) for r in workflow.reviewers] == [
+        ("somchai", ("กระทรวงการคลัง",), ()),
+        ("k.2", (), ("ตราด",)),
+    ]
+
+
+def test_parse_workflow_locates_bad_reviewers_and_review_rules(tmp_path):
+    text = (
+        _edit(
+            "winners = { top = 3 }",
+            'winners = { top = 3 }\nreview = { aggregate = "mode", rank_by = "reviewed" }',
+        )
+        + '\n[[reviewers]]\nid = "a b"\nname = "A"\n\n[[reviewers]]\nid = "x"\nname = "X"\nministries = [""]\n\n[[reviewers]]\nid = "x"\nname = "Y"\n'
+    )
+    assert _problems(tmp_path, text) == [
+        "w.toml:29: awards[0].review.rank_by: rank_by = \"reviewed\" needs a committee: set quorum to at least 1 (value: 'reviewed')",
+        "w.toml:29: awards[0].review.aggregate: aggregate must be one of: mean, median (value: 'mode')",
+        "w.toml:32: reviewers[0].id: reviewer id must start with a letter or digit and use only letters, digits, '.', '_' and '-' (value: 'a b')",
+        "w.toml:38: reviewers[1].ministries[0]: a non-empty name expected (value: '')",
+        "w.toml:41: reviewers[2].id: reviewer 'x' is already declared at reviewers[1]; use another id (value: 'x')",
     ]

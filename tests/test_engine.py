@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, text
 
 from awards import db, moves
-from awards.advance import advance, move_one, review
+from awards.advance import advance, move_one
+from awards.assigning import list_reviewers
 from awards.cycles import import_survey, init_cycle
 from awards.errors import AwardsError, ConflictError, InputErrors, TransitionError
 from awards.eventlog import now
@@ -17,7 +18,7 @@ from awards.models import Event, Nomination
 from awards.states import Trigger
 from awards.views import export_log, history, ranking, status, verify_database, verify_file
 
-from support import WORKFLOW, agency_line, small_survey, write_survey
+from support import WORKFLOW, agency_line, review, seat, small_survey, write_survey
 
 
 @pytest.fixture
@@ -48,6 +49,8 @@ def log_states(url: str) -> dict[str, str]:
 
 def approve_all(url: str, award: str, reviewers: int = 3) -> None:
     """Three approvals for every shortlisted nomination that has no verdict yet."""
+    if not list_reviewers(url=url):
+        seat(url, tuple(f"r{i}" for i in range(reviewers)), award)
     for row in ranking(award, url=url).rows:
         if row.state == "shortlisted" and not row.approvals + row.rejections:
             for i in range(reviewers):
@@ -90,6 +93,7 @@ def test_advance_awards_the_top_ten_after_the_committee_approves(cycle):
 
 def test_rejected_nominee_makes_room_for_the_next_one(cycle):
     advance(url=cycle, actor="secretary")
+    seat(cycle, ("r0", "r1", "r2"))
     for i in range(3):
         review("top-department:D029", approve=False, reviewer=f"r{i}", url=cycle)
     approve_all(cycle, "top-department")
@@ -218,11 +222,15 @@ def test_review_is_refused_before_the_shortlist(cycle):
 
 def test_changed_verdict_replaces_the_old_one_and_logs_both(cycle):
     advance(url=cycle, actor="s")
+    seat(cycle, ("r1", "r2", "r3"))
     review("top-department:D029", approve=True, reviewer="r1", url=cycle)
     changed = review(
         "top-department:D029", approve=False, reviewer="r1", url=cycle, note="data checked"
     )
-    assert (changed.verdict, changed.previous) == ("reject", "approve")
+    assert (changed.verdict, changed.previous) == (
+        "reject",
+        {"verdict": "approve", "scores": {}, "note": ""},
+    )
     row = next(r for r in ranking("top-department", url=cycle).rows if r.nominee_id == "D029")
     assert (row.approvals, row.rejections) == (0, 1)
     verdicts = [e["verdict"] for e in history(url=cycle, nominee="D029") if e["kind"] == "verdict"]
@@ -234,7 +242,9 @@ def test_stale_move_is_a_conflict_and_writes_nothing(cycle):
     before = verify_database(url=cycle)
     with db.read(engine) as conn:
         row = conn.execute(select(Nomination).where(Nomination.nominee_id == "D001")).first()
-    stale = moves.Move(row.id, row.award, row.nominee_id, "shortlisted", "approve", moves.Stated("", {}))
+    stale = moves.Move(
+        row.id, row.award, row.nominee_id, "shortlisted", "approve", moves.Stated("", {})
+    )
     ctx = moves.Context("dga-2019", "s", now(), "w", None)
     with pytest.raises(ConflictError), db.write(engine) as conn:
         moves.apply(conn, ctx, [stale])
@@ -258,7 +268,14 @@ def test_exported_log_verifies_and_matches_the_database(cycle, tmp_path):
     exported = export_log(tmp_path / "log.jsonl", url=cycle)
     assert verify_file(tmp_path / "log.jsonl") == exported == verify_database(url=cycle)
     kinds = Counter(e["kind"] for e in history(url=cycle))
-    assert kinds == {"cycle_opened": 1, "survey_imported": 1, "transition": exported.events - 2}
+    # shortlist, then the rule-only review and award of two awards: seven stages moved, each
+    # closed by its checkpoint
+    assert kinds == {
+        "cycle_opened": 1,
+        "survey_imported": 1,
+        "checkpoint": 7,
+        "transition": exported.events - 2 - 7,
+    }
 
 
 def test_opening_a_cycle_twice_with_other_rules_is_refused(db_url, tmp_path):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from awards.merkle import (
     EMPTY_ROOT,
+    Frontier,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -66,3 +67,12 @@ def test_consistency_proofs_verify_and_detect_a_rewritten_prefix(n, data):
     rewritten = [leaf_hash(b"forged"), *tree[1:]]
     if m < n:
         assert not verify_consistency(m, n, root(rewritten[:m]), root(tree), proof)
+
+
+def test_a_frontier_grown_or_resumed_gives_the_same_root_at_every_size():
+    leaves = [leaf_hash(str(i).encode()) for i in range(70)]
+    tree = Frontier()
+    for n, leaf in enumerate(leaves, start=1):
+        tree.append(leaf)
+        resumed = Frontier.resume(tree.state())
+        assert (tree.size, tree.root(), resumed.root()) == (n, root(leaves[:n]), root(leaves[:n]))

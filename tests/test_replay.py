@@ -7,14 +7,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from awards.advance import advance, move_one, review
+from awards.advance import advance, move_one
 from awards.cycles import import_survey, init_cycle
 from awards.eventlog import GENESIS, export_line, seal_many
 from awards.replay import Diverged, replay
 from awards.states import Trigger
 from awards.views import export_log, ranking
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, review, seat, small_survey
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,7 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     import_survey(survey, url=url, actor="s")
     advance(url=url, actor="s")
     move_one("top-department:D025", Trigger.WITHDRAW, reason="merged", actor="s", url=url)
+    seat(url)
     for row in ranking("top-department", url=url).rows:
         if row.state == "shortlisted":
             verdict = row.nominee_id != "D028"
@@ -42,7 +43,10 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_replay_re_derives_every_rule_decision(cycle):
     log, survey = cycle
     result = replay(log, WORKFLOW, survey)
-    assert (result.human_decisions, result.other_events) == (19 * 3 + 1 + 2, 2)
+    # 19 x 3 verdicts, one changed, a withdrawal, a revocation, three reviewers declared
+    checkpoints = sum(b'"kind":"checkpoint"' in line for line in log.read_bytes().splitlines())
+    assert checkpoints == 9  # one after each stage that moved anything
+    assert (result.human_decisions, result.other_events) == (19 * 3 + 1 + 2 + 3, 2 + checkpoints)
     assert result.rule_decisions == result.events - result.human_decisions - result.other_events
 
 
@@ -125,10 +129,15 @@ def test_replay_catches_a_dropped_decision(cycle, tmp_path):
     forged = tmp_path / "forged.jsonl"
     rechained(log, forged, lambda e: e)
     lines = forged.read_bytes().splitlines(keepends=True)
+    # The forger drops the decision and the (unsigned) checkpoints that would betray it.
+    checkpoints = [ln for ln in lines if b'"kind":"checkpoint"' in ln]
     kept = [
-        ln for ln in lines if b'"nominee":"D003"' not in ln or b'"trigger":"eliminate"' not in ln
+        ln
+        for ln in lines
+        if (b'"nominee":"D003"' not in ln or b'"trigger":"eliminate"' not in ln)
+        and ln not in checkpoints
     ]
-    assert len(kept) == len(lines) - 1
+    assert len(kept) == len(lines) - 1 - len(checkpoints)
     events = [orjson.loads(ln)["event"] for ln in kept]
     for e in events:
         for k in ("seq", "prev", "schema_version"):
@@ -138,3 +147,26 @@ def test_replay_catches_a_dropped_decision(cycle, tmp_path):
         replay(forged, WORKFLOW, survey)
     assert err.value.divergence.why == "the log is missing decisions the rules make"
     assert err.value.divergence.derived == "1 more decisions (first: D003)"
+
+
+def test_replay_checks_each_checkpoint_against_the_events_before_it(cycle, tmp_path):
+    log, survey = cycle
+    first = next(
+        orjson.loads(line)["event"]
+        for line in log.read_bytes().splitlines()
+        if b'"kind":"checkpoint"' in line
+    )
+
+    def shrink(event):
+        if event.get("kind") == "checkpoint" and event["root"] == first["root"]:
+            event["size"] -= 1
+        return event
+
+    forged = tmp_path / "forged.jsonl"
+    rechained(log, forged, shrink)
+    with pytest.raises(Diverged) as err:
+        replay(forged, WORKFLOW, survey)
+    assert (err.value.divergence.seq, err.value.divergence.why) == (
+        first["seq"],
+        "the checkpoint does not match the log before it",
+    )

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from awards.advance import advance, move_one, review
+from awards.advance import advance, move_one
+from awards.assigning import add_reviewer, assign, recuse, seats
 from awards.audit import audit
+from awards.config import Reviewer
 from awards.cycles import import_survey, init_cycle
 from awards.errors import AwardsError
 from awards.replay import replay
 from awards.states import Trigger
 from awards.views import export_log, ranking
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, review, small_survey
 
 AWARDS = ("top-department", "top-province", "copy-free")
 NOMINEES = st.integers(min_value=0, max_value=29)
+FINANCE = "กระทรวงการคลัง"  # every department of the small survey is of this ministry
+OPEN = {"surveyed", "shortlisted", "reviewed"}
 
 
 class Cycle(RuleBasedStateMachine):
@@ -32,6 +38,7 @@ class Cycle(RuleBasedStateMachine):
         self.survey = small_survey(self.dir / "survey.csv", departments=30, provinces=6)
         init_cycle(WORKFLOW, url=self.url, actor="s")
         import_survey(self.survey, url=self.url, actor="s")
+        self.reviewers = 0
 
     def rows(self, award: str):
         return ranking(award, url=self.url).rows
@@ -40,11 +47,63 @@ class Cycle(RuleBasedStateMachine):
     def advance_award(self, award):
         advance(url=self.url, actor="s", award=award)
 
-    @rule(n=NOMINEES, approve=st.booleans(), reviewer=st.sampled_from("abcd"))
-    def verdict(self, n, approve, reviewer):
+    @rule(ministry=st.sampled_from(["", FINANCE]))
+    def add_reviewer(self, ministry):
+        self.reviewers += 1
+        rid = f"r{self.reviewers}"
+        add_reviewer(Reviewer(rid, rid, (ministry,) if ministry else ()), url=self.url, actor="s")
+
+    @rule(k=st.integers(min_value=1, max_value=3))
+    def assign(self, k):
+        with contextlib.suppress(AwardsError):  # nothing shortlisted (yet, or any more)
+            assign("top-department", k, url=self.url, actor="s")
+
+    def shortlisted(self, n):
         rows = [r for r in self.rows("top-department") if r.state == "shortlisted"]
-        if rows:
-            review(rows[n % len(rows)].nomination, approve=approve, reviewer=reviewer, url=self.url)
+        return rows[n % len(rows)].nomination if rows else None
+
+    @rule(
+        n=NOMINEES,
+        approve=st.booleans(),
+        seat=st.integers(0, 5),
+        adjust=st.sampled_from([None, "0", "55.5", "100"]),
+    )
+    def verdict(self, n, approve, seat, adjust):
+        code = self.shortlisted(n)
+        assigned = seats(code, url=self.url).assigned if code else ()
+        if assigned:
+            scores = {"services": Decimal(adjust)} if adjust else {}
+            review(
+                code,
+                approve=approve,
+                reviewer=assigned[seat % len(assigned)],
+                url=self.url,
+                scores=scores,
+            )
+
+    @rule(n=NOMINEES, seat=st.integers(0, 5))
+    def recuse(self, n, seat):
+        code = self.shortlisted(n)
+        assigned = seats(code, url=self.url).assigned if code else ()
+        if assigned:
+            recuse(code, reviewer=assigned[seat % len(assigned)], reason="conflict", url=self.url)
+
+    @rule(n=NOMINEES)
+    def conflicted_or_unassigned_verdicts_are_refused(self, n):
+        code = self.shortlisted(n)
+        if code is None:
+            return
+        before = audit(url=self.url).verified
+        for rid in {f"r{i}" for i in range(1, self.reviewers + 1)} - set(
+            seats(code, url=self.url).assigned
+        ):
+            try:
+                review(code, approve=True, reviewer=rid, url=self.url)
+            except AwardsError:
+                pass
+            else:
+                raise AssertionError(f"{rid} gave a verdict on {code} without a seat")
+        assert audit(url=self.url).verified == before
 
     @rule(award=st.sampled_from(AWARDS), n=NOMINEES)
     def withdraw(self, award, n):
@@ -96,19 +155,36 @@ class Cycle(RuleBasedStateMachine):
     @invariant()
     def tables_are_the_fold_of_the_log(self):
         assert audit(url=self.url).drift == []
+        log = self.dir / "log.jsonl"
+        export_log(log, url=self.url)
+        replay(log, WORKFLOW, self.survey)  # raises at the first divergence
 
     def teardown(self) -> None:
-        log = self.dir / "log.jsonl"
+        """Finish the cycle: every nomination ends in a final state, and the log replays."""
         try:
-            export_log(log, url=self.url)
-            replay(log, WORKFLOW, self.survey)  # raises at the first divergence
+            for i in range(3):
+                add_reviewer(Reviewer(f"z{i}", f"z{i}"), url=self.url, actor="s")
+            for _ in range(4):
+                advance(url=self.url, actor="s")
+                try:
+                    assign("top-department", 3, url=self.url, actor="s")
+                except AwardsError:
+                    continue
+                for row in self.rows("top-department"):
+                    if row.state == "shortlisted":
+                        for rid in seats(row.nomination, url=self.url).assigned:
+                            review(row.nomination, approve=True, reviewer=rid, url=self.url)
+            for award in AWARDS:
+                left = {r.state for r in self.rows(award)} & OPEN
+                assert left == set(), f"{award} has nominations left in {left}"
+            self.tables_are_the_fold_of_the_log()
         finally:
             shutil.rmtree(self.dir)
 
 
 Cycle.TestCase.settings = settings(
-    max_examples=8,
-    stateful_step_count=12,
+    max_examples=10,
+    stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
