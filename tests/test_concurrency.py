@@ -266,3 +266,44 @@ def test_the_same_survey_imported_twice_at_once_is_imported_once(db_url, tmp_pat
         "province": {"surveyed": 76},
     }
     assert audit(url=db_url).drift == []
+
+
+def test_reviewers_and_advances_at_once_decide_each_nomination_once(db_url, tmp_path):
+    from awards.assigning import add_reviewer, assign
+    from awards.config import Reviewer
+
+    from support import WORKFLOW, small_survey
+
+    survey = small_survey(tmp_path / "survey.csv")
+    init_cycle(WORKFLOW, url=db_url, actor="secretary")
+    import_survey(survey, url=db_url, actor="secretary")
+    run_together(db_url, [[["advance"]]])
+    for rid in ("a", "b", "c"):
+        add_reviewer(Reviewer(rid, rid), url=db_url, actor="secretary")
+    assign("top-department", 3, url=db_url, actor="secretary")
+    shortlisted = [
+        e["nomination"]
+        for e in history(url=db_url, award="top-department")
+        if e.get("to") == "shortlisted"
+    ]
+    scripts = [
+        [["review", n, "--approve" if n[-1] != "9" or rid != "c" else "--reject", "--reviewer", rid]
+         for n in shortlisted]
+        for rid in ("a", "b", "c")
+    ] + [[["advance"]] * 8]  # fmt: skip
+
+    results = run_together(db_url, scripts)
+    run_together(db_url, [[["advance"]]])
+
+    everything = [r for script in results for r in script]
+    assert [r["err"] for r in everything if r["code"] != 0 or RAW.search(r["err"] + r["out"])] == []
+    reviewed = Counter(
+        e["nominee"] for e in history(url=db_url, award="top-department")
+        if e["kind"] == "transition" and e["trigger"] in ("approve", "reject")
+    )  # fmt: skip
+    assert reviewed == {n.partition(":")[2]: 1 for n in shortlisted}
+    states = Counter(status(url=db_url)["awards"]["top-department"])
+    assert (states["awarded"], states["shortlisted"]) == (10, 0)
+    assert audit(url=db_url).drift == []
+    export_log(tmp_path / "log.jsonl", url=db_url)
+    replay(tmp_path / "log.jsonl", WORKFLOW, survey)
