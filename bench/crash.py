@@ -441,7 +441,9 @@ def run(
     backend: str, kills: int, nominees: int, seed: int, base_url: str | None = None, log: Any = None
 ) -> dict[str, Any]:
     """Prepare, run the reference, then `kills` trials; the report as a dict."""
-    from awards import cycles, sample
+    from cycle import bench_survey  # bench/cycle.py: the cycle benchmark's survey
+
+    from awards import cycles
 
     say = log or (lambda *_: None)
     started = time.perf_counter()
@@ -457,13 +459,7 @@ def run(
             dbs = PostgreSQL(base)
         made: list[str] = []
         try:
-            survey = work / "survey.csv"
-            departments = max(nominees // 10, 1)
-            sample.generate_survey(
-                survey, seed=seed, departments=departments, departments_responded=departments,
-                provincial=nominees - departments, provincial_responded=nominees - departments,
-                exact_means=False,
-            )  # fmt: skip
+            survey = bench_survey(work / "survey.csv", nominees, seed)
             workflow = _workflow_copy(work)
             opened = dbs.fresh("opened")
             made.append(opened)

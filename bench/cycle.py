@@ -54,19 +54,26 @@ def database(backend: str, base: str | None, work: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def bench_survey(path: Path, n: int, seed: int = 7) -> Path:
+    """The benchmark's survey: n agencies, a tenth of them departments, all responding."""
+    from awards import sample
+
+    departments = max(n // 10, 1)
+    sample.generate_survey(
+        path, seed=seed, departments=departments, departments_responded=departments,
+        provincial=n - departments, provincial_responded=n - departments, exact_means=False,
+    )  # fmt: skip
+    return path
+
+
 def one(n: int, backend: str, base: str | None) -> dict[str, float]:
-    from awards import cycles, sample, views
+    from awards import cycles, views
     from awards.advance import advance
 
     out: dict[str, float] = {"nominees": n}
     with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:
         work = Path(tmp)
-        survey = work / "survey.csv"
-        departments = n // 10
-        sample.generate_survey(
-            survey, seed=7, departments=departments, departments_responded=departments,
-            provincial=n - departments, provincial_responded=n - departments, exact_means=False,
-        )  # fmt: skip
+        survey = bench_survey(work / "survey.csv", n)
         with database(backend, base, work) as url:
             cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
             t = time.perf_counter()

@@ -24,15 +24,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def build(n: int, work: Path) -> tuple[Path, Path]:
-    from awards import cycles, sample, views
+    from cycle import bench_survey  # bench/cycle.py: the same survey as the cycle benchmark
+
+    from awards import cycles, views
     from awards.advance import advance
 
-    survey = work / "survey.csv"
-    departments = n // 10
-    sample.generate_survey(
-        survey, seed=7, departments=departments, departments_responded=departments,
-        provincial=n - departments, provincial_responded=n - departments, exact_means=False,
-    )  # fmt: skip
+    survey = bench_survey(work / "survey.csv", n)
     url = f"sqlite:///{work / 'bench.db'}"
     cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
     cycles.import_survey(survey, url=url, actor="bench")
