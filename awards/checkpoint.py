@@ -273,6 +273,18 @@ def check_proof(proof: dict[str, Any]) -> list[str]:
         proof["leaf_index"], proof["tree_size"], leaf, path, bytes.fromhex(cp["root"])
     ):
         problems.append("the audit path does not lead to the checkpoint's root")
-    if not signature_ok(cp):
+    if cp.get("signature") is not None and not signature_ok(cp):
         problems.append("the checkpoint's signature does not hold")
+    return problems
+
+
+def check_proof_against(proof: dict[str, Any], roots: Sequence[tuple[int, str]]) -> list[str]:
+    """`check_proof`, and that the proof's checkpoint is one of a replayed log's (`roots`:
+    the (size, root) of each checkpoint the replay verified)."""
+    problems = check_proof(proof)
+    cp = proof["checkpoint"]
+    if (cp["size"], cp["root"]) not in set(roots):
+        problems.append(
+            f"the log has no checkpoint of {cp['size']} events with root {cp['root'][:16]}"
+        )
     return problems

@@ -585,9 +585,11 @@ def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="The survey file the log names.",
 )
+@click.option("--prove", "proof", type=click.Path(dir_okay=False), metavar="PROOF.json",
+              help="Also check an inclusion proof from `awards prove` against this log's checkpoints.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @domain_errors
-def replay_(log: str, workflow: str, survey: str, as_json: bool) -> None:
+def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bool) -> None:
     """Re-derive every decision of an exported LOG offline, from its workflow and survey."""
     from awards.replay import Diverged, replay
 
@@ -600,12 +602,32 @@ def replay_(log: str, workflow: str, survey: str, as_json: bool) -> None:
             _json({"ok": False, "divergence": asdict(exc.divergence)})
             sys.exit(1)
         raise
+    problems: list[str] = []
+    if proof is not None:
+        from pathlib import Path
+
+        from awards.checkpoint import check_proof_against
+
+        problems = check_proof_against(
+            json.loads(Path(proof).read_text(encoding="utf-8")), result.checkpoints
+        )
     if as_json:
         from dataclasses import asdict
 
-        _json({"ok": True, **asdict(result)})
+        _json({"ok": not problems, **asdict(result), **({"proof": problems} if proof else {})})
     else:
         click.echo(f"{log}: {result.summary()}")
+        if proof is not None:
+            click.echo(
+                f"{proof}: "
+                + (
+                    "; ".join(problems)
+                    if problems
+                    else "the event is in this log, under its checkpoint"
+                )
+            )
+    if problems:
+        sys.exit(1)
 
 
 @main.command()

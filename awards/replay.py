@@ -89,7 +89,8 @@ class Replayed:
     head: str
     rule_decisions: int  # re-derived and identical
     human_decisions: int  # verdicts, withdrawals, revocations: taken as input
-    other_events: int  # cycle opened, survey imported, certificates rendered
+    other_events: int  # cycle opened, survey imported, certificates rendered, checkpoints
+    checkpoints: tuple[tuple[int, str], ...] = ()  # (size, Merkle root) of each, verified
 
     def summary(self) -> str:
         return (
@@ -143,6 +144,7 @@ class _Fold(CommitteeFold):
     declined: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     load: Counter[str] = field(default_factory=Counter)
     expected: list[tuple[str, Pair, dict[str, Any]]] = field(default_factory=list)
+    roots: list[tuple[int, str]] = field(default_factory=list)
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
     stage: dict[str, tuple[str, dict[str, Decision]]] = field(default_factory=dict)
@@ -155,6 +157,7 @@ class _Fold(CommitteeFold):
     def checkpoint(self, event: dict[str, Any], tree: merkle.Frontier, head: str) -> None:
         """A checkpoint must fix exactly the events before it, and carry a good signature."""
         root = tree.root().hex()
+        self.roots.append((tree.size, root))
         if (event.get("size"), event.get("root"), event.get("head")) != (tree.size, root, head):
             self.fail(event, f"checkpoint of {event.get('size')} events, root {str(event.get('root'))[:12]}",
                       f"{tree.size} events, root {root[:12]}", "the checkpoint does not match the log before it")  # fmt: skip
@@ -358,4 +361,6 @@ class _Fold(CommitteeFold):
         self._check_complete(end)
 
     def result(self, verified: Verified) -> Replayed:
-        return Replayed(verified.events, verified.head, self.rule, self.human, self.other)
+        return Replayed(
+            verified.events, verified.head, self.rule, self.human, self.other, tuple(self.roots)
+        )

@@ -13,7 +13,7 @@ from awards.advance import advance
 from awards.checkpoint import check_proof, generate_keys, load_key, prove, verify_checkpoints
 from awards.cycles import import_survey, init_cycle
 from awards.errors import AwardsError
-from awards.views import history
+from awards.views import export_log, history
 
 from support import WORKFLOW, small_survey
 
@@ -90,3 +90,39 @@ def test_prove_gives_an_inclusion_proof_any_verifier_can_check(signed):
         "the leaf hash is not the hash of the event",
         "the audit path does not lead to the checkpoint's root",
     ]
+
+
+def test_replay_checks_a_proof_against_the_checkpoints_of_the_log(signed, tmp_path):
+    import json
+
+    from test_cli import run
+
+    url, _ = signed
+    survey = Path(url.removeprefix("sqlite:///")).parent / "survey.csv"
+    export_log(tmp_path / "log.jsonl", url=url)
+    winner = next(e for e in history(url=url) if e.get("trigger") == "award")
+    proof = prove(f"top-province:{winner['nominee']}", url=url)
+    (tmp_path / "proof.json").write_text(json.dumps(proof), encoding="utf-8")
+    args = [
+        "replay",
+        str(tmp_path / "log.jsonl"),
+        "--workflow",
+        str(WORKFLOW),
+        "--survey",
+        str(survey),
+    ]
+    code, out = run(*args, "--prove", str(tmp_path / "proof.json"))
+    assert (code, out.splitlines()[-1]) == (
+        0,
+        f"{tmp_path / 'proof.json'}: the event is in this log, under its checkpoint",
+    )
+    elsewhere = {
+        **proof,
+        "checkpoint": {**proof["checkpoint"], "size": proof["checkpoint"]["size"] + 1},
+    }
+    (tmp_path / "other.json").write_text(json.dumps(elsewhere), encoding="utf-8")
+    code, out = run(*args, "--prove", str(tmp_path / "other.json"))
+    assert code == 1
+    assert out.splitlines()[-1].endswith(
+        f"the log has no checkpoint of {proof['checkpoint']['size'] + 1} events with root {proof['checkpoint']['root'][:16]}"
+    )
