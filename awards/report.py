@@ -263,7 +263,8 @@ def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
         who.append(f"grouped by {award.group_by.field} (at least {award.group_by.min_members})")
     score = "weighted score" if award.score == WEIGHTED else f"dimension {award.score}"
     review = (
-        f"quorum {award.review.quorum}, {award.review.approval}"
+        f"quorum {award.review.quorum}, {award.review.approval}, {award.review.aggregate} of the "
+        f"reviewers' scores, ranked by the {award.review.rank_by} score"
         if award.review.required
         else "none"
     )
