@@ -9,10 +9,12 @@ the engine used, and compared with what the log says, event by event.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
+from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,7 +24,7 @@ from awards import merkle
 from awards.checkpoint import signature_ok
 from awards.committee import Pair, award_candidates
 from awards.config import Award, Reviewer, Workflow, load_workflow
-from awards.errors import AwardsError
+from awards.errors import AwardsError, LogError
 from awards.eventlog import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, Verified, verify_file
 from awards.refold import CommitteeFold
 from awards.scoring import (
@@ -104,22 +106,49 @@ def replay(log: str | Path, workflow_path: str | Path, survey_path: str | Path) 
     """Verify the chain, check the files are the ones the log names, re-derive every decision.
 
     Raises LogError for a broken chain, InputErrors for unreadable files, and Diverged at the
-    first event that the re-derivation does not reproduce.
+    first event that the re-derivation does not reproduce. When the chain breaks at a line,
+    the events before it are re-derived first: an event edited with its hash restated only
+    breaks the chain at the next line, but its re-derivation names the edited event itself.
     """
-    verified = verify_file(str(log))
-    workflow = load_workflow(workflow_path)
-    survey = read_survey(survey_path, workflow)
-    fold = _Fold(workflow, survey)
+    try:
+        verified = verify_file(str(log))
+    except LogError as broken:
+        _diverges_before(broken, log, workflow_path, survey_path)
+        raise
+    fold = _Fold(
+        load_workflow(workflow_path), read_survey(survey_path, load_workflow(workflow_path))
+    )
+    _fold(fold, _events(str(log)))
+    fold.finish()
+    return fold.result(verified)
+
+
+def _fold(fold: _Fold, events: Iterable[tuple[bytes, str, dict[str, Any]]]) -> None:
     tree = merkle.Frontier()
     head = GENESIS
-    for body, digest, event in _events(str(log)):
+    for body, digest, event in events:
         if event.get("kind") == "checkpoint":
             fold.checkpoint(event, tree, head)
         fold.apply(event)
         tree.append(sha256(b"\x00" + body).digest())  # the RFC 9162 leaf hash, inline: 2M calls
         head = digest
-    fold.finish()
-    return fold.result(verified)
+
+
+def _diverges_before(
+    broken: LogError, log: str | Path, workflow_path: str | Path, survey_path: str | Path
+) -> None:
+    """Raise Diverged if the events before the line where the chain broke diverge."""
+    where = re.match(rf"{re.escape(str(log))}:(\d+): ", str(broken))
+    if where is None or int(where.group(1)) < 2:
+        return
+    try:
+        workflow = load_workflow(workflow_path)
+        fold = _Fold(workflow, read_survey(survey_path, workflow))
+        _fold(fold, islice(_events(str(log)), int(where.group(1)) - 1))
+    except Diverged:
+        raise
+    except Exception:
+        return
 
 
 def _events(path: str) -> Iterator[tuple[bytes, str, dict[str, Any]]]:

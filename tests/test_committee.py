@@ -460,3 +460,36 @@ def test_commands_refuse_a_conflicted_verdict_and_a_bad_sheet_with_exit_1(tmp_pa
     assert (code, out) == (1, "Error: a recusal needs a reason: say why with --reason\n")
     code, out = run("reviewers", "list", "--json", db=url)
     assert [r["id"] for r in orjson.loads(out)] == ["a", "b", "c", "fin", "int"]
+
+
+@pytest.mark.parametrize("kind", ["assigned", "verdict", "recused"])
+@pytest.mark.parametrize("tamper", ["byte", "field", "drop", "swap"])
+def test_replay_names_the_exact_seq_of_any_single_edit(committee_log, tmp_path, kind, tamper):
+    from awards.errors import LogError
+    from awards.eventlog import export_line, sha256
+
+    log, survey = committee_log
+    lines = log.read_bytes().splitlines(keepends=True)
+    seq = next(e["seq"] for e in events_of(log) if e["kind"] == kind)
+    i = seq - 1
+    if tamper == "byte":
+        line = bytearray(lines[i])
+        line[line.index(b'"reviewer":"') + 12] ^= 1
+        lines[i] = bytes(line)
+    elif tamper == "field":  # the edit's own hash restated: only the chain can tell
+        event = orjson.loads(lines[i])["event"]
+        event["reviewer"] = "zz"
+        body = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+        lines[i] = export_line(body, sha256(body))
+    elif tamper == "drop":
+        del lines[i]
+    else:
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    forged = tmp_path / "forged.jsonl"
+    forged.write_bytes(b"".join(lines))
+    with pytest.raises((LogError, Diverged)) as err:
+        replay(forged, WORKFLOW, survey)
+    if isinstance(err.value, Diverged):  # the chain broke at the next line; the rules say here
+        assert (tamper, err.value.divergence.seq) == ("field", seq)
+    else:
+        assert str(err.value).startswith(f"{forged}:{seq}: ")
