@@ -25,7 +25,6 @@ from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.eventlog import now
 from awards.models import Assignment, Nomination, Verdict
 from awards.moves import nomination_code
-from awards.scoring import Candidate
 from awards.states import State
 
 OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
@@ -246,7 +245,7 @@ def recuse(
             pairs, _ = assign_pairs(
                 award,
                 reviewers,
-                [_candidate(conn, workflow, row)],
+                [row],
                 len(places.active[row.id]) + 1,
                 {row.nominee_id: places.active[row.id]},
                 {row.nominee_id: places.declined[row.id]},
@@ -294,13 +293,6 @@ def recuse(
             ids = {row.nominee_id: row.id}
             _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, reviewer)
     return Recused(code, reviewer, was_assigned, dropped, replacement)
-
-
-def _candidate(conn: Connection, workflow: Workflow, row: Any) -> Candidate:
-    for n in load_nominated(conn, workflow.cycle_id, row.award, row.state):
-        if n.id == row.id:
-            return n.candidate
-    raise ConflictError(f"nomination {row.award}:{row.nominee_id} changed while this command ran")
 
 
 def known_reviewer(workflow: Workflow, reviewers: Sequence[Reviewer], reviewer: str) -> Reviewer:

@@ -11,12 +11,25 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from awards.config import LEVELS, WEIGHTED, Award, Reviewer, Workflow
 from awards.scoring import NO_VOTES, Candidate, Tally, round_half_up, weighted_exact
 
 DEPARTMENT = LEVELS[0]
+
+
+class Affiliated(Protocol):
+    """What the conflict rule reads of a nominee: a Candidate, or a nomination row."""
+
+    @property
+    def nominee_id(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def ministry(self) -> str: ...
+    @property
+    def province(self) -> str: ...
 
 
 def conflict_field(award: Award, level: str) -> str:
@@ -27,7 +40,7 @@ def conflict_field(award: Award, level: str) -> str:
     return "ministry" if level == DEPARTMENT else "province"
 
 
-def conflict(award: Award, reviewer: Reviewer, nominee: Candidate) -> str | None:
+def conflict(award: Award, reviewer: Reviewer, nominee: Affiliated) -> str | None:
     """Why `reviewer` may not review `nominee` ("same ministry: X"), or None."""
     field = conflict_field(award, nominee.level)
     value = getattr(nominee, field)
@@ -43,7 +56,7 @@ class Pair(NamedTuple):
 def assign(
     award: Award,
     reviewers: Sequence[Reviewer],
-    nominees: Iterable[Candidate],
+    nominees: Iterable[Affiliated],
     per_nomination: int,
     active: Mapping[str, set[str]],
     declined: Mapping[str, set[str]],

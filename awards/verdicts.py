@@ -25,7 +25,6 @@ from awards.cycles import find_nomination, load_cycle
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.eventlog import now
 from awards.models import Verdict
-from awards.scoring import Candidate
 from awards.sheets import Problems, read_table
 from awards.states import State
 from awards.survey import check_score
@@ -99,7 +98,7 @@ class _Desk:
             return "reviewer", ConflictError(
                 f"reviewer '{g.reviewer}' recused from {g.nomination} (a declared conflict of interest); their verdict cannot count"
             )
-        why = conflict(award, r, _nominee(row))
+        why = conflict(award, r, row)
         if why is not None:
             return "reviewer", ConflictError(
                 f"reviewer '{g.reviewer}' has a conflict of interest with {g.nomination} ({why}); their verdict cannot count"
@@ -163,12 +162,6 @@ class _Desk:
                     .values(**values)
                 )
         return done
-
-
-def _nominee(row: Any) -> Candidate:
-    """The columns of a nomination row the conflict rule reads."""
-    return Candidate(row.nominee_id, row.name_th, row.name_en, row.level, row.ministry,
-                     row.province, row.members, (), Decimal(0), Decimal(0))  # fmt: skip
 
 
 # A verdict sheet's columns: nomination, reviewer, verdict, optionally note, and any dimension
