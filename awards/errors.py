@@ -64,4 +64,9 @@ class ConflictError(AwardsError):
 
 
 class LogError(AwardsError):
-    """The decision log is broken: a hash, a link or a sequence number does not match."""
+    """The decision log is broken: a hash, a link or a sequence number does not match.
+    `line` is the exported log's line where the chain breaks, when it is known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line

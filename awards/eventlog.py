@@ -204,8 +204,12 @@ def verify_lines(lines: Iterable[bytes], source: str = "log") -> Verified:
     try:
         span = _check(lines, (0, GENESIS.encode()))
     except _Broken as b:
-        raise LogError(f"{source}:{b.number}: {b.detail}") from None
+        raise _broken_at(source, b.number, b.detail) from None
     return Verified(span.lines, span.head)
+
+
+def _broken_at(source: str, line: int, detail: str) -> LogError:
+    return LogError(f"{source}:{line}: {detail}", line)
 
 
 # Below this size one process verifies faster than two can start.
@@ -233,16 +237,20 @@ def verify_file(
     lines, seq, head = 0, 0, GENESIS
     for result in results:
         if isinstance(result, tuple):  # (line within the chunk, detail)
-            raise LogError(f"{path}:{lines + result[0]}: {result[1]}")
+            raise _broken_at(path, lines + result[0], result[1])
         if result.lines == 0:
             continue
         if result.first_seq != seq + 1:
-            raise LogError(
-                f"{path}:{lines + 1}: seq {result.first_seq} where {seq + 1} was expected: an event is missing, duplicated or out of order"
+            raise _broken_at(
+                path,
+                lines + 1,
+                f"seq {result.first_seq} where {seq + 1} was expected: an event is missing, duplicated or out of order",
             )
         if result.first_prev != head:
-            raise LogError(
-                f"{path}:{lines + 1}: prev {str(result.first_prev)[:12]} does not match the hash of the event before it ({head[:12]}): the chain is broken here"
+            raise _broken_at(
+                path,
+                lines + 1,
+                f"prev {str(result.first_prev)[:12]} does not match the hash of the event before it ({head[:12]}): the chain is broken here",
             )
         lines += result.lines
         seq += result.lines

@@ -9,7 +9,6 @@ the engine used, and compared with what the log says, event by event.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -138,13 +137,12 @@ def _diverges_before(
     broken: LogError, log: str | Path, workflow_path: str | Path, survey_path: str | Path
 ) -> None:
     """Raise Diverged if the events before the line where the chain broke diverge."""
-    where = re.match(rf"{re.escape(str(log))}:(\d+): ", str(broken))
-    if where is None or int(where.group(1)) < 2:
+    if broken.line is None or broken.line < 2:
         return
     try:
         workflow = load_workflow(workflow_path)
         fold = _Fold(workflow, read_survey(survey_path, workflow))
-        _fold(fold, islice(_events(str(log)), int(where.group(1)) - 1))
+        _fold(fold, islice(_events(str(log)), broken.line - 1))
     except Diverged:
         raise
     except Exception:
