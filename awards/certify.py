@@ -133,10 +133,8 @@ def occasion_of(workflow: Workflow) -> Occasion:
             "open the next cycle with a [ceremony] table"
         )
     return Occasion(
-        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year,
-        workflow.year_be, c.date, c.signatory_th, c.position_th, c.place_th, c.signatory_en,
-        c.position_en, c.digits,
-    )  # fmt: skip
+        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year, workflow.year_be, c
+    )
 
 
 def plan(

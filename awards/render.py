@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from awards import __version__
+from awards.config import Ceremony
 from awards.errors import AwardsError
 from awards.paths import templates_dir
 
@@ -66,33 +67,29 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Occasion:
-    """What every sheet of a cycle shares: the cycle's titles and its ceremony."""
+    """What every sheet of a cycle shares: the cycle's titles and its ceremony. A small
+    picklable record, so that render workers receive it whole."""
 
     cycle_id: str
     title_th: str
     title_en: str
     year: int
     year_be: int
-    date: datetime.date
-    signatory_th: str
-    position_th: str
-    place_th: str = ""
-    signatory_en: str = ""
-    position_en: str = ""
-    digits: str = "thai"
+    ceremony: Ceremony
 
     def context(self) -> dict[str, Any]:
         """The template variables `cycle` and `ceremony`."""
         from pythainlp.util import thai_strftime  # Thai months and BE years; import is slow
 
-        at = datetime.datetime.combine(self.date, datetime.time())
-        date_th = thai_strftime(at, "%-d %B พ.ศ. %Y", thaidigit=self.digits == "thai")
+        c = self.ceremony
+        at = datetime.datetime.combine(c.date, datetime.time())
+        date_th = thai_strftime(at, "%-d %B พ.ศ. %Y", thaidigit=c.digits == "thai")
         year_be = str(self.year_be)
-        if self.digits == "thai":
+        if c.digits == "thai":
             from awards.thai import to_thai_digits  # pythainlp again, already loaded here
 
             year_be = to_thai_digits(year_be)
-        date_en = f"{self.date.day} {self.date:%B %Y}"
+        date_en = f"{c.date.day} {c.date:%B %Y}"
         return {
             "cycle": {
                 "id": self.cycle_id,
@@ -106,11 +103,11 @@ class Occasion:
                 "date_en": date_en,
                 "given_th": f"ให้ไว้ ณ วันที่ {date_th}",
                 "given_en": f"Given on {date_en}",
-                "place_th": self.place_th,
-                "signatory_th": self.signatory_th,
-                "position_th": self.position_th,
-                "signatory_en": self.signatory_en,
-                "position_en": self.position_en,
+                "place_th": c.place_th,
+                "signatory_th": c.signatory_th,
+                "position_th": c.position_th,
+                "signatory_en": c.signatory_en,
+                "position_en": c.position_en,
             },
         }
 

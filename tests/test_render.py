@@ -9,6 +9,7 @@ are: page size, page count, fonts, metadata, and a low-resolution raster against
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -33,6 +34,7 @@ from pythainlp.tokenize import word_tokenize
 from awards import demo, issue
 from awards.certify import parse_code, verification_code
 from awards.cli import main
+from awards.config import Ceremony
 from awards.errors import NotFound
 from awards.paths import templates_dir
 from awards.pdfsplit import split
@@ -45,8 +47,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 SERIAL_RE = re.compile(r"DGA-2562-(PLQ|PRV|CPF)-\d{4}")
 OCCASION = Occasion(
     "dga-2019", "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒", "Digital Government Awards 2019", 2019,
-    2562, datetime.date(2019, 11, 28), "พลเอก ประยุทธ์ จันทร์โอชา", "นายกรัฐมนตรี",
-    "ทำเนียบรัฐบาล", "General Prayut Chan-o-cha", "Prime Minister",
+    2562, Ceremony(datetime.date(2019, 11, 28), "พลเอก ประยุทธ์ จันทร์โอชา", "นายกรัฐมนตรี",
+                   "ทำเนียบรัฐบาล", "General Prayut Chan-o-cha", "Prime Minister"),
 )  # fmt: skip
 AWARDS = {  # template -> (award id, title th, title en, reason th, reason en), as in dga-2019
     "plaque": ("top-department", "รางวัลหน่วยงานภาครัฐระดับกรมที่มีความพร้อมรัฐบาลดิจิทัลสูงสุด",
@@ -288,7 +290,8 @@ def test_certificate_html_unknown_nomination_is_not_found(cycle):
 
 
 def test_occasion_digits_arabic_when_configured():
-    ceremony = Occasion(**(vars(OCCASION) | {"digits": "arabic"})).context()["ceremony"]
+    arabic = dataclasses.replace(OCCASION.ceremony, digits="arabic")
+    ceremony = dataclasses.replace(OCCASION, ceremony=arabic).context()["ceremony"]
 
     assert ceremony["given_th"] == "ให้ไว้ ณ วันที่ 28 พฤศจิกายน พ.ศ. 2562"
     assert OCCASION.context()["ceremony"]["given_th"] == "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"
