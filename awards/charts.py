@@ -13,7 +13,6 @@ bars and lines, every printed figure is the caller's Decimal as a string.
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -21,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import fontpkg_sarabun
+from awards.paths import sarabun_faces
 
 FAMILY = "Sarabun"
 PALETTE = ("#1d4e89", "#e07a1f", "#2a9d8f", "#8d5a97")
@@ -38,10 +37,9 @@ _ID = re.compile(r'\bid="([^"]+)"')
 
 def sarabun(weight: int = 400) -> Path:
     """The upright Sarabun TTF of this weight from the fontpkg-sarabun package."""
-    meta = json.loads((fontpkg_sarabun.ROOT / "metadata.json").read_text(encoding="utf-8"))
-    for face in meta["files"]:
-        if int(face["weight"]) == weight and face["style"] == "normal":
-            return (fontpkg_sarabun.ROOT / face["path"]).resolve()
+    for face in sarabun_faces():
+        if face.weight == weight and face.style == "normal":
+            return face.path
     raise ValueError(f"fontpkg-sarabun has no upright face of weight {weight}")
 
 

@@ -11,7 +11,6 @@ sheet's own layer (recipient, serial, code, QR) is laid out per page and drawn o
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.request import url2pathname
 
 import fontpkg_sarabun
 
+from awards.paths import sarabun_faces
 from awards.pdfsplit import split
 from awards.render import (
     Batch,
@@ -54,15 +54,11 @@ def font_folder() -> Path:
 
 def fonts_css() -> str:
     """@font-face rules for every Sarabun face the package ships."""
-    meta = json.loads((fontpkg_sarabun.ROOT / "metadata.json").read_text(encoding="utf-8"))
-    rules = []
-    for face in meta["files"]:
-        url = (fontpkg_sarabun.ROOT / face["path"]).resolve().as_uri()
-        rules.append(
-            f'@font-face {{ font-family: "{meta["family"]}"; src: url("{url}"); '
-            f"font-weight: {int(face['weight'])}; font-style: {face['style']}; }}"
-        )
-    return "\n".join(rules)
+    return "\n".join(
+        f'@font-face {{ font-family: "{f.family}"; src: url("{f.path.as_uri()}"); '
+        f"font-weight: {f.weight}; font-style: {f.style}; }}"
+        for f in sarabun_faces()
+    )
 
 
 class RefusedURL(FatalURLFetchingError):
