@@ -71,7 +71,7 @@ def main(ctx: click.Context, url: str | None, actor: str) -> None:
 @domain_errors
 def init(obj: dict[str, Any], workflow: str) -> None:
     """Create the database (if needed) and open the cycle WORKFLOW declares."""
-    from awards.cycles import init_cycle
+    from awards.store.cycles import init_cycle
 
     opened = init_cycle(workflow, url=obj["url"], actor=obj["actor"])
     verb = "opened" if opened.created else "already open with these rules:"
@@ -84,8 +84,8 @@ def init(obj: dict[str, Any], workflow: str) -> None:
 @domain_errors
 def check(workflow: str, as_json: bool) -> None:
     """Validate a workflow file and report every problem in it."""
-    from awards.config import load_workflow
     from awards.errors import InputErrors
+    from awards.rules.workflow import load_workflow
 
     try:
         wf = load_workflow(workflow)
@@ -121,7 +121,7 @@ def check(workflow: str, as_json: bool) -> None:
 @domain_errors
 def import_(obj: dict[str, Any], survey: str, cycle: str | None, replace: bool) -> None:
     """Validate a survey (CSV or XLSX) whole and nominate every pool member."""
-    from awards.cycles import import_survey
+    from awards.store.cycles import import_survey
 
     result = import_survey(survey, url=obj["url"], cycle=cycle, replace=replace, actor=obj["actor"])
     if result.unchanged:
@@ -149,11 +149,11 @@ def advance(
     obj: dict[str, Any], award: str | None, cycle: str | None, dry_run: bool, key: str | None
 ) -> None:
     """Move nominations forward as far as the rules and the committee's verdicts allow."""
-    from awards.advance import advance as run
+    from awards.commands.advance import advance as run
 
     signing = None
     if key and not dry_run:
-        from awards.checkpoint import load_key
+        from awards.log.signing import load_key
 
         signing = load_key(key)
     result = run(
@@ -229,7 +229,7 @@ def review(
             raise click.UsageError(
                 "--from takes every verdict from the file; give no NOMINATION, --reviewer, --approve/--reject or --score"
             )
-        from awards.verdicts import import_verdicts
+        from awards.commands.verdicts import import_verdicts
 
         done = import_verdicts(sheet, url=obj["url"], cycle=cycle, actor=obj["actor"])
         click.echo(
@@ -240,8 +240,8 @@ def review(
         raise click.UsageError(
             "give NOMINATION, --reviewer and the verdict (--approve or --reject), or --from FILE"
         )
-    from awards.verdicts import Given
-    from awards.verdicts import review as record
+    from awards.commands.verdicts import Given
+    from awards.commands.verdicts import review as record
 
     r = record(
         Given(nomination, reviewer, approve, _adjusted(scores), note), url=obj["url"], cycle=cycle
@@ -272,8 +272,8 @@ def reviewers() -> None:
 def reviewers_add(obj: dict[str, Any], reviewer_id: str, name: str, ministries: tuple[str, ...],
                   provinces: tuple[str, ...], cycle: str | None) -> None:  # fmt: skip
     """Declare REVIEWER_ID a committee member; affiliations decide conflicts of interest."""
-    from awards.assigning import add_reviewer
-    from awards.config import Reviewer
+    from awards.commands.seats import add_reviewer
+    from awards.rules.workflow import Reviewer
 
     r = Reviewer(reviewer_id, name, tuple(sorted(set(ministries))), tuple(sorted(set(provinces))))
     add_reviewer(r, url=obj["url"], cycle=cycle, actor=obj["actor"])
@@ -287,7 +287,7 @@ def reviewers_add(obj: dict[str, Any], reviewer_id: str, name: str, ministries: 
 @domain_errors
 def reviewers_list(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
     """Every reviewer with affiliations, assignments, verdicts given and still owed."""
-    from awards.assigning import list_reviewers
+    from awards.commands.seats import list_reviewers
 
     listed = list_reviewers(url=obj["url"], cycle=cycle)
     if as_json:
@@ -295,7 +295,7 @@ def reviewers_list(obj: dict[str, Any], cycle: str | None, as_json: bool) -> Non
                 "provinces": list(x.reviewer.provinces), "assigned": x.assigned, "verdicts": x.verdicts,
                 "waiting": x.waiting, "recused": x.recused} for x in listed])  # fmt: skip
         return
-    from awards.show import print_reviewers
+    from awards.terminal import print_reviewers
 
     print_reviewers(_console(), listed)
 
@@ -314,7 +314,7 @@ def assign(
     """Assign K reviewers to each shortlisted nomination of AWARD: balanced, deterministic,
     never a reviewer with a conflict of interest (same ministry or province). Run it again to
     fill places opened since."""
-    from awards.assigning import assign as run
+    from awards.commands.seats import assign as run
 
     done = run(award, per_nomination, url=obj["url"], cycle=cycle, actor=obj["actor"])
     if as_json:
@@ -345,7 +345,7 @@ def recuse(
 ) -> None:
     """A reviewer declares a conflict with NOMINATION: their verdict no longer counts and the
     next eligible reviewer takes their place."""
-    from awards.assigning import recuse as run
+    from awards.commands.seats import recuse as run
 
     r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle)
     effect = []
@@ -370,8 +370,8 @@ def _exceptional(trigger_name: str, help_text: str) -> None:
     @click.pass_obj
     @domain_errors
     def command(obj: dict[str, Any], nomination: str, reason: str, cycle: str | None) -> None:
-        from awards.advance import move_one
-        from awards.states import Trigger
+        from awards.commands.advance import move_one
+        from awards.rules.states import Trigger
 
         m = move_one(
             nomination,
@@ -397,13 +397,13 @@ _exceptional("revoke", "Revoke an awarded NOMINATION (AWARD:NOMINEE), with a rea
 @domain_errors
 def status(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
     """Counts per award and state, and the national mean scores per level."""
-    from awards.views import status as read
+    from awards.commands.views import status as read
 
     data = read(url=obj["url"], cycle=cycle)
     if as_json:
         _json(data)
         return
-    from awards.show import print_status
+    from awards.terminal import print_status
 
     print_status(_console(), data)
 
@@ -419,7 +419,7 @@ def ranking(
     obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Rank, name, score, dimension scores, state and margin to the cut of every nominee."""
-    from awards.views import ranking as read
+    from awards.commands.views import ranking as read
 
     data = read(award, url=obj["url"], cycle=cycle, limit=limit)
     if as_json:
@@ -427,7 +427,7 @@ def ranking(
 
         _json(asdict(data))
         return
-    from awards.show import print_ranking
+    from awards.terminal import print_ranking
 
     print_ranking(_console(), data)
 
@@ -445,14 +445,14 @@ def log(
     """Show the decision log's history; `export` and `verify` it."""
     if ctx.invoked_subcommand is not None:
         return
-    from awards.views import history
+    from awards.commands.views import history
 
     events = history(url=ctx.obj["url"], cycle=cycle, award=award, nominee=nominee)
     if as_json:
         for e in events:
             click.echo(json.dumps(e, ensure_ascii=False, sort_keys=True))
         return
-    from awards.show import print_history
+    from awards.terminal import print_history
 
     print_history(_console(), events)
 
@@ -463,7 +463,7 @@ def log(
 @domain_errors
 def log_export(obj: dict[str, Any], file: str) -> None:
     """Write the whole log to FILE as JSON Lines (one event per line)."""
-    from awards.views import export_log
+    from awards.commands.views import export_log
 
     v = export_log(file, url=obj["url"])
     click.echo(f"{file}: {v.events} events exported; head {v.head}")
@@ -475,7 +475,7 @@ def log_export(obj: dict[str, Any], file: str) -> None:
 @domain_errors
 def log_verify(obj: dict[str, Any], file: str | None) -> None:
     """Check the hash chain of an exported FILE (or of the database's log)."""
-    from awards.views import verify_database, verify_file
+    from awards.commands.views import verify_database, verify_file
 
     v = verify_file(file) if file else verify_database(url=obj["url"])
     click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")
@@ -490,8 +490,8 @@ def log_verify(obj: dict[str, Any], file: str | None) -> None:
 @domain_errors
 def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
     """Run the 2019 cycle end to end on a synthetic survey, in DIRECTORY."""
-    from awards.demo import run
-    from awards.show import print_demo
+    from awards.commands.demo import run
+    from awards.terminal import print_demo
 
     print_demo(_console(), run(directory, seed=seed, actor=obj["actor"]))
 
@@ -506,8 +506,8 @@ def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
 @domain_errors
 def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool) -> None:
     """Render the PDF (plaque or certificate) of every awarded nomination that has none yet."""
-    from awards.issue import render as run
-    from awards.show import progress_bar
+    from awards.certificates.issuing import render as run
+    from awards.terminal import progress_bar
 
     with progress_bar("rendering") as progress:
         result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
@@ -539,7 +539,7 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
 def report(obj: dict[str, Any], cycle: str | None, out: str, pdf: bool) -> None:
     """Write the results and transparency report: response rates, national means, each
     award's winners, shortlist, score distribution and weight sensitivity, and the log head."""
-    from awards.report import report as write
+    from awards.report.build import report as write
 
     result = write(url=obj["url"], cycle=cycle, out=out, pdf=pdf)
     click.echo(
@@ -557,7 +557,7 @@ def report(obj: dict[str, Any], cycle: str | None, out: str, pdf: bool) -> None:
 def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
     """Check a certificate by its verification CODE or its PDF file: valid, revoked, tampered
     or unknown. The exit status is 0 only when it is valid."""
-    from awards.certify import verify as check
+    from awards.certificates.plan import verify as check
 
     result = check(target, url=obj["url"])
     if as_json:
@@ -591,7 +591,7 @@ def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
 @domain_errors
 def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bool) -> None:
     """Re-derive every decision of an exported LOG offline, from its workflow and survey."""
-    from awards.replay import Diverged, replay
+    from awards.log.replay import Diverged, replay
 
     try:
         result = replay(log, workflow, survey)
@@ -606,7 +606,7 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
     if proof is not None:
         from pathlib import Path
 
-        from awards.checkpoint import check_proof_against
+        from awards.log.signing import check_proof_against
 
         problems = check_proof_against(
             json.loads(Path(proof).read_text(encoding="utf-8")), result.checkpoints
@@ -636,7 +636,7 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
 @domain_errors
 def audit(obj: dict[str, Any], as_json: bool) -> None:
     """Rebuild every nomination from the log and list where the tables drifted from it."""
-    from awards.audit import audit as run
+    from awards.commands.audit import audit as run
 
     result = run(url=obj["url"])
     if as_json:
@@ -668,7 +668,7 @@ def db_group() -> None:
 @domain_errors
 def db_current(obj: dict[str, Any]) -> None:
     """Print the database's schema revision, or what it needs before awards can use it."""
-    from awards.migrate import status
+    from awards.store.schema import status
 
     click.echo(status(url=obj["url"]).describe())
 
@@ -679,7 +679,7 @@ def db_current(obj: dict[str, Any]) -> None:
 def db_upgrade(obj: dict[str, Any]) -> None:
     """Upgrade the database's schema to this awards' newest revision, in one transaction
     (a database made by awards 0.1, which has none, is recognised and stamped first)."""
-    from awards.migrate import upgrade
+    from awards.store.schema import upgrade
 
     click.echo(upgrade(url=obj["url"]).describe())
 
@@ -694,7 +694,7 @@ def keys() -> None:
 @domain_errors
 def keys_generate(file: str) -> None:
     """Write a new private key to FILE (owner-only) and its public key to FILE.pub."""
-    from awards.checkpoint import generate_keys
+    from awards.log.signing import generate_keys
 
     private, public = generate_keys(file)
     click.echo(
@@ -717,7 +717,7 @@ def checkpoint() -> None:
 @domain_errors
 def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
     """Check every checkpoint's signature and that the current log extends it."""
-    from awards.checkpoint import verify_checkpoints
+    from awards.store.checkpoints import verify_checkpoints
 
     checked = verify_checkpoints(url=obj["url"], public_key=public_key)
     for c in checked:
@@ -743,8 +743,8 @@ def prove(
     obj: dict[str, Any], nomination: str | None, proof_file: str | None, cycle: str | None
 ) -> None:
     """Print an RFC 9162 inclusion proof of NOMINATION's award decision (JSON), or --check one."""
-    from awards.checkpoint import check_proof
-    from awards.checkpoint import prove as make
+    from awards.log.signing import check_proof
+    from awards.store.checkpoints import prove as make
 
     if proof_file:
         with open(proof_file, encoding="utf-8") as f:

@@ -103,7 +103,13 @@ def worker() -> None:
     # command's own work, not the interpreter's start-up.
     import importlib
 
-    for module in ("sqlalchemy", "awards.cli", "awards.cycles", "awards.advance", "awards.audit"):
+    for module in (
+        "sqlalchemy",
+        "awards.cli",
+        "awards.store.cycles",
+        "awards.commands.advance",
+        "awards.commands.audit",
+    ):
         importlib.import_module(module)
     with contextlib.suppress(ImportError):
         import psycopg  # noqa: F401
@@ -216,10 +222,10 @@ class PostgreSQL:
         from sqlalchemy import text
         from sqlmodel import SQLModel
 
-        from awards import db
+        from awards.store.schema import open_engine
 
         url = self.fresh(name)
-        db.open_engine(url, create=True).dispose()
+        open_engine(url, create=True).dispose()
         src, dst = _schema_of(template), self._schema(name)
         with self.admin.begin() as conn:
             for table in SQLModel.metadata.sorted_tables:
@@ -288,10 +294,11 @@ def outcome(url: str) -> list[tuple[str, str, str, int | None]]:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from awards import db
-    from awards.models import Nomination
+    from awards.store import database as db
+    from awards.store.models import Nomination
+    from awards.store.schema import open_engine
 
-    with db.read(db.open_engine(url)) as conn:
+    with db.read(open_engine(url)) as conn:
         rows = conn.execute(
             select(
                 col(Nomination.award),
@@ -309,10 +316,11 @@ def check(url: str, reference: Reference, finished: list[dict[str, Any]]) -> Che
     from sqlalchemy import func, select
     from sqlmodel import col
 
-    from awards import db
-    from awards.audit import audit
+    from awards.commands.audit import audit
     from awards.errors import AwardsError
-    from awards.models import Agency, Event, Nomination
+    from awards.store import database as db
+    from awards.store.models import Agency, Event, Nomination
+    from awards.store.schema import open_engine
 
     result = Checked()
     problems = result.problems
@@ -325,7 +333,7 @@ def check(url: str, reference: Reference, finished: list[dict[str, Any]]) -> Che
     result.drift = len(audited.drift)
     problems += [f"drift: {d}" for d in audited.drift[:5]]
 
-    engine = db.open_engine(url)
+    engine = open_engine(url)
     seqs: dict[tuple[str, str], list[int]] = {}
     imports = 0
     with db.read(engine) as conn:
@@ -443,7 +451,7 @@ def run(
     """Prepare, run the reference, then `kills` trials; the report as a dict."""
     from cycle import bench_survey  # bench/cycle.py: the cycle benchmark's survey
 
-    from awards import cycles
+    from awards.store import cycles
 
     say = log or (lambda *_: None)
     started = time.perf_counter()

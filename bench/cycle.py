@@ -56,10 +56,10 @@ def database(backend: str, base: str | None, work: Path) -> Iterator[str]:
 
 def bench_survey(path: Path, n: int, seed: int = 7) -> Path:
     """The benchmark's survey: n agencies, a tenth of them departments, all responding."""
-    from awards import sample
+    from awards.commands import synthetic
 
     departments = max(n // 10, 1)
-    sample.generate_survey(
+    synthetic.generate_survey(
         path, seed=seed, departments=departments, departments_responded=departments,
         provincial=n - departments, provincial_responded=n - departments, exact_means=False,
     )  # fmt: skip
@@ -67,8 +67,9 @@ def bench_survey(path: Path, n: int, seed: int = 7) -> Path:
 
 
 def one(n: int, backend: str, base: str | None) -> dict[str, float]:
-    from awards import cycles, views
-    from awards.advance import advance
+    from awards.commands import views
+    from awards.commands.advance import advance
+    from awards.store import cycles
 
     out: dict[str, float] = {"nominees": n}
     with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:

@@ -35,16 +35,19 @@ def synthetic_cycle(url: str, n: int) -> None:
     """Open dga-2019 and award n synthetic nominations, a third to each award (template)."""
     from sqlalchemy import select
 
-    from awards import cycles, db, moves, sample
-    from awards.cycles import load_cycle
-    from awards.eventlog import now
-    from awards.models import Nomination
+    from awards.commands import synthetic as sample
+    from awards.log.chain import now
     from awards.paths import shipped_workflow
-    from awards.scoring import Candidate
-    from awards.thai import province_names
+    from awards.rules.scoring import Candidate
+    from awards.rules.thai import province_names
+    from awards.store import cycles, writes
+    from awards.store import database as db
+    from awards.store.cycles import load_cycle
+    from awards.store.models import Nomination
+    from awards.store.schema import open_engine
 
     cycles.init_cycle(shipped_workflow("dga-2019"), url=url, actor="bench")
-    engine = db.open_engine(url)
+    engine = open_engine(url)
     departments = [
         (f"{kind_th}{topic_th}", f"Department of {topic_en} {kind_en}")
         for _, _, topic_th, topic_en in sample.MINISTRIES
@@ -57,7 +60,7 @@ def synthetic_cycle(url: str, n: int) -> None:
     pools = {"top-department": departments, "top-province": provinces, "copy-free": offices}
     with db.write(engine) as conn:
         workflow = load_cycle(conn, None)
-        ctx = moves.Context(workflow.cycle_id, "bench", now(), workflow.sha256, None)
+        ctx = writes.Context(workflow.cycle_id, "bench", now(), workflow.sha256, None)
         for a, award in enumerate(workflow.awards):
             names = pools[award.id]
             count = n // 3 + (1 if a < n % 3 else 0)
@@ -73,7 +76,7 @@ def synthetic_cycle(url: str, n: int) -> None:
                         f"B{i:06d}", th, en, "department", "", "", 1, (score,) * 6, score, score
                     )
                 )
-            moves.nominate(conn, ctx, award.id, cands)
+            writes.nominate(conn, ctx, award.id, cands)
             rows = list(
                 conn.execute(
                     select(Nomination.id, Nomination.nominee_id)
@@ -86,17 +89,17 @@ def synthetic_cycle(url: str, n: int) -> None:
                 ("shortlisted", "approve"),
                 ("reviewed", "award"),
             ):
-                moves.apply(
+                writes.apply(
                     conn,
                     ctx,
                     [
-                        moves.Move(
+                        writes.Move(
                             nomination_id=nid,
                             award=award.id,
                             nominee_id=nominee,
                             source=source,
                             trigger=trigger,
-                            why=moves.Stated("benchmark", {}),
+                            why=writes.Stated("benchmark", {}),
                             rank=rank,
                         )
                         for rank, (nid, nominee) in enumerate(rows, start=1)
@@ -154,15 +157,17 @@ def _rss(pid: int) -> int:
 
 def naive(sample: int) -> dict[str, float]:
     """The naive loop: one document, one write_pdf per certificate, in one process."""
-    from awards import db, issue
-    from awards.cycles import load_cycle
-    from awards.typeset import renderer
+    from awards.certificates import issuing as issue
+    from awards.certificates.typeset import renderer
+    from awards.store import database as db
+    from awards.store.cycles import load_cycle
+    from awards.store.schema import open_engine
 
     with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:
         work = Path(tmp)
         url = f"sqlite:///{work / 'bench.db'}"
         synthetic_cycle(url, sample)
-        with db.read(db.open_engine(url)) as conn:
+        with db.read(open_engine(url)) as conn:
             plan = issue.plan(conn, load_cycle(conn, None))
         kit = renderer(plan.templates)
         first = plan.items[0]
@@ -181,8 +186,8 @@ def naive(sample: int) -> dict[str, float]:
 
 def batched(n: int) -> dict[str, float]:
     """`awards render`, end to end, on n synthetic awarded nominations."""
-    from awards import issue
-    from awards.render import default_workers
+    from awards.certificates import issuing as issue
+    from awards.certificates.batches import default_workers
 
     out: dict[str, float] = {"certificates": n, "workers": default_workers(n)}
     with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:

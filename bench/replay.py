@@ -26,8 +26,9 @@ HERE = Path(__file__).resolve().parent
 def build(n: int, work: Path) -> tuple[Path, Path]:
     from cycle import bench_survey  # bench/cycle.py: the same survey as the cycle benchmark
 
-    from awards import cycles, views
-    from awards.advance import advance
+    from awards.commands import views
+    from awards.commands.advance import advance
+    from awards.store import cycles
 
     survey = bench_survey(work / "survey.csv", n)
     url = f"sqlite:///{work / 'bench.db'}"
@@ -39,8 +40,8 @@ def build(n: int, work: Path) -> tuple[Path, Path]:
 
 
 def measure(log: Path, survey: Path) -> dict[str, float]:
-    from awards.replay import replay
-    from awards.views import verify_file
+    from awards.commands.views import verify_file
+    from awards.log.replay import replay
 
     t = time.perf_counter()
     verify_file(log)

@@ -47,7 +47,7 @@ def small_survey(
     path: Path, departments: int = 30, provinces: int = 6, per_province: int = 5
 ) -> Path:
     """A survey where every department scores distinctly and provinces have enough members."""
-    from awards.thai import province_names
+    from awards.rules.thai import province_names
 
     lines = []
     for i in range(departments):
@@ -82,8 +82,8 @@ def seat(
 ) -> None:
     """Declare reviewers (no affiliations) and assign every one of them to every shortlisted
     nomination of the award."""
-    from awards.assigning import add_reviewer, assign
-    from awards.config import Reviewer
+    from awards.commands.seats import add_reviewer, assign
+    from awards.rules.workflow import Reviewer
 
     for r in reviewers:
         add_reviewer(Reviewer(r, f"Reviewer {r}"), url=url, actor="s")
@@ -100,7 +100,7 @@ def review(
     scores: dict | None = None,
 ):
     """One verdict, the way a reviewer gives it."""
-    from awards.verdicts import Given
-    from awards.verdicts import review as record
+    from awards.commands.verdicts import Given
+    from awards.commands.verdicts import review as record
 
     return record(Given(nomination, reviewer, approve, scores or {}, note), url=url)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from awards import db
-from awards.advance import advance
-from awards.audit import audit
-from awards.cycles import import_survey, init_cycle
+from awards.commands.advance import advance
+from awards.commands.audit import audit
+from awards.store.cycles import import_survey, init_cycle
+from awards.store.schema import open_engine
 
 from support import WORKFLOW, review, seat, small_survey
 
@@ -30,7 +30,7 @@ def test_audit_finds_no_drift_after_normal_use(db_url, tmp_path):
 
 def test_audit_lists_rows_changed_by_hand_in_sql(db_url, tmp_path):
     opened(db_url, tmp_path)
-    with db.open_engine(db_url).begin() as conn:
+    with open_engine(db_url).begin() as conn:
         conn.execute(
             text(
                 "UPDATE nomination SET state = 'awarded' WHERE nominee_id = 'D003' AND award = 'top-department'"

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from awards import db
-from awards.advance import advance
-from awards.checkpoint import check_proof, generate_keys, load_key, prove, verify_checkpoints
-from awards.cycles import import_survey, init_cycle
+from awards.commands.advance import advance
+from awards.commands.views import export_log, history
 from awards.errors import AwardsError
-from awards.views import export_log, history
+from awards.log.signing import check_proof, generate_keys, load_key
+from awards.store.checkpoints import prove, verify_checkpoints
+from awards.store.cycles import import_survey, init_cycle
+from awards.store.schema import open_engine
 
 from support import WORKFLOW, small_survey
 
@@ -60,7 +61,7 @@ def test_a_checkpoint_by_another_key_is_not_trusted(signed, tmp_path):
 
 def test_an_event_rewritten_behind_the_triggers_breaks_the_checkpoints(signed):
     url, public = signed
-    engine = db.open_engine(url)
+    engine = open_engine(url)
     with engine.begin() as conn:  # someone with the database's admin rights
         conn.execute(text("DROP TRIGGER event_no_update"))
         conn.execute(

@@ -248,7 +248,7 @@ def test_log_verify_names_the_first_bad_line(opened: str, tmp_path: Path):
 def out_hashes(log: Path) -> str:
     import hashlib
 
-    from awards.eventlog import split_line
+    from awards.log.chain import split_line
 
     body, stated = split_line(log.read_bytes().splitlines()[0], "x")
     return f"(stated {stated[:12]}, actual {hashlib.sha256(body).hexdigest()[:12]})"

@@ -11,18 +11,18 @@ from pathlib import Path
 import orjson
 import pytest
 
-from awards.advance import advance
-from awards.assigning import add_reviewer, assign, list_reviewers, recuse, seats
-from awards.committee import Vote, conflict, tally
-from awards.committee import assign as assign_pairs
-from awards.config import Reviewer, load_workflow
-from awards.cycles import import_survey, init_cycle
+from awards.commands.advance import advance
+from awards.commands.seats import add_reviewer, assign, list_reviewers, recuse, seats
+from awards.commands.verdicts import import_verdicts
+from awards.commands.views import export_log, history, ranking
 from awards.errors import ConflictError, InputErrors
-from awards.replay import Diverged, replay
-from awards.scoring import candidates
-from awards.survey import read_survey
-from awards.verdicts import import_verdicts
-from awards.views import export_log, history, ranking
+from awards.log.replay import Diverged, replay
+from awards.rules.committee import Vote, conflict, tally
+from awards.rules.committee import assign as assign_pairs
+from awards.rules.scoring import candidates
+from awards.rules.survey import read_survey
+from awards.rules.workflow import Reviewer, load_workflow
+from awards.store.cycles import import_survey, init_cycle
 
 from support import WORKFLOW, agency_line, review, write_survey
 
@@ -466,7 +466,7 @@ def test_commands_refuse_a_conflicted_verdict_and_a_bad_sheet_with_exit_1(tmp_pa
 @pytest.mark.parametrize("tamper", ["byte", "field", "drop", "swap"])
 def test_replay_names_the_exact_seq_of_any_single_edit(committee_log, tmp_path, kind, tamper):
     from awards.errors import LogError
-    from awards.eventlog import export_line, sha256
+    from awards.log.chain import export_line, sha256
 
     log, survey = committee_log
     lines = log.read_bytes().splitlines(keepends=True)

@@ -19,13 +19,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from awards import db, moves, sample
-from awards.audit import audit
-from awards.cycles import find_nomination, import_survey, init_cycle, load_cycle, survey_sha256
-from awards.eventlog import now
-from awards.models import Event, Nomination
-from awards.replay import replay
-from awards.views import export_log, history, status, verify_database
+from awards.commands import synthetic as sample
+from awards.commands.audit import audit
+from awards.commands.views import export_log, history, status, verify_database
+from awards.log.chain import now
+from awards.log.replay import replay
+from awards.store import database as db
+from awards.store import writes
+from awards.store.cycles import (
+    find_nomination,
+    import_survey,
+    init_cycle,
+    load_cycle,
+    survey_sha256,
+)
+from awards.store.models import Event, Nomination
+from awards.store.schema import open_engine
 
 from support import ROOT
 
@@ -194,12 +203,12 @@ def test_a_write_waits_for_another_writer_instead_of_failing(cycle):
 
     def hold() -> None:
         """Withdraw D0002 in a write transaction that stays open for two seconds."""
-        with db.write(db.open_engine(url)) as conn:
+        with db.write(open_engine(url)) as conn:
             workflow = load_cycle(conn, None)
             row = find_nomination(conn, workflow, "readiness:D0002")
-            ctx = moves.Context(workflow.cycle_id, "holder", now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id))  # fmt: skip
-            why = moves.Stated("merged", {})
-            moves.apply(conn, ctx, [moves.Move(row.id, row.award, row.nominee_id, row.state, "withdraw", why)])  # fmt: skip
+            ctx = writes.Context(workflow.cycle_id, "holder", now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id))  # fmt: skip
+            why = writes.Stated("merged", {})
+            writes.apply(conn, ctx, [writes.Move(row.id, row.award, row.nominee_id, row.state, "withdraw", why)])  # fmt: skip
             held.set()
             time.sleep(2)
 
@@ -224,7 +233,7 @@ def test_a_read_keeps_one_snapshot_while_another_process_commits(cycle):
     """`audit` folds the log and then reads the tables: both must come from the same
     moment, or a stage committed in between shows up as drift."""
     url = cycle[0]
-    engine = db.open_engine(url)
+    engine = open_engine(url)
     with db.read(engine) as conn:
         before = conn.execute(select(func.count()).select_from(Event)).scalar_one()
         proc = subprocess.run(
@@ -269,8 +278,8 @@ def test_the_same_survey_imported_twice_at_once_is_imported_once(db_url, tmp_pat
 
 
 def test_reviewers_and_advances_at_once_decide_each_nomination_once(db_url, tmp_path):
-    from awards.assigning import add_reviewer, assign
-    from awards.config import Reviewer
+    from awards.commands.seats import add_reviewer, assign
+    from awards.rules.workflow import Reviewer
 
     from support import WORKFLOW, small_survey
 

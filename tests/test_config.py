@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from awards.config import (
+from awards.errors import InputErrors
+from awards.rules.workflow import (
     DEFAULT_COLUMNS,
     Ceremony,
     Cut,
@@ -19,7 +20,6 @@ from awards.config import (
     load_workflow,
     parse_workflow,
 )
-from awards.errors import InputErrors
 
 SHIPPED = Path(__file__).resolve().parent.parent / "workflows" / "dga-2019.toml"
 

@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from awards import db, moves
-from awards.advance import advance, move_one
-from awards.assigning import list_reviewers
-from awards.cycles import import_survey, init_cycle
+from awards.commands.advance import advance, move_one
+from awards.commands.seats import list_reviewers
+from awards.commands.views import export_log, history, ranking, status, verify_database, verify_file
 from awards.errors import AwardsError, ConflictError, InputErrors, TransitionError
-from awards.eventlog import now
-from awards.models import Event, Nomination
-from awards.states import Trigger
-from awards.views import export_log, history, ranking, status, verify_database, verify_file
+from awards.log.chain import now
+from awards.rules.states import Trigger
+from awards.store import database as db
+from awards.store import writes
+from awards.store.cycles import import_survey, init_cycle
+from awards.store.models import Event, Nomination
+from awards.store.schema import open_engine
 
 from support import WORKFLOW, agency_line, review, seat, small_survey, write_survey
 
@@ -33,7 +35,7 @@ def states(url: str, award: str) -> dict[str, int]:
 
 
 def table_states(url: str) -> dict[str, str]:
-    with db.read(db.open_engine(url)) as conn:
+    with db.read(open_engine(url)) as conn:
         return {f"{r.award}:{r.nominee_id}": r.state for r in conn.execute(select(Nomination))}
 
 
@@ -238,16 +240,16 @@ def test_changed_verdict_replaces_the_old_one_and_logs_both(cycle):
 
 
 def test_stale_move_is_a_conflict_and_writes_nothing(cycle):
-    engine = db.open_engine(cycle)
+    engine = open_engine(cycle)
     before = verify_database(url=cycle)
     with db.read(engine) as conn:
         row = conn.execute(select(Nomination).where(Nomination.nominee_id == "D001")).first()
-    stale = moves.Move(
-        row.id, row.award, row.nominee_id, "shortlisted", "approve", moves.Stated("", {})
+    stale = writes.Move(
+        row.id, row.award, row.nominee_id, "shortlisted", "approve", writes.Stated("", {})
     )
-    ctx = moves.Context("dga-2019", "s", now(), "w", None)
+    ctx = writes.Context("dga-2019", "s", now(), "w", None)
     with pytest.raises(ConflictError), db.write(engine) as conn:
-        moves.apply(conn, ctx, [stale])
+        writes.apply(conn, ctx, [stale])
     assert verify_database(url=cycle) == before
 
 
@@ -255,7 +257,7 @@ def test_stale_move_is_a_conflict_and_writes_nothing(cycle):
     "statement", ["UPDATE event SET kind = 'x' WHERE seq = 1", "DELETE FROM event WHERE seq = 1"]
 )
 def test_database_refuses_to_change_the_log(cycle, statement):
-    engine = db.open_engine(cycle)
+    engine = open_engine(cycle)
     with pytest.raises(Exception) as err, engine.begin() as conn:
         conn.execute(text(statement))
     assert "append-only" in str(err.value)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from awards.errors import LogError
-from awards.eventlog import GENESIS, canonical, export_line, seal_many, verify_file, verify_lines
+from awards.log.chain import GENESIS, canonical, export_line, seal_many, verify_file, verify_lines
 
 
 def exported(n: int = 5) -> list[bytes]:

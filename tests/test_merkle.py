@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awards.merkle import (
+from awards.log.merkle import (
     EMPTY_ROOT,
     Frontier,
     consistency_proof,

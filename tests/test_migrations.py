@@ -19,13 +19,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from awards import db, migrate, moves
 from awards.cli import main
-from awards.config import load_workflow
-from awards.cycles import init_cycle
-from awards.eventlog import now
-from awards.scoring import Candidate
-from awards.views import verify_database
+from awards.commands.views import verify_database
+from awards.log.chain import now
+from awards.rules.scoring import Candidate
+from awards.rules.workflow import load_workflow
+from awards.store import database as db
+from awards.store import schema as migrate
+from awards.store import writes
+from awards.store.cycles import init_cycle
+from awards.store.schema import open_engine
 
 from support import WORKFLOW
 
@@ -77,8 +80,8 @@ def first_release_database(url: str) -> None:
     table, and a cycle with its log: nominations moved, a verdict, a rendering recorded."""
     migrate.upgrade(empty(url), revision=migrate.BASELINE)
     workflow = load_workflow(WORKFLOW)
-    ctx = moves.Context(workflow.cycle_id, "secretary", now(), workflow.sha256, None)
-    with db.write(db.open_engine(url, check=False)) as conn:
+    ctx = writes.Context(workflow.cycle_id, "secretary", now(), workflow.sha256, None)
+    with db.write(open_engine(url, check=False)) as conn:
         conn.execute(text(f"DROP TABLE {migrate.VERSION_TABLE}"))
         opened = db.append(conn, [{"kind": "cycle_opened", "cycle": workflow.cycle_id, "actor": "secretary", "at": ctx.at, "workflow_sha256": workflow.sha256}])  # fmt: skip
         conn.execute(
@@ -96,14 +99,14 @@ def first_release_database(url: str) -> None:
                       "", 1, scores, Decimal(70 - i), Decimal(70 - i))
             for i in range(4)
         ]  # fmt: skip
-        moves.nominate(conn, ctx, "top-department", cands)
+        writes.nominate(conn, ctx, "top-department", cands)
         rows = conn.execute(text("SELECT id, nominee_id FROM nomination ORDER BY nominee_id"))
-        shortlisted = moves.apply(
+        shortlisted = writes.apply(
             conn,
             ctx,
             [
-                moves.Move(nid, "top-department", nominee, "surveyed", "shortlist",
-                           moves.Stated("in the shortlist", {}), rank)
+                writes.Move(nid, "top-department", nominee, "surveyed", "shortlist",
+                           writes.Stated("in the shortlist", {}), rank)
                 for rank, (nid, nominee) in enumerate(rows, start=1)
             ],
         )  # fmt: skip
@@ -128,7 +131,7 @@ def first_release_database(url: str) -> None:
 
 
 def test_revisions_from_empty_build_exactly_the_models_schema(db_url):
-    engine = db.open_engine(empty(db_url), check=False)
+    engine = open_engine(empty(db_url), check=False)
 
     upgraded = migrate.upgrade(db_url)
 
@@ -141,13 +144,13 @@ def test_new_database_is_made_from_the_models_and_stamped_at_head(db_url, tmp_pa
     init_cycle(WORKFLOW, url=db_url, actor="secretary")
     migrated = f"sqlite:///{tmp_path / 'migrated.db'}" if db_url.startswith("sqlite") else None
 
-    engine = db.open_engine(db_url)
+    engine = open_engine(db_url)
 
     assert migrate.status(db_url).revision == migrate.head()
     assert differences(engine, SQLModel.metadata) == []
     if migrated:  # the revisions install the same triggers as a new database gets
         migrate.upgrade(empty(migrated))
-        assert triggers(db.open_engine(migrated)) == triggers(engine)
+        assert triggers(open_engine(migrated)) == triggers(engine)
     assert triggers(engine) == (
         ["event_no_delete", "event_no_update"]
         if engine.dialect.name == "sqlite"
@@ -157,7 +160,7 @@ def test_new_database_is_made_from_the_models_and_stamped_at_head(db_url, tmp_pa
 
 def test_baseline_revision_log_refuses_update_and_delete(db_url):
     first_release_database(db_url)
-    engine = db.open_engine(db_url, check=False)
+    engine = open_engine(db_url, check=False)
 
     for statement in ("UPDATE event SET kind = 'x'", "DELETE FROM event"):
         with (
@@ -176,7 +179,7 @@ def test_head_is_read_without_alembic_as_alembic_reads_it():
 
 def test_first_release_database_upgrades_in_place_with_its_log_intact(db_url):
     first_release_database(db_url)
-    engine = db.open_engine(db_url, check=False)
+    engine = open_engine(db_url, check=False)
     before = contents(engine)
     where = migrate.shown(db_url)
 
@@ -221,7 +224,7 @@ def test_first_release_database_is_refused_until_upgraded(db_url):
 
 def test_first_release_database_without_certificates_gets_the_table(db_url):
     first_release_database(db_url)
-    engine = db.open_engine(db_url, check=False)
+    engine = open_engine(db_url, check=False)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE certificate"))
 
@@ -232,7 +235,7 @@ def test_first_release_database_without_certificates_gets_the_table(db_url):
 
 def test_unversioned_database_unlike_the_first_release_is_refused_unchanged(db_url):
     first_release_database(db_url)
-    engine = db.open_engine(db_url, check=False)
+    engine = open_engine(db_url, check=False)
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_event_subject"))
 
@@ -246,7 +249,7 @@ def test_unversioned_database_unlike_the_first_release_is_refused_unchanged(db_u
 
 def test_database_upgraded_by_a_newer_awards_is_refused(db_url):
     init_cycle(WORKFLOW, url=db_url, actor="secretary")
-    with db.open_engine(db_url).begin() as conn:
+    with open_engine(db_url).begin() as conn:
         conn.execute(text(f"UPDATE {migrate.VERSION_TABLE} SET version_num = '9999'"))
     problem = (
         f"the database {migrate.shown(db_url)} is at schema revision 9999, which this awards "

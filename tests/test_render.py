@@ -31,15 +31,16 @@ from PIL import Image, ImageChops, ImageStat
 from pythainlp.corpus import thai_words
 from pythainlp.tokenize import word_tokenize
 
-from awards import demo, issue
-from awards.certify import parse_code, verification_code
+from awards.certificates import issuing
+from awards.certificates.pdfsplit import split
+from awards.certificates.plan import parse_code, verification_code
+from awards.certificates.sheet import Occasion, RenderError, Sheet, Templates, metadata
+from awards.certificates.typeset import Fetcher, RefusedURL, Renderer, font_folder, renderer
 from awards.cli import main
-from awards.config import Ceremony
+from awards.commands import demo
 from awards.errors import NotFound
 from awards.paths import templates_dir
-from awards.pdfsplit import split
-from awards.render import Occasion, RenderError, Sheet, Templates, metadata
-from awards.typeset import Fetcher, RefusedURL, Renderer, font_folder, renderer
+from awards.rules.workflow import Ceremony
 
 from support import WORKFLOW, small_survey
 
@@ -252,7 +253,7 @@ def test_certificate_html_province_in_thai_with_thai_digits(cycle):
         province.nominee_id,
     )[0]
 
-    html = issue.certificate_html(province.nomination, url=cycle.database)
+    html = issuing.certificate_html(province.nomination, url=cycle.database)
 
     assert '<html lang="th">' in html
     for text in (
@@ -276,7 +277,7 @@ def test_certificate_html_province_in_thai_with_thai_digits(cycle):
 def test_certificate_html_plaque_names_the_place(cycle):
     winner = cycle.winners["top-department"].rows[0]
 
-    html = issue.certificate_html(winner.nomination, url=cycle.database)
+    html = issuing.certificate_html(winner.nomination, url=cycle.database)
 
     assert "ณ ทำเนียบรัฐบาล" in html
     assert f">{winner.name_th}</p>" in html
@@ -284,7 +285,7 @@ def test_certificate_html_plaque_names_the_place(cycle):
 
 def test_certificate_html_unknown_nomination_is_not_found(cycle):
     with pytest.raises(NotFound) as caught:
-        issue.certificate_html("top-province:nowhere", url=cycle.database)
+        issuing.certificate_html("top-province:nowhere", url=cycle.database)
 
     assert str(caught.value) == "nomination top-province:nowhere is not awarded in cycle dga-2019"
 
@@ -501,7 +502,7 @@ def test_render_again_renders_only_what_is_missing(copy):
 def test_render_one_award_in_worker_processes(copy):
     out = copy / "pool"
 
-    result = issue.render(
+    result = issuing.render(
         url=url_of(copy), award="copy-free", out=out, actor="tester", workers=2, batch_size=25
     )
 

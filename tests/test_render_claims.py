@@ -19,11 +19,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from awards import db
-from awards.advance import advance
 from awards.cli import main
-from awards.cycles import import_survey, init_cycle
-from awards.views import verify_database
+from awards.commands.advance import advance
+from awards.commands.views import verify_database
+from awards.store import database as db
+from awards.store.cycles import import_survey, init_cycle
+from awards.store.schema import open_engine
 
 from support import WORKFLOW, small_survey
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 RENDER = """
 import json, sys
-from awards.issue import render
+from awards.certificates.issuing import render
 r = render(url=sys.argv[1], out=sys.argv[2], actor=sys.argv[3], workers=1, batch_size=int(sys.argv[4]))
 print(json.dumps({"rendered": r.total, "elsewhere": r.elsewhere}))
 """
@@ -57,7 +58,7 @@ def renderer(url: str, out: Path, actor: str, batch: int, **env: str) -> subproc
 
 
 def scalar(url: str, sql: str, **params: object) -> int:
-    with db.read(db.open_engine(url)) as conn:
+    with db.read(open_engine(url)) as conn:
         return int(conn.execute(text(sql), params).scalar_one())
 
 
@@ -67,7 +68,7 @@ def awarded(url: str) -> int:
 
 def assert_each_rendered_once(url: str, out: Path) -> None:
     """One certificate row, one event and one file per awarded nomination; the log intact."""
-    with db.read(db.open_engine(url)) as conn:
+    with db.read(open_engine(url)) as conn:
         nominations = conn.execute(
             text("SELECT id, award, nominee_id FROM nomination WHERE state = 'awarded'")
         ).all()
@@ -167,7 +168,7 @@ def test_renderer_killed_mid_batch_leaves_its_batch_to_the_next_run(cycle, tmp_p
 def test_revocation_while_a_batch_renders_is_not_held_up(cycle, tmp_path):
     out = tmp_path / "certificates"
     n = awarded(cycle)
-    with db.read(db.open_engine(cycle)) as conn:
+    with db.read(open_engine(cycle)) as conn:
         revoked = conn.execute(
             text(
                 "SELECT award || ':' || nominee_id FROM nomination"

@@ -7,12 +7,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from awards.advance import advance, move_one
-from awards.cycles import import_survey, init_cycle
-from awards.eventlog import GENESIS, export_line, seal_many
-from awards.replay import Diverged, replay
-from awards.states import Trigger
-from awards.views import export_log, ranking
+from awards.commands.advance import advance, move_one
+from awards.commands.views import export_log, ranking
+from awards.log.chain import GENESIS, export_line, seal_many
+from awards.log.replay import Diverged, replay
+from awards.rules.states import Trigger
+from awards.store.cycles import import_survey, init_cycle
 
 from support import WORKFLOW, review, seat, small_survey
 

@@ -15,9 +15,13 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from awards import checkpoint, db, demo, views
 from awards.cli import main
-from awards.report import percent, report, shown, signed
+from awards.commands import demo, views
+from awards.log import signing
+from awards.report.build import percent, report, shown, signed
+from awards.store import checkpoints as checkpoint
+from awards.store import database as db
+from awards.store.schema import open_engine
 
 from support import WORKFLOW, small_survey
 
@@ -39,10 +43,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The demo cycle with a signed checkpoint, and its report as HTML and PDF."""
     folder = tmp_path_factory.mktemp("report")
     result = demo.run(folder / "demo", actor="tester")
-    private, _ = checkpoint.generate_keys(folder / "committee.key")
-    with db.write(db.open_engine(result.database)) as conn:
+    private, _ = signing.generate_keys(folder / "committee.key")
+    with db.write(open_engine(result.database)) as conn:
         signed_at = checkpoint.write_checkpoint(
-            conn, checkpoint.load_key(private), cycle=demo.CYCLE, actor="tester"
+            conn, signing.load_key(private), cycle=demo.CYCLE, actor="tester"
         )
     out = folder / "report.html"
     cli = CliRunner().invoke(main, ["--db", result.database, "report", "--out", str(out), "--pdf"])
@@ -201,7 +205,7 @@ def test_report_before_any_advance_shows_the_provisional_ranking(sqlite_url: str
     assert html.count("Not shortlisted yet") == 3
     assert "the award is not complete" in html
     assert "none: the log has no checkpoint" in html
-    with db.write(db.open_engine(sqlite_url)) as conn:
+    with db.write(open_engine(sqlite_url)) as conn:
         unsigned = checkpoint.write_checkpoint(conn, None, cycle="dga-2019", actor="tester")
     report(url=sqlite_url, out=out)
     assert f"fixes the first {unsigned['size']} events" in out.read_text(encoding="utf-8")

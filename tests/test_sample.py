@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from awards.config import DEFAULT_COLUMNS
-from awards.sample import DIMENSIONS, HEADER, MINISTRIES, SampleStats, generate_survey
+from awards.commands.synthetic import DIMENSIONS, HEADER, MINISTRIES, SampleStats, generate_survey
+from awards.rules.workflow import DEFAULT_COLUMNS
 
 PUBLISHED = {
     "department": ("57.21", "66.08", "68.57", "61.97", "75.36", "37.46"),

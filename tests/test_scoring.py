@@ -8,8 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awards.config import Cut, Review, load_workflow
-from awards.scoring import (
+from awards.rules.scoring import (
     Candidate,
     apply_cut,
     candidates,
@@ -20,8 +19,9 @@ from awards.scoring import (
     shortlist_decisions,
     weighted_score,
 )
-from awards.states import Trigger
-from awards.survey import Agency
+from awards.rules.states import Trigger
+from awards.rules.survey import Agency
+from awards.rules.workflow import Cut, Review, load_workflow
 
 from support import WORKFLOW
 

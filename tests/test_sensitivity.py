@@ -10,10 +10,10 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awards.config import Cut, Review, load_workflow
-from awards.scoring import candidates, rank
-from awards.sensitivity import perturbed_weights, select, sensitivity, with_weights
-from awards.survey import Agency
+from awards.rules.scoring import candidates, rank
+from awards.rules.sensitivity import perturbed_weights, select, sensitivity, with_weights
+from awards.rules.survey import Agency
+from awards.rules.workflow import Cut, Review, load_workflow
 
 from support import WORKFLOW
 

@@ -12,15 +12,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from awards.advance import advance, move_one
-from awards.assigning import add_reviewer, assign, recuse, seats
-from awards.audit import audit
-from awards.config import Reviewer
-from awards.cycles import import_survey, init_cycle
+from awards.commands.advance import advance, move_one
+from awards.commands.audit import audit
+from awards.commands.seats import add_reviewer, assign, recuse, seats
+from awards.commands.views import export_log, ranking
 from awards.errors import AwardsError
-from awards.replay import replay
-from awards.states import Trigger
-from awards.views import export_log, ranking
+from awards.log.replay import replay
+from awards.rules.states import Trigger
+from awards.rules.workflow import Reviewer
+from awards.store.cycles import import_survey, init_cycle
 
 from support import WORKFLOW, review, small_survey
 

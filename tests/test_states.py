@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from awards.states import (
+from awards.rules.states import (
     MACHINE_CONFIG,
     TERMINAL,
     State,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from awards.config import DEFAULT_COLUMNS, Dimension, Workflow
 from awards.errors import InputErrors, NotFound
-from awards.sheets import MAX_PROBLEMS
-from awards.survey import Agency, file_sha256, read_survey
+from awards.rules.survey import Agency, file_sha256, read_survey
+from awards.rules.tables import MAX_PROBLEMS
+from awards.rules.workflow import DEFAULT_COLUMNS, Dimension, Workflow
 
 DIMENSIONS = (
     ("policy", "0.20"),

@@ -1,0 +1,390 @@
+"""What a certificate is and how it is checked: serials, verification codes, recipients as
+printed, the sheet each awarded nomination prints (`plan`), and `awards verify`.
+
+A certificate's verification code is derived from the decision-log event that awarded its
+nomination, so a code on paper points at one decision in the hash-chained log. Its serial
+(e.g. DGA-2562-PLQ-0001) is given on first rendering (awards.issue) and kept. `verify`
+checks a code or a PDF file against the record of rendered files and against the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, inspect, select
+
+from awards.certificates.sheet import Occasion, Sheet, Templates
+from awards.errors import AwardsError
+from awards.log.chain import sha256 as sha256_hex
+from awards.log.events import Kind
+from awards.rules.states import State, Trigger, nomination_code
+from awards.rules.workflow import Award, Workflow
+from awards.store import database as db
+from awards.store.cycles import load_cycle
+from awards.store.models import Certificate, Event, Nomination
+from awards.store.schema import open_engine
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
+_MISREAD = str.maketrans("ILO", "110")
+BANGKOK = "กรุงเทพมหานคร"  # not a จังหวัด: it is named without the prefix
+
+
+def verification_code(event_hash: str) -> str:
+    """The code printed on a certificate: Crockford base32 of the first 10 bytes of
+    SHA-256("awards-verify:" + the hash of the event that awarded it), in groups of four."""
+    digest = hashlib.sha256(b"awards-verify:" + event_hash.encode("ascii")).digest()[:10]
+    number = int.from_bytes(digest, "big")
+    text = "".join(_CROCKFORD[(number >> (5 * (15 - i))) & 31] for i in range(16))
+    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+
+def parse_code(text: str) -> str | None:
+    """A typed or scanned code in its printed form (case, dashes and spaces do not
+    matter; I, L and O are read as 1, 1 and 0); None if it is not a code."""
+    raw = re.sub(r"[\s-]", "", text.upper()).translate(_MISREAD)
+    if len(raw) != 16 or any(ch not in _CROCKFORD for ch in raw):
+        return None
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def serial(prefix: str, year_be: int, award_code: str, number: int) -> str:
+    """E.g. DGA-2562-PLQ-0001."""
+    return f"{prefix}-{year_be}-{award_code}-{number:04d}"
+
+
+def recipient(award: Award, name_th: str, name_en: str) -> tuple[str, str]:
+    """The recipient as printed: a province award goes to จังหวัด<name> / <name> Province."""
+    if award.group_by is None or award.group_by.field != "province" or name_th == BANGKOK:
+        return name_th, name_en
+    th = name_th if name_th.startswith("จังหวัด") else f"จังหวัด{name_th}"
+    en = name_en if not name_en or name_en.endswith("Province") else f"{name_en} Province"
+    return th, en
+
+
+# --- The decision log ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A transition event of one nomination, as logged."""
+
+    seq: int
+    hash: str
+    body: dict[str, Any]
+    intact: bool  # its bytes still hash to its stored hash
+
+
+def find_decision(conn: Connection, nom: Any, trigger: str) -> Decision | None:
+    """The latest logged event that moved nomination `nom` by `trigger`."""
+    rows = conn.execute(
+        select(Event.seq, Event.hash, Event.body)  # type: ignore[call-overload]
+        .where(
+            Event.cycle == nom.cycle,
+            Event.award == nom.award,
+            Event.nominee == nom.nominee_id,
+            Event.kind == Kind.TRANSITION,
+        )
+        .order_by(Event.seq.desc())  # type: ignore[attr-defined]
+    )
+    for seq, digest, body in rows:
+        event = orjson.loads(body)
+        if event.get("trigger") == trigger:
+            return Decision(seq, digest, event, sha256_hex(body) == digest)
+    return None
+
+
+# --- What `awards render` renders: each awarded nomination's sheet --------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One awarded nomination and the sheet it prints."""
+
+    sheet: Sheet
+    template: str
+    nomination_id: int
+    award: str
+    nominee: str
+    award_seq: int  # the event that awarded it
+    current: bool  # a recorded rendering is already in the output folder
+    rendered_seq: int | None = None  # the event of its latest recorded rendering, if any
+
+
+@dataclass
+class Plan:
+    workflow: Workflow
+    occasion: Occasion
+    templates: Templates
+    hashes: dict[str, str]  # template -> SHA-256
+    items: list[Item]
+
+
+def occasion_of(workflow: Workflow) -> Occasion:
+    c = workflow.ceremony
+    if c is None:
+        raise AwardsError(
+            f"cycle {workflow.cycle_id} has no [ceremony] in its workflow, and certificates "
+            "need its date and signatory; a cycle's rules cannot change once opened, so "
+            "open the next cycle with a [ceremony] table"
+        )
+    return Occasion(
+        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year, workflow.year_be, c
+    )
+
+
+def plan(
+    conn: Connection,
+    workflow: Workflow,
+    *,
+    award: str | None = None,
+    nominee: str | None = None,
+    out: Path | None = None,
+    pdfa: bool = False,
+) -> Plan:
+    """Every awarded nomination (of one award, or one nominee) with its sheet: the serial it
+    has, or else a free one, and the code its award event gives it.
+
+    The i-th nomination without a serial (in rank order) gets the i-th number its award has
+    not given, so runs that plan while others record (`awards render` on several machines)
+    give every nomination the same serial."""
+    occasion = occasion_of(workflow)
+    templates = Templates.for_cycle(workflow.templates_folder())
+    awards = [workflow.award(award)] if award else list(workflow.awards)
+    hashes = {a.template: templates.sha256(a.template) for a in awards}
+    prefix = workflow.ceremony.serial_prefix  # type: ignore[union-attr]
+    query: Any = select(Nomination, Event.hash.label("award_hash"), Event.body.label("award_body"))  # type: ignore[attr-defined]
+    query = query.join(Event, Event.seq == Nomination.seq)  # type: ignore[arg-type]
+    query = query.where(Nomination.cycle == workflow.cycle_id, Nomination.state == State.AWARDED)
+    if award:
+        query = query.where(Nomination.award == award)
+    if nominee:
+        query = query.where(Nomination.nominee_id == nominee)
+    by_award: dict[str, list[tuple[Any, str]]] = {a.id: [] for a in awards}
+    for nom in conn.execute(query):
+        digest = nom.award_hash
+        if orjson.loads(nom.award_body).get("trigger") != Trigger.AWARD:  # moved since?
+            found = find_decision(conn, nom, Trigger.AWARD)
+            if found is None:
+                code = nomination_code(nom.award, nom.nominee_id)
+                raise AwardsError(f"nomination {code} is awarded but the log has no award event")
+            digest = found.hash
+        by_award[nom.award].append((nom, digest))
+    recorded = _recorded(conn, workflow.cycle_id)
+    items = []
+    for a in awards:
+        rows = sorted(
+            by_award[a.id], key=lambda r: (r[0].rank is None, r[0].rank or 0, r[0].nominee_id)
+        )
+        used = recorded.numbers.get(a.id, set())
+        free = (n for n in range(1, len(used) + len(rows) + 2) if n not in used)
+        for nom, digest in rows:
+            latest = recorded.latest.get(nom.id)
+            number = next(free) if latest is None else None
+            th, en = recipient(a, nom.name_th, nom.name_en)
+            sheet = Sheet(
+                latest.serial if latest else serial(prefix, workflow.year_be, a.code, number or 0),
+                verification_code(digest), nomination_code(a.id, nom.nominee_id), th, en,
+                a.id, a.title_th, a.title_en, a.reason_th, a.reason_en,
+            )  # fmt: skip
+            current = (
+                latest is not None
+                and out is not None
+                and latest.template_sha256 == hashes[a.template]
+                and bool(latest.pdfa) == pdfa
+                and _has_size(out / sheet.file, latest.size)
+            )
+            items.append(
+                Item(sheet, a.template, nom.id, a.id, nom.nominee_id, nom.seq, current,
+                     latest.seq if latest else None)
+            )  # fmt: skip
+    return Plan(workflow, occasion, templates, hashes, items)
+
+
+@dataclass
+class _Recorded:
+    latest: dict[int, Any] = field(default_factory=dict)  # nomination id -> latest rendering
+    numbers: dict[str, set[int]] = field(default_factory=dict)  # award -> serial numbers given
+
+
+def _recorded(conn: Connection, cycle_id: str) -> _Recorded:
+    """The latest rendering of each nomination, and the serial numbers each award has given."""
+    found = _Recorded()
+    rows = conn.execute(
+        select(Certificate).where(Certificate.cycle == cycle_id).order_by(Certificate.seq)  # type: ignore[arg-type]
+    )
+    for row in rows:
+        found.latest[row.nomination_id] = row
+        found.numbers.setdefault(row.award, set()).add(int(row.serial.rsplit("-", 1)[1]))
+    return found
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+# --- Verification ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `awards verify` found: status is valid, revoked, tampered, unknown or invalid."""
+
+    status: str
+    lines: tuple[str, ...]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "message": self.lines[0], **self.details}
+
+
+_SERIAL_RE = re.compile(rb"/AwardsSerial\s*\(([A-Za-z0-9-]{1,40})\)")
+
+
+def verify(target: str, *, url: str | None = None) -> Verification:
+    """Check a verification code, or a PDF file, against the record and the decision log."""
+    path = Path(target)
+    if path.suffix.lower() == ".pdf" or path.is_file():
+        return _verify_file(path, open_engine(url))
+    code = parse_code(target)
+    if code is None:
+        return Verification(
+            "invalid",
+            (
+                f"invalid: {target!r} is neither a verification code (16 letters and digits, "
+                "e.g. K7QF-9XMD-2ABC-DEFG) nor a PDF file",
+            ),
+        )
+    engine = open_engine(url)
+    with db.read(engine) as conn:
+        row = _latest(conn, Certificate.code == code)
+        if row is None:
+            return Verification(
+                "unknown", (f"unknown: no certificate with the code {code} in this database",)
+            )
+        return _status(conn, row, {"code": code})
+
+
+def _verify_file(path: Path, engine: Engine) -> Verification:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    claimed = _claimed_serial(data)
+    details: dict[str, Any] = {"file": str(path), "sha256": digest, "claimed_serial": claimed}
+    with db.read(engine) as conn:
+        row = _latest(conn, Certificate.pdf_sha256 == digest)
+        if row is not None:
+            return _status(conn, row, details)
+        recorded = _latest(conn, Certificate.serial == claimed) if claimed else None
+    if recorded is not None:
+        details |= {"serial": recorded.serial, "recorded_sha256": recorded.pdf_sha256}
+        return Verification(
+            "tampered",
+            (
+                f"tampered: {path} claims to be {recorded.serial}, but the file's SHA-256 "
+                f"({digest[:16]}...) does not match the recorded one "
+                f"({recorded.pdf_sha256[:16]}...): it was altered after rendering",
+            ),
+            details,
+        )
+    why = f"its serial {claimed} is not recorded" if claimed else "it carries no serial"
+    return Verification(
+        "unknown",
+        (f"unknown: {path} is not a certificate recorded in this database ({why})",),
+        details,
+    )
+
+
+def _claimed_serial(data: bytes) -> str | None:
+    """The serial a PDF says it has: from its document information, or if the file is too
+    damaged for pypdf, from the raw bytes."""
+    import pypdf  # only verifying a file needs it
+
+    try:
+        info = pypdf.PdfReader(io.BytesIO(data)).metadata
+        if info is not None and (value := info.get("/AwardsSerial")):
+            return str(value)
+    except Exception:  # a damaged file is what we are looking for: read its bytes instead
+        pass
+    match = _SERIAL_RE.search(data)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _latest(conn: Connection, condition: Any) -> Any:
+    if not inspect(conn).has_table("certificate"):
+        return None
+    return conn.execute(
+        select(Certificate).where(condition).order_by(Certificate.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).first()
+
+
+def _status(conn: Connection, row: Any, details: dict[str, Any]) -> Verification:
+    """Valid or revoked, after checking the record against the event that awarded it."""
+    nom = conn.execute(select(Nomination).where(Nomination.id == row.nomination_id)).first()
+    workflow = load_cycle(conn, row.cycle)
+    award = workflow.award(row.award)
+    awarded = None if nom is None else find_decision(conn, nom, Trigger.AWARD)
+    details |= {
+        "serial": row.serial,
+        "code": row.code,
+        "nomination": f"{row.award}:{row.nominee_id}",
+    }
+    if (
+        nom is None
+        or awarded is None
+        or not awarded.intact
+        or verification_code(awarded.hash) != row.code
+    ):
+        return Verification(
+            "invalid",
+            (
+                f"invalid: the record of {row.serial} does not match the decision log "
+                "(no intact award event gives its code); run `awards log verify`",
+            ),
+            details,
+        )
+    th, en = recipient(award, nom.name_th, nom.name_en)
+    details |= {
+        "recipient_th": th, "recipient_en": en, "award": award.id, "award_th": award.title_th,
+        "award_en": award.title_en, "cycle": workflow.cycle_id, "cycle_th": workflow.title_th,
+        "year_be": workflow.year_be, "awarded_at": awarded.body.get("at"),
+        "award_event": awarded.seq, "rendered_at": row.rendered_at, "pdf_sha256": row.pdf_sha256,
+    }  # fmt: skip
+    facts = [
+        f"  recipient: {th}" + (f" ({en})" if en else ""),
+        f"  award:     {award.title_th} ({award.id})",
+        f"  cycle:     {workflow.title_th} ({workflow.cycle_id})",
+        f"  decision:  awarded {awarded.body.get('at')}, decision log event {awarded.seq}",
+    ]
+    if nom.state == State.REVOKED:
+        revoked = find_decision(conn, nom, Trigger.REVOKE)
+        body = revoked.body if revoked else {}
+        reason, when, who = body.get("reason", ""), body.get("at", ""), body.get("actor", "")
+        seq = revoked.seq if revoked else None
+        details |= {"revoked_at": when, "revoked_by": who, "reason": reason, "revoke_event": seq}
+        facts.append(f"  revoked:   {when} by {who}, decision log event {seq}")
+        return Verification(
+            "revoked",
+            (f"revoked: {row.serial} is no longer valid: the award was revoked ({reason})", *facts),
+            details,
+        )
+    if nom.state != State.AWARDED:
+        return Verification(
+            "invalid",
+            (f"invalid: {row.serial}'s nomination is '{nom.state}', not awarded",),
+            details,
+        )
+    return Verification(
+        "valid", (f"valid: {row.serial} (verification code {row.code})", *facts), details
+    )

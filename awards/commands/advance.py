@@ -1,0 +1,231 @@
+"""Moving a cycle forward: the library calls behind `advance`, `review` and `withdraw`.
+
+`advance` runs each award through its stages as far as the rules allow:
+shortlist (surveyed -> shortlisted | eliminated), review (shortlisted -> reviewed | rejected,
+where the committee's quorum is met) and award (reviewed -> awarded | not_awarded, once no
+nomination is left waiting for review). Each stage is one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlmodel import col
+
+from awards.log.chain import now
+from awards.rules.committee import award_candidates
+from awards.rules.scoring import Decision, award_decisions, review_decisions, shortlist_decisions
+from awards.rules.states import State, Trigger, destination, nomination_code
+from awards.rules.workflow import Award, Workflow
+from awards.store import checkpoints as checkpoint
+from awards.store import committee as panel
+from awards.store import database as db
+from awards.store import writes as moves
+from awards.store.cycles import find_nomination, load_cycle, load_nominated, survey_sha256
+from awards.store.models import Nomination
+from awards.store.schema import open_engine
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A shortlisted nomination whose review rule is not met yet, and for whom it waits."""
+
+    nomination: str
+    approvals: int
+    rejections: int
+    needed: int  # the quorum
+    reviewers: tuple[str, ...]  # assigned, without a verdict yet
+    unassigned: int  # places still to assign before the quorum can be met
+
+
+@dataclass
+class Stage:
+    award: str
+    stage: str  # shortlist | review | award
+    moved: dict[str, int]  # destination state -> count
+    waiting: list[Waiting] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Advanced:
+    cycle: str
+    dry_run: bool
+    stages: list[Stage]
+    done: list[str]  # awards with every nomination in a final state
+
+
+def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
+    rows = conn.execute(
+        select(col(Nomination.state), func.count())
+        .where(col(Nomination.cycle) == cycle, col(Nomination.award) == award)
+        .group_by(col(Nomination.state))
+    )
+    return Counter({state: n for state, n in rows})
+
+
+def plan(
+    conn: Connection, workflow: Workflow, award: Award
+) -> tuple[str | None, list[moves.Move], list[Waiting]]:
+    """The award's next stage and its moves, computed by the pure rules from the tables."""
+    counts = _state_counts(conn, workflow.cycle_id, award.id)
+    if counts[State.SURVEYED]:
+        stage, state = "shortlist", State.SURVEYED
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
+        decisions = shortlist_decisions(workflow, award, [r.candidate for r in rows])
+        waiting: list[Waiting] = []
+    elif counts[State.SHORTLISTED]:
+        stage, state = "review", State.SHORTLISTED
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
+        votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
+        tallies = panel.tallies(workflow, award, [r.candidate for r in rows], votes)
+        # The waiting list in rank order.
+        ranked = sorted(rows, key=lambda r: (r.rank, r.candidate.nominee_id))
+        decisions, pending = review_decisions(
+            award, tallies, [r.candidate.nominee_id for r in ranked]
+        )
+        waiting = _waiting(conn, workflow, award, ranked, pending, votes)
+    elif counts[State.REVIEWED]:
+        stage, state = "award", State.REVIEWED
+        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
+        cands = [r.candidate for r in rows]
+        if award.review.rank_by == "reviewed":
+            votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
+            cands = award_candidates(
+                workflow, award, cands, panel.tallies(workflow, award, cands, votes)
+            )
+        decisions = award_decisions(workflow, award, cands)
+        waiting = []
+    else:
+        return None, [], []
+    return stage, _to_moves(award, state, rows, decisions), waiting
+
+
+def _waiting(
+    conn: Connection,
+    workflow: Workflow,
+    award: Award,
+    ranked: Sequence[Any],
+    pending: Sequence[str],
+    votes: dict[str, list[Any]],
+) -> list[Waiting]:
+    places = panel.Places(conn, workflow.cycle_id)
+    ids = {r.candidate.nominee_id: r.id for r in ranked}
+    out = []
+    for n in pending:
+        given = {v.reviewer: v.approve for v in votes.get(n, [])}
+        assigned = places.active[ids[n]]
+        approvals = sum(given.values())
+        out.append(
+            Waiting(
+                nomination_code(award.id, n),
+                approvals,
+                len(given) - approvals,
+                award.review.quorum,
+                tuple(sorted(assigned - set(given))),
+                max(0, award.review.quorum - len(assigned)),
+            )
+        )
+    return out
+
+
+def _to_moves(
+    award: Award, state: State, rows: Sequence[Any], decisions: Sequence[Decision]
+) -> list[moves.Move]:
+    ids = {r.candidate.nominee_id: r.id for r in rows}
+    return [
+        moves.Move(
+            ids[d.nominee_id], award.id, d.nominee_id, state.value, d.trigger.value, d, d.rank
+        )
+        for d in decisions
+    ]
+
+
+def advance(
+    *,
+    url: str | None = None,
+    cycle: str | None = None,
+    award: str | None = None,
+    dry_run: bool = False,
+    actor: str,
+    key: Any = None,
+) -> Advanced:
+    """Run every award (or one) through its stages as far as the rules allow.
+
+    With `dry_run`, compute and report each award's next stage without writing anything.
+    Every stage that moved anything ends with a checkpoint of the log (size, Merkle root,
+    head) in the same transaction, signed when a committee `key` is given (see
+    awards.log.signing.load_key).
+    """
+    engine = open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+    targets = [workflow.award(award)] if award else list(workflow.awards)
+    stages: list[Stage] = []
+    done: list[str] = []
+    for a in targets:
+        while True:
+            started = time.perf_counter()
+            if dry_run:
+                with db.read(engine) as conn:
+                    stage, batch, waiting = plan(conn, workflow, a)
+            else:
+                with db.write(engine) as conn:
+                    stage, batch, waiting = plan(conn, workflow, a)
+                    ctx = moves.Context(
+                        workflow.cycle_id, actor, now(), workflow.sha256,
+                        survey_sha256(conn, workflow.cycle_id),
+                    )  # fmt: skip
+                    moves.apply(conn, ctx, batch)
+                    if batch:
+                        checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
+            if stage is None:
+                done.append(a.id)
+                break
+            moved = Counter(moves_dest(m) for m in batch)
+            elapsed = time.perf_counter() - started
+            stages.append(Stage(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
+            if dry_run or not batch:
+                break
+    return Advanced(workflow.cycle_id, dry_run, stages, done)
+
+
+def moves_dest(m: moves.Move) -> str:
+    return destination(m.trigger, m.source) or "?"
+
+
+@dataclass(frozen=True)
+class Moved:
+    nomination: str
+    source: str
+    dest: str
+    seq: int
+
+
+def move_one(
+    code: str,
+    trigger: Trigger,
+    *,
+    reason: str,
+    actor: str,
+    url: str | None = None,
+    cycle: str | None = None,
+) -> Moved:
+    """A person's move of one nomination (withdraw, revoke), with its required reason."""
+    engine = open_engine(url)
+    with db.write(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        row = find_nomination(conn, workflow, code)
+        move = moves.Move(
+            row.id, row.award, row.nominee_id, row.state, trigger.value, moves.Stated(reason, {})
+        )
+        ctx = moves.Context(
+            workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
+        )
+        appended = moves.apply(conn, ctx, [move])
+    return Moved(code, row.state, moves_dest(move), appended.first)

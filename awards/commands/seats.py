@@ -1,0 +1,297 @@
+"""The committee's seats: the library calls behind `reviewers add/list`, `assign` and `recuse`.
+
+Reviewers are declared per cycle (in the workflow file, or one by one; logged). Assignment
+follows awards.committee.assign: deterministic, balanced, never a reviewer with a conflict
+of interest. A recusal is logged with its effect: the verdict it drops and the reviewer who
+takes the place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlmodel import col
+
+from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
+from awards.log import events
+from awards.log.chain import now
+from awards.rules.committee import Pair
+from awards.rules.committee import assign as assign_pairs
+from awards.rules.states import State, nomination_code
+from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
+from awards.store import committee as panel
+from awards.store import database as db
+from awards.store.cycles import find_nomination, load_cycle, load_nominated
+from awards.store.models import Assignment, Nomination, Verdict
+from awards.store.schema import open_engine
+
+OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
+
+
+@dataclass(frozen=True)
+class Listed:
+    reviewer: Reviewer
+    assigned: int  # active assignments in the cycle
+    verdicts: int  # verdicts given on nominations still shortlisted
+    waiting: int  # shortlisted nominations assigned to them without their verdict
+    recused: int
+
+
+def add_reviewer(
+    reviewer: Reviewer, *, url: str | None = None, cycle: str | None = None, actor: str
+) -> Reviewer:
+    """Declare a committee member for the cycle (logged)."""
+    pattern, rule = REVIEWER_ID_RULE
+    if not re.fullmatch(pattern, reviewer.id):
+        raise AwardsError(f"'{reviewer.id}': {rule}")
+    if not reviewer.name.strip():
+        raise AwardsError(f"reviewer '{reviewer.id}' needs a name: pass --name")
+    engine = open_engine(url)
+    with db.write(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        if any(r.id == reviewer.id for r in panel.load_reviewers(conn, workflow.cycle_id)):
+            raise ConflictError(
+                f"reviewer '{reviewer.id}' is already declared in cycle {workflow.cycle_id}; "
+                "`awards reviewers list` shows them"
+            )
+        panel.declare(conn, workflow.cycle_id, [reviewer], actor, now(), "command")
+    return reviewer
+
+
+def list_reviewers(*, url: str | None = None, cycle: str | None = None) -> list[Listed]:
+    """Every reviewer of the cycle with their load."""
+    engine = open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        reviewers = panel.load_reviewers(conn, workflow.cycle_id)
+        places = panel.Places(conn, workflow.cycle_id)
+        shortlisted = set(
+            conn.execute(
+                select(col(Nomination.id)).where(
+                    col(Nomination.cycle) == workflow.cycle_id,
+                    col(Nomination.state) == State.SHORTLISTED,
+                )
+            ).scalars()
+        )
+        given: dict[str, set[int]] = {}
+        for nid, rid in conn.execute(
+            select(col(Verdict.nomination_id), col(Verdict.reviewer)).where(
+                col(Verdict.nomination_id).in_(shortlisted)
+            )
+        ):
+            given.setdefault(rid, set()).add(nid)
+    out = []
+    for r in reviewers:
+        mine = {n for n, rs in places.active.items() if r.id in rs}
+        done = given.get(r.id, set())
+        recused = sum(1 for rs in places.declined.values() if r.id in rs)
+        out.append(Listed(r, len(mine), len(done), len((mine & shortlisted) - done), recused))
+    return out
+
+
+@dataclass(frozen=True)
+class Seats:
+    nomination: str
+    assigned: tuple[str, ...]
+    recused: tuple[str, ...]
+
+
+def seats(code: str, *, url: str | None = None, cycle: str | None = None) -> Seats:
+    """Who is assigned to a nomination, and who recused from it."""
+    engine = open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        row = find_nomination(conn, workflow, code)
+        places = panel.Places(conn, workflow.cycle_id)
+    return Seats(code, tuple(sorted(places.active[row.id])), tuple(sorted(places.declined[row.id])))
+
+
+@dataclass
+class Assigned:
+    award: str
+    per_nomination: int
+    pairs: list[tuple[str, str]]  # (nomination, reviewer)
+    unfilled: dict[str, int]  # nomination -> open places no eligible reviewer could take
+    load: dict[str, int] = field(default_factory=dict)  # reviewer -> active assignments
+
+
+def assign(
+    award_id: str,
+    per_nomination: int,
+    *,
+    url: str | None = None,
+    cycle: str | None = None,
+    actor: str,
+) -> Assigned:
+    """Give each shortlisted nomination of the award `per_nomination` reviewers (logged).
+
+    Deterministic and repeatable: nominations that already have enough reviewers are left
+    alone, so running it again only fills places opened since (by recusals, or new reviewers).
+    """
+    if per_nomination < 1:
+        raise AwardsError("--per-nomination must be at least 1")
+    engine = open_engine(url)
+    with db.write(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        award = panel.reviewed_award(workflow, award_id)
+        reviewers = panel.load_reviewers(conn, workflow.cycle_id)
+        if not reviewers:
+            raise NotFound(
+                f"cycle {workflow.cycle_id} has no reviewers; declare them with "
+                "`awards reviewers add` or [[reviewers]] in the workflow file"
+            )
+        rows = load_nominated(conn, workflow.cycle_id, award.id, State.SHORTLISTED)
+        if not rows:
+            raise TransitionError(
+                f"award '{award.id}' has no shortlisted nominations; run `awards advance` first"
+            )
+        places = panel.Places(conn, workflow.cycle_id)
+        ids = {r.candidate.nominee_id: r.id for r in rows}
+        pairs, unfilled = assign_pairs(
+            award,
+            reviewers,
+            [r.candidate for r in rows],
+            per_nomination,
+            {n: places.active[i] for n, i in ids.items()},
+            {n: places.declined[i] for n, i in ids.items()},
+            places.load,
+        )
+        why = {"by": "assign", "per_nomination": per_nomination}
+        _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, actor)
+    return Assigned(
+        award.id,
+        per_nomination,
+        [(nomination_code(award.id, p.nominee_id), p.reviewer) for p in pairs],
+        {nomination_code(award.id, n): k for n, k in unfilled.items()},
+        dict(sorted(places.load.items())),
+    )
+
+
+def _write_assignments(
+    conn: Connection,
+    cycle: str,
+    award: str,
+    ids: Mapping[str, int],
+    pairs: Sequence[Pair],
+    why: Mapping[str, Any],
+    actor: str,
+) -> None:
+    at = now()
+    appended = db.append(
+        conn,
+        (
+            panel.assignment_event(cycle, award, p.nominee_id, p.reviewer, why, actor, at)
+            for p in pairs
+        ),
+    )
+    db.insert_rows(
+        conn,
+        "assignment",
+        ("cycle", "nomination_id", "reviewer", "state", "seq"),
+        (
+            (cycle, ids[p.nominee_id], p.reviewer, panel.ASSIGNED, appended.seq(i))
+            for i, p in enumerate(pairs)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Recused:
+    nomination: str
+    reviewer: str
+    was_assigned: bool
+    dropped: dict[str, Any] | None  # the verdict that no longer counts
+    replacement: str | None
+
+
+def recuse(
+    code: str,
+    *,
+    reviewer: str,
+    reason: str,
+    url: str | None = None,
+    cycle: str | None = None,
+) -> Recused:
+    """A reviewer declares a conflict of interest with a nomination (logged).
+
+    They are never assigned to it again; if they were assigned, their verdict (if any) no
+    longer counts and the nomination gets the next eligible reviewer in their place.
+    """
+    if not reason.strip():
+        raise AwardsError("a recusal needs a reason: say why with --reason")
+    engine = open_engine(url)
+    with db.write(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        row = find_nomination(conn, workflow, code)
+        award = panel.reviewed_award(workflow, row.award)
+        reviewers = panel.load_reviewers(conn, workflow.cycle_id)
+        known_reviewer(workflow, reviewers, reviewer)
+        if row.state not in OPEN_FOR_RECUSAL:
+            raise TransitionError(
+                f"nomination {code} is '{row.state}'; its review is over, so there is nothing to recuse from"
+            )
+        places = panel.Places(conn, workflow.cycle_id)
+        if reviewer in places.declined[row.id]:
+            raise ConflictError(f"reviewer '{reviewer}' has already recused from {code}")
+        was_assigned = reviewer in places.active[row.id]
+        dropped = panel.current_verdict(conn, row.id, reviewer)
+        pairs: list[Pair] = []
+        if was_assigned:
+            places.active[row.id].discard(reviewer)
+            places.load[reviewer] -= 1
+            places.declined[row.id].add(reviewer)
+            pairs, _ = assign_pairs(
+                award,
+                reviewers,
+                [row],
+                len(places.active[row.id]) + 1,
+                {row.nominee_id: places.active[row.id]},
+                {row.nominee_id: places.declined[row.id]},
+                places.load,
+            )
+        replacement = pairs[0].reviewer if pairs else None
+        event = events.recused(
+            cycle=workflow.cycle_id, award=award.id, nominee=row.nominee_id, reviewer=reviewer,
+            reason=reason, was_assigned=was_assigned, dropped=dropped, replacement=replacement,
+            actor=reviewer, at=now(),
+        )  # fmt: skip
+        seq = db.append(conn, [event]).first
+        table = Assignment.__table__  # type: ignore[attr-defined]
+        if was_assigned:
+            conn.execute(
+                table.update()
+                .where(
+                    col(Assignment.nomination_id) == row.id, col(Assignment.reviewer) == reviewer
+                )
+                .values(state=panel.RECUSED, seq=seq)
+            )
+        else:
+            conn.execute(
+                table.insert(),
+                {"cycle": workflow.cycle_id, "nomination_id": row.id, "reviewer": reviewer,
+                 "state": panel.RECUSED, "seq": seq},
+            )  # fmt: skip
+        if dropped is not None:
+            conn.execute(
+                Verdict.__table__.delete().where(  # type: ignore[attr-defined]
+                    col(Verdict.nomination_id) == row.id, col(Verdict.reviewer) == reviewer
+                )
+            )
+        if pairs:
+            why = {"by": "recusal", "replacing": reviewer}
+            ids = {row.nominee_id: row.id}
+            _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, reviewer)
+    return Recused(code, reviewer, was_assigned, dropped, replacement)
+
+
+def known_reviewer(workflow: Workflow, reviewers: Sequence[Reviewer], reviewer: str) -> Reviewer:
+    """The reviewer with this id; NotFound naming the cycle's reviewers otherwise."""
+    for r in reviewers:
+        if r.id == reviewer:
+            return r
+    known = ", ".join(r.id for r in reviewers) or "none yet; add them with `awards reviewers add`"
+    raise NotFound(f"no reviewer '{reviewer}' in cycle {workflow.cycle_id}; reviewers: {known}")

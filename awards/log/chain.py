@@ -1,0 +1,307 @@
+"""The decision log's format: canonical event bytes, the hash chain, export and verification.
+
+Pure functions, no database: the same code checks the live log and an exported file.
+
+An event is canonical JSON (sorted keys, UTF-8, no insignificant whitespace, no floats:
+decimals are strings) and carries `seq` and `prev`, the SHA-256 of the event before it
+(`GENESIS` for the first). The hash of an event is the SHA-256 of its exact bytes.
+
+An exported log is JSON Lines, one event per line, each line
+`{"event":<the event's exact bytes>,"hash":"<its SHA-256>"}`: the event bytes are carried
+verbatim, so a verifier hashes them without re-serialising anything, and the stated hash
+lets it name the very line that was edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from awards.errors import LogError
+from awards.log.events import SCHEMA_VERSION
+
+GENESIS = "0" * 64
+BANGKOK = timezone(timedelta(hours=7))
+
+_PREFIX = b'{"event":'
+_HASH_KEY = b',"hash":"'
+_SUFFIX_LEN = len(b',"hash":"') + 64 + len(b'"}')
+EXPORT_PREFIX, EXPORT_SUFFIX_LEN = _PREFIX, _SUFFIX_LEN  # an export line's fixed framing
+
+
+def now() -> str:
+    """The current time in Bangkok (+07:00), to the second, as ISO 8601."""
+    return datetime.now(BANGKOK).isoformat(timespec="seconds")
+
+
+def canonical(obj: dict[str, Any]) -> bytes:
+    """Canonical JSON bytes: sorted keys, UTF-8, compact. Floats are refused.
+
+    Events are flat objects with at most one level of nesting (the evidence), so the float
+    check looks two levels deep without recursing: it runs once per event, a million times
+    in a large advance.
+    """
+    for v in obj.values():
+        if type(v) is float or (type(v) is dict and any(type(w) is float for w in v.values())):
+            raise TypeError("decision log events carry decimals as strings, never floats")
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """An event fixed in the chain: its exact bytes and their hash."""
+
+    seq: int
+    prev: str
+    body: bytes
+    hash: str
+
+
+def seal(fields: dict[str, Any], seq: int, prev: str) -> Sealed:
+    """Give an event its place in the chain and freeze it to canonical bytes."""
+    body = canonical({**fields, "schema_version": SCHEMA_VERSION, "seq": seq, "prev": prev})
+    return Sealed(seq, prev, body, sha256(body))
+
+
+def seal_many(events: Iterable[dict[str, Any]], seq: int, prev: str) -> list[Sealed]:
+    """Seal events in order after the event (`seq`, hash `prev`) that is now the head."""
+    out = []
+    for fields in events:
+        seq += 1
+        sealed = seal(fields, seq, prev)
+        out.append(sealed)
+        prev = sealed.hash
+    return out
+
+
+def export_line(body: bytes, digest: str) -> bytes:
+    """One line of an exported log (with its newline)."""
+    return _PREFIX + body + b',"hash":"' + digest.encode("ascii") + b'"}\n'
+
+
+@dataclass(frozen=True)
+class Verified:
+    events: int
+    head: str  # hash of the last event, GENESIS for an empty log
+
+
+def split_line(line: bytes, where: str) -> tuple[bytes, str]:
+    """(event bytes, stated hash) of an exported line; LogError naming the line otherwise."""
+    line = line.rstrip(b"\r\n")
+    if not line.strip():
+        raise LogError(f"{where}: empty line")
+    tail = line[-_SUFFIX_LEN:]
+    if (
+        not line.startswith(_PREFIX)
+        or len(line) <= len(_PREFIX) + _SUFFIX_LEN
+        or not tail.startswith(_HASH_KEY)
+        or not tail.endswith(b'"}')
+    ):
+        raise LogError(f"{where}: not a decision log line ({_excerpt(line)})")
+    return line[len(_PREFIX) : -_SUFFIX_LEN], tail[9:73].decode("ascii", "replace")
+
+
+_SEQ = re.compile(rb'"seq":(\d+)[,}]')
+
+
+class _Broken(Exception):
+    """The chain breaks at line `number` (counted from the start of what was checked)."""
+
+    def __init__(self, number: int, detail: str):
+        super().__init__(number, detail)
+        self.number = number
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class _Span:
+    lines: int
+    first_seq: int | None
+    first_prev: str | None
+    head: str
+
+
+def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
+    """The hot loop. `after` is (seq, hash) of the event before the first line, or None to
+    take the first line's own seq and prev as given (a chunk checked on its own).
+
+    `seq` and `prev` are read straight from the canonical bytes instead of parsing the whole
+    event: keys are sorted and every nested object ("evidence") sorts before "prev", so the
+    last occurrence of each key is the top-level one.
+    """
+    sha = hashlib.sha256
+    count, prev = after if after is not None else (0, b"")
+    first_seq: int | None = None
+    first_prev: bytes | None = None
+    number = 0
+    for number, line in enumerate(lines, start=1):
+        # Fixed offsets, no parsing. A line without the exported shape fails the hash check,
+        # and split_line then says what is wrong with it.
+        if line[-1:] == b"\n":
+            body, stated = line[9:-76], line[-67:-3]
+        else:
+            body, stated = line[9:-75], line[-66:-2]
+        actual = sha(body).hexdigest().encode()
+        if actual != stated:
+            try:  # not the exact exported shape (a CRLF ending, say), or altered
+                body, text = split_line(line, "")
+            except LogError as exc:
+                raise _Broken(number, str(exc)[2:]) from None
+            actual = sha(body).hexdigest().encode()
+            if actual != text.encode():
+                raise _Broken(
+                    number,
+                    f"event does not match its hash (stated {text[:12]}, actual {actual[:12].decode()}): the line was altered",
+                )
+        at = body.rfind(b'"seq":')
+        match = _SEQ.match(body, at) if at >= 0 else None
+        seq = int(match.group(1)) if match else None
+        at = body.rfind(b'"prev":"')
+        linked = body[at + 8 : at + 72] if at >= 0 else b""
+        if first_seq is None:
+            first_seq, first_prev = seq, linked
+            if after is None and seq is not None:
+                count, prev = seq - 1, linked
+        if seq != count + 1:
+            raise _Broken(
+                number,
+                f"seq {seq} where {count + 1} was expected: an event is missing, duplicated or out of order",
+            )
+        if linked != prev:
+            raise _Broken(
+                number,
+                f"prev {linked[:12].decode('ascii', 'replace')} does not match the hash of the event before it ({prev[:12].decode()}): the chain is broken here",
+            )
+        prev = actual
+        count += 1
+    return _Span(
+        number, first_seq, None if first_prev is None else first_prev.decode(), prev.decode()
+    )
+
+
+def verify_lines(lines: Iterable[bytes], source: str = "log") -> Verified:
+    """Check an exported log line by line; raise LogError naming the first bad line.
+
+    Each line's event must hash to its stated hash, name the previous line's hash as `prev`,
+    and carry the next sequence number: an edited byte, a dropped, inserted or swapped line
+    is reported at the first line where the chain breaks.
+    """
+    try:
+        span = _check(lines, (0, GENESIS.encode()))
+    except _Broken as b:
+        raise _broken_at(source, b.number, b.detail) from None
+    return Verified(span.lines, span.head)
+
+
+def _broken_at(source: str, line: int, detail: str) -> LogError:
+    return LogError(f"{source}:{line}: {detail}", line)
+
+
+# Below this size one process verifies faster than two can start.
+PARALLEL_FROM = 32 * 1024 * 1024
+
+
+def verify_file(
+    path: str, workers: int | None = None, parallel_from: int = PARALLEL_FROM
+) -> Verified:
+    """Verify an exported log file; LogError names the first bad line.
+
+    A large file is cut at line boundaries into one chunk per core; each chunk is checked on
+    its own in a worker process, then the chunks are stitched: each must start with the
+    sequence number and `prev` that the chunk before it ends with.
+    """
+    size = os.path.getsize(path)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or size < parallel_from:
+        with open(path, "rb", buffering=1 << 20) as f:
+            return verify_lines(f, path)
+    bounds = _chunks(path, size, workers)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(len(bounds)) as pool:
+        results = pool.starmap(_check_chunk, [(path, a, b) for a, b in bounds])
+    lines, seq, head = 0, 0, GENESIS
+    for result in results:
+        if isinstance(result, tuple):  # (line within the chunk, detail)
+            raise _broken_at(path, lines + result[0], result[1])
+        if result.lines == 0:
+            continue
+        if result.first_seq != seq + 1:
+            raise _broken_at(
+                path,
+                lines + 1,
+                f"seq {result.first_seq} where {seq + 1} was expected: an event is missing, duplicated or out of order",
+            )
+        if result.first_prev != head:
+            raise _broken_at(
+                path,
+                lines + 1,
+                f"prev {str(result.first_prev)[:12]} does not match the hash of the event before it ({head[:12]}): the chain is broken here",
+            )
+        lines += result.lines
+        seq += result.lines
+        head = result.head
+    return Verified(lines, head)
+
+
+def _chunks(path: str, size: int, n: int) -> list[tuple[int, int]]:
+    starts = [0]
+    with open(path, "rb") as f:
+        for i in range(1, n):
+            f.seek(size * i // n)
+            f.readline()
+            starts.append(max(f.tell(), starts[-1]))
+    ends = [*starts[1:], size]
+    return [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
+
+
+def _check_chunk(path: str, start: int, end: int) -> _Span | tuple[int, str]:
+    def lines() -> Iterator[bytes]:
+        remaining = end - start
+        with open(path, "rb", buffering=1 << 20) as f:
+            f.seek(start)
+            for line in f:
+                yield line
+                remaining -= len(line)
+                if remaining <= 0:
+                    return
+
+    try:
+        return _check(lines(), None)
+    except _Broken as b:
+        return (b.number, b.detail)
+
+
+def parse_event(body: bytes, where: str) -> dict[str, Any]:
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise LogError(f"{where}: event is not valid JSON") from None
+    if not isinstance(event, dict):
+        raise LogError(f"{where}: event is not a JSON object")
+    return event
+
+
+def read_export(path: str) -> Iterator[dict[str, Any]]:
+    """The events of an exported log, in order, after verifying the whole chain."""
+    verify_file(path)
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            where = f"{path}:{number}"
+            yield parse_event(split_line(line, where)[0], where)
+
+
+def _excerpt(line: bytes) -> str:
+    text = line[:40].decode("utf-8", "replace")
+    return text + ("..." if len(line) > 40 else "")

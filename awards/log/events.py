@@ -1,0 +1,283 @@
+"""The event catalogue: every kind of event the decision log holds, one constructor each.
+
+No other module builds an event by hand. A constructor returns the event's fields as a plain
+dict; awards.log.chain seals it (adds `schema_version`, `seq` and `prev`) into canonical
+bytes. This module knows the schema version; a leaf of the log package: it imports only
+awards.rules.states.
+
+Versions: 1, the first logs; 2, verdicts carry adjusted scores and their previous value
+whole and come only from assigned reviewers, review decisions carry the committee's
+aggregate. Version 1 events replay as they were written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from awards.rules.states import nomination_code
+
+SCHEMA_VERSION = 2
+
+
+class Kind(StrEnum):
+    CYCLE_OPENED = "cycle_opened"
+    SURVEY_IMPORTED = "survey_imported"
+    TRANSITION = "transition"
+    REVIEWER_ADDED = "reviewer_added"
+    ASSIGNED = "assigned"
+    RECUSED = "recused"
+    VERDICT = "verdict"
+    CHECKPOINT = "checkpoint"
+    CERTIFICATE_RENDERED = "certificate_rendered"
+
+
+# Fields every event carries besides its own; what the chain adds when it seals one.
+SEALED_FIELDS = ("schema_version", "seq", "prev")
+
+
+def cycle_opened(
+    *,
+    cycle: str,
+    actor: str,
+    at: str,
+    workflow_sha256: str,
+    workflow_path: str,
+    awards: Sequence[str],
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.CYCLE_OPENED.value,
+        "cycle": cycle,
+        "actor": actor,
+        "at": at,
+        "workflow_sha256": workflow_sha256,
+        "workflow_path": workflow_path,
+        "awards": list(awards),
+    }
+
+
+def survey_imported(
+    *,
+    cycle: str,
+    actor: str,
+    at: str,
+    survey_sha256: str,
+    survey_path: str,
+    agencies: int,
+    replaces: str | None,
+    workflow_sha256: str,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.SURVEY_IMPORTED.value,
+        "cycle": cycle,
+        "actor": actor,
+        "at": at,
+        "survey_sha256": survey_sha256,
+        "survey_path": survey_path,
+        "agencies": agencies,
+        "replaces": replaces,
+        "workflow_sha256": workflow_sha256,
+    }
+
+
+def transition(
+    *,
+    cycle: str,
+    award: str,
+    nominee: str,
+    source: str | None,
+    dest: str,
+    trigger: str,
+    actor: str,
+    at: str,
+    reason: str,
+    evidence: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A nomination's change of state (`source` None for the `nominate` that creates it)."""
+    return {
+        "kind": Kind.TRANSITION.value,
+        "cycle": cycle,
+        "award": award,
+        "nominee": nominee,
+        "nomination": nomination_code(award, nominee),
+        "from": source,
+        "to": dest,
+        "trigger": trigger,
+        "actor": actor,
+        "at": at,
+        "reason": reason,
+        "evidence": dict(evidence),
+    }
+
+
+def reviewer_added(
+    *,
+    cycle: str,
+    reviewer: str,
+    name: str,
+    ministries: Sequence[str],
+    provinces: Sequence[str],
+    source: str,
+    actor: str,
+    at: str,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.REVIEWER_ADDED.value,
+        "cycle": cycle,
+        "reviewer": reviewer,
+        "name": name,
+        "ministries": list(ministries),
+        "provinces": list(provinces),
+        "source": source,
+        "actor": actor,
+        "at": at,
+    }
+
+
+def assigned(
+    *,
+    cycle: str,
+    award: str,
+    nominee: str,
+    reviewer: str,
+    why: Mapping[str, Any],
+    actor: str,
+    at: str,
+) -> dict[str, Any]:
+    """A reviewer's seat on a nomination; `why` is {"by": "assign", "per_nomination": K} or
+    {"by": "recusal", "replacing": R}."""
+    return {
+        "kind": Kind.ASSIGNED.value,
+        "cycle": cycle,
+        "award": award,
+        "nominee": nominee,
+        "nomination": nomination_code(award, nominee),
+        "reviewer": reviewer,
+        **why,
+        "actor": actor,
+        "at": at,
+    }
+
+
+def recused(
+    *,
+    cycle: str,
+    award: str,
+    nominee: str,
+    reviewer: str,
+    reason: str,
+    was_assigned: bool,
+    dropped: Mapping[str, Any] | None,
+    replacement: str | None,
+    actor: str,
+    at: str,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.RECUSED.value,
+        "cycle": cycle,
+        "award": award,
+        "nominee": nominee,
+        "nomination": nomination_code(award, nominee),
+        "reviewer": reviewer,
+        "reason": reason,
+        "was_assigned": was_assigned,
+        "dropped": None if dropped is None else dict(dropped),
+        "replacement": replacement,
+        "actor": actor,
+        "at": at,
+    }
+
+
+def verdict(
+    *,
+    cycle: str,
+    award: str,
+    nominee: str,
+    reviewer: str,
+    verdict: str,
+    scores: Mapping[str, str],
+    note: str,
+    previous: Mapping[str, Any] | None,
+    source: Mapping[str, Any],
+    actor: str,
+    at: str,
+) -> dict[str, Any]:
+    """A reviewer's verdict (approve or reject) with adjusted scores, replacing `previous`;
+    `source` names the sheet it came from ({"sheet": ..., "row": ...}) or nothing."""
+    return {
+        "kind": Kind.VERDICT.value,
+        "cycle": cycle,
+        "award": award,
+        "nominee": nominee,
+        "nomination": nomination_code(award, nominee),
+        "reviewer": reviewer,
+        "verdict": verdict,
+        "scores": dict(scores),
+        "note": note,
+        "previous": None if previous is None else dict(previous),
+        **source,
+        "actor": actor,
+        "at": at,
+    }
+
+
+def checkpoint(
+    *,
+    cycle: str,
+    actor: str,
+    at: str,
+    size: int,
+    root: str,
+    head: str,
+    frontier: Any,
+    public_key: str | None,
+    signature: str | None,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.CHECKPOINT.value,
+        "cycle": cycle,
+        "actor": actor,
+        "at": at,
+        "size": size,
+        "root": root,
+        "head": head,
+        "frontier": frontier,
+        "public_key": public_key,
+        "signature": signature,
+    }
+
+
+def certificate_rendered(
+    *,
+    cycle: str,
+    award: str,
+    nominee: str,
+    serial: str,
+    code: str,
+    award_seq: int,
+    template: str,
+    template_sha256: str,
+    pdf_sha256: str,
+    file: str,
+    pdfa: bool,
+    actor: str,
+    at: str,
+) -> dict[str, Any]:
+    return {
+        "kind": Kind.CERTIFICATE_RENDERED.value,
+        "cycle": cycle,
+        "award": award,
+        "nominee": nominee,
+        "nomination": nomination_code(award, nominee),
+        "serial": serial,
+        "code": code,
+        "award_seq": award_seq,
+        "template": template,
+        "template_sha256": template_sha256,
+        "pdf_sha256": pdf_sha256,
+        "file": file,
+        "pdfa": pdfa,
+        "actor": actor,
+        "at": at,
+    }

@@ -1,0 +1,411 @@
+"""`awards report`: a cycle's results and transparency report.
+
+One self-contained HTML file (inline CSS, inline SVG charts, the Sarabun faces it uses
+embedded), and on request the same through WeasyPrint as PDF. Every figure comes from the
+library: response rates and national means from `awards.scoring`, each award's table from
+`awards.views.ranking`, the weight sensitivity from `awards.sensitivity`. The footer names the
+log head, the latest checkpoint, and the workflow's and survey's SHA-256 the numbers rest on.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+from markupsafe import Markup
+from sqlalchemy import Connection, select
+from sqlmodel import col
+
+from awards import __version__
+from awards.certificates.html import environment
+from awards.certificates.sheet import RenderError, Templates
+from awards.commands import views
+from awards.errors import ConflictError
+from awards.log.chain import parse_event
+from awards.log.events import Kind
+from awards.report import charts
+from awards.rules.scoring import chain, describe_cut, national_means, round_half_up
+from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
+from awards.rules.states import OPEN, State
+from awards.rules.survey import Agency
+from awards.rules.workflow import WEIGHTED, Award, Workflow
+from awards.store import database as db
+from awards.store.cycles import load_agencies, load_cycle
+from awards.store.models import Event
+from awards.store.schema import open_engine
+from awards.terminal import LEVELS
+
+TEMPLATE = "report/report.html"
+COMMITTEE = ("aggregate", "sd", "low", "high")  # per-nomination committee figures, if any
+DASH = "—"
+THAI = frozenset(map(chr, range(0x0E00, 0x0E80)))
+# Out of the running by a person's decision; the rules' selection leaves them out.
+REMOVED = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
+# Nominations that passed the shortlist stage, in whatever state they are now.
+PAST_SHORTLIST = frozenset(State) - {State.SURVEYED, State.ELIMINATED}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a report is made of, read at one log head."""
+
+    workflow: Workflow
+    agencies: list[Agency]
+    status: dict[str, Any]
+    rankings: dict[str, views.Ranking]
+    checkpoint: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Written:
+    cycle: str
+    html: Path
+    pdf: Path | None
+    pages: int  # of the PDF; 0 without one
+    events: int
+    head: str
+
+
+def report(
+    *, url: str | None = None, cycle: str | None = None, out: str | Path = "report.html",
+    pdf: bool = False,
+) -> Written:  # fmt: skip
+    """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf."""
+    facts = gather(url=url, cycle=cycle)
+    templates = Templates.for_cycle(facts.workflow.templates_folder())
+    ctx = context(facts)
+    target = Path(out)
+    page = html(templates, ctx, embed_fonts=True)
+    target.write_text(page, encoding="utf-8")
+    pdf_path, pages = None, 0
+    if pdf:
+        pdf_path = target.with_suffix(".pdf")
+        data, pages = to_pdf(templates, html(templates, ctx, embed_fonts=False))
+        pdf_path.write_bytes(data)
+    log = facts.status["log"]
+    return Written(facts.workflow.cycle_id, target, pdf_path, pages, log["events"], log["head"])
+
+
+def gather(*, url: str | None = None, cycle: str | None = None, tries: int = 3) -> Facts:
+    """Read everything the report shows. The views each read in their own transaction, so
+    the log head is read before and after: a report never mixes two states of the log."""
+    engine = open_engine(url)
+    for _ in range(tries):
+        with db.read(engine) as conn:
+            workflow = load_cycle(conn, cycle)
+            agencies = load_agencies(conn, workflow.cycle_id)
+            checkpoint = latest_checkpoint(conn)
+            before = db.head(conn)
+        status = views.status(url=url, cycle=workflow.cycle_id)
+        rankings = {
+            a.id: views.ranking(a.id, url=url, cycle=workflow.cycle_id) for a in workflow.awards
+        }
+        with db.read(engine) as conn:
+            after = db.head(conn)
+        if before == after == (status["log"]["events"], status["log"]["head"]):
+            return Facts(workflow, agencies, status, rankings, checkpoint)
+    raise ConflictError(
+        f"the decision log kept changing while the report was read ({tries} tries); run it again"
+    )
+
+
+def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
+    """The last `checkpoint` event of the log with its seq, or None if there is none."""
+    row = conn.execute(
+        select(col(Event.seq), col(Event.body))
+        .where(col(Event.kind) == Kind.CHECKPOINT)
+        .order_by(col(Event.seq).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {"seq": row[0], **parse_event(row[1], f"event {row[0]}")}
+
+
+# --- What the template shows (pure: facts in, plain values out) -------------------------
+
+
+def percent(part: int, whole: int) -> str:
+    """'93.2%': one decimal, rounded half-up like every other figure."""
+    return f"{round_half_up(Decimal(100 * part) / whole, 1)}%" if whole else DASH
+
+
+def signed(value: Decimal | None) -> str:
+    """A margin to a cut, in points: '+7.32', '-1.05', '0.00'."""
+    if value is None:
+        return DASH
+    return f"+{value}" if value > 0 else str(value)
+
+
+def shown(value: Any) -> str:
+    """A committee figure as it is, '—' when there is none."""
+    return DASH if value is None else str(value)
+
+
+def context(facts: Facts) -> dict[str, Any]:
+    """The template's variables: every figure already a string."""
+    wf, status = facts.workflow, facts.status
+    means = national_means(wf, facts.agencies)
+    return {
+        "cycle": {
+            "id": wf.cycle_id, "title_th": wf.title_th, "title_en": wf.title_en,
+            "year": wf.year, "year_be": wf.year_be,
+        },
+        "response": [
+            {
+                "level": LEVELS.get(level, level),
+                "rate": f"{m['responded']:,}/{m['surveyed']:,}",
+                "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
+            }
+            for level, m in means.items()
+        ],
+        "means": _means(wf, means),
+        "awards": [_award(wf, a, facts) for a in wf.awards],
+        "footer": _footer(status, facts.checkpoint),
+        "version": __version__,
+    }  # fmt: skip
+
+
+def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    levels = list(means)
+    rows = [
+        {
+            "key": d.key, "title_th": d.title_th, "title_en": d.title_en,
+            "weight": f"{(d.weight * 100).normalize():f}%",
+            "means": [str(means[lv]["dimensions"].get(d.key, DASH)) for lv in levels],
+        }
+        for d in wf.dimensions
+    ]  # fmt: skip
+    overall = [
+        DASH if means[lv]["weighted"] is None else str(means[lv]["weighted"]) for lv in levels
+    ]
+    labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
+    series = {
+        LEVELS.get(lv, lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        + [means[lv]["weighted"]]
+        for lv in levels
+    }
+    chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
+    return {
+        "levels": [LEVELS.get(lv, lv) for lv in levels],
+        "rows": rows,
+        "overall": overall,
+        "chart": Markup(chart),
+    }
+
+
+def _row(r: views.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
+    verdicts = f"{r.approvals}/{r.rejections}" if r.approvals or r.rejections else ""
+    return {
+        "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
+        "members": r.members, "score": str(r.score), "scores": [str(r.scores[d]) for d in dims],
+        "committee": [shown(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
+        "verdicts": verdicts, "state": r.state, "margin": signed(r.margin),
+        "winner": r.state == State.AWARDED,
+    }  # fmt: skip
+
+
+def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
+    ranking = facts.rankings[award.id]
+    rows = ranking.rows
+    dims = ranking.dimensions
+    # The committee's figures, where the ranking rows carry them and the award has a review.
+    reviewed = award.review.required
+    committee = reviewed and any(hasattr(r, k) for r in rows[:1] for k in COMMITTEE)
+    removed = {r.nominee_id for r in rows if r.state in REMOVED}
+    sens = sensitivity(wf, award, facts.agencies, removed)
+    listed = [r for r in rows if r.state in PAST_SHORTLIST]
+    provisional = not listed
+    if provisional:  # not shortlisted yet: the ranking as it stands, as far as the cut goes
+        listed = rows[: award.shortlist.top or award.winners.top or 20]
+    names = {r.nominee_id: r.name_th for r in rows}
+    lines = [("เกณฑ์รางวัล (winners cut)", ranking.cut_score)]
+    if sens.baseline is not None and award.shortlist != award.winners:
+        lines.append(("เกณฑ์คัดเลือก (shortlist cut)", sens.baseline.shortlist_line))
+    chart = charts.distribution(
+        [r.score for r in rows],
+        [r.state == State.AWARDED for r in rows],
+        [(name, value) for name, value in lines if value is not None],
+        labels=("อื่น ๆ (others)", "ได้รับรางวัล (awarded)"),
+        prefix=f"dist-{award.id}",
+    ) if rows else ""  # fmt: skip
+    return {
+        "id": award.id,
+        "title_th": award.title_th,
+        "title_en": award.title_en,
+        "rules": _rules(wf, award),
+        "counts": facts.status["awards"].get(award.id, {}),
+        "nominations": len(rows),
+        "cut": describe_cut(award.winners),
+        "cut_score": DASH if ranking.cut_score is None else str(ranking.cut_score),
+        "dimensions": dims,
+        "committee": COMMITTEE if committee else (),
+        "reviewed": reviewed,
+        "winners": sum(r.state == State.AWARDED for r in rows),
+        "listed": [_row(r, dims, committee) for r in listed],
+        "provisional": provisional,
+        "chart": Markup(chart),
+        "groups": [_row(r, dims, committee) for r in rows] if award.group_by else [],
+        "group_field": award.group_by.field if award.group_by else "",
+        "sensitivity": _sensitivity(wf, award, sens, names, rows),
+    }
+
+
+def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
+    pool = award.pool
+    who = [f"level {pool.level}" if pool.level else "every level"]
+    if pool.responded is not None:
+        who.append("respondents" if pool.responded else "non-respondents")
+    who += [f"{k} = {'yes' if v else 'no'}" for k, v in pool.flags.items()]
+    who += [f"{k} ≥ {v}" for k, v in pool.min.items()] + [f"{k} ≤ {v}" for k, v in pool.max.items()]
+    if award.group_by:
+        who.append(f"grouped by {award.group_by.field} (at least {award.group_by.min_members})")
+    score = "weighted score" if award.score == WEIGHTED else f"dimension {award.score}"
+    review = (
+        f"quorum {award.review.quorum}, {award.review.approval}, {award.review.aggregate} of the "
+        f"reviewers' scores, ranked by the {award.review.rank_by} score"
+        if award.review.required
+        else "none"
+    )
+    return [
+        ("pool", ", ".join(who)),
+        ("score", score),
+        ("shortlist", describe_cut(award.shortlist) or "everyone"),
+        ("winners", describe_cut(award.winners) or "everyone"),
+        ("committee review", review),
+        ("tie-break", " → ".join(chain(award))),
+    ]
+
+
+def _sensitivity(
+    wf: Workflow, award: Award, sens: Sensitivity, names: dict[str, str], rows: list[views.Row]
+) -> dict[str, Any]:
+    titles = {d.key: d.title_th for d in wf.dimensions}
+    weights = {d.key: d.weight for d in wf.dimensions}
+
+    def who(ids: Sequence[str]) -> list[str]:
+        return [f"{names.get(n, n)} ({n})" for n in ids]
+
+    def row(p: Perturbation) -> dict[str, Any]:
+        sign = "+" if p.delta > 0 else "−"
+        moved = DASH
+        if p.weights is not None:
+            after = p.weights[wf.dimension_keys.index(p.dimension)]
+            moved = f"{_pct(weights[p.dimension])} → {_pct(after)}"
+        return {
+            "dimension": p.dimension, "title_th": titles[p.dimension],
+            "delta": f"{sign}{(abs(p.delta) * 100).normalize():f} pp", "weight": moved,
+            "possible": p.possible, "changed": p.changed,
+            "entered": who(p.entered), "left": who(p.left), "unreviewed": who(p.unreviewed),
+        }  # fmt: skip
+
+    rederived = ""
+    if sens.baseline is not None:
+        awarded = {r.nominee_id for r in rows if r.state == State.AWARDED}
+        if any(r.state in OPEN for r in rows):
+            rederived = "the award is not complete: the selection takes every shortlisted nominee without verdicts as approved"
+        elif awarded != set(sens.baseline.winners):
+            rederived = "under the declared weights the rules' selection differs from the winners awarded now, as a withdrawal or revocation makes it (a place given up is not refilled); each perturbation is compared with that selection"
+    changed = sum(p.changed for p in sens.perturbations)
+    return {
+        "note": sens.note,
+        "rows": [row(p) for p in sens.perturbations],
+        "changed": changed,
+        "total": len(sens.perturbations),
+        "rederived": rederived,
+    }
+
+
+def _pct(weight: Decimal) -> str:
+    """A weight as a percentage with at most one decimal: '20%', '21.3%'."""
+    return f"{round_half_up(weight * 100, 1).normalize():f}%"
+
+
+def _footer(status: dict[str, Any], checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    log = status["log"]
+    cp = None
+    if checkpoint is not None:
+        cp = {
+            "seq": checkpoint["seq"], "size": checkpoint["size"], "root": checkpoint["root"],
+            "head": checkpoint["head"], "at": checkpoint["at"],
+            "public_key": checkpoint.get("public_key"), "since": log["events"] - checkpoint["seq"],
+        }  # fmt: skip
+    return {
+        "events": log["events"],
+        "head": log["head"],
+        "checkpoint": cp,
+        "workflow_sha256": status["workflow_sha256"],
+        "survey_sha256": status["survey_sha256"] or DASH,
+    }
+
+
+# --- HTML and PDF ------------------------------------------------------------------------
+
+
+def html(templates: Templates, ctx: dict[str, Any], *, embed_fonts: bool) -> str:
+    """The report as HTML. With `embed_fonts`, the Sarabun faces it uses are inlined,
+    subset to its characters, so a browser needs nothing else; without, WeasyPrint gets the
+    faces from the font package (awards.typeset)."""
+    page = _render(templates, ctx, "")
+    if not embed_fonts:
+        return page
+    return _render(templates, ctx, embedded_fonts(set(page)))
+
+
+def _render(templates: Templates, ctx: dict[str, Any], fonts: str) -> str:
+    try:
+        return environment(templates).get_template(TEMPLATE).render(fonts=Markup(fonts), **ctx)
+    except TemplateError as exc:
+        raise RenderError(f"template {TEMPLATE}: {exc}") from None
+
+
+def embedded_fonts(chars: set[str], weights: Sequence[int] = (400, 700)) -> str:
+    """@font-face rules with the Sarabun faces as WOFF2 data, subset to `chars` and the whole
+    Thai block, with every layout feature, so a browser shapes Thai as WeasyPrint does.
+
+    The whole block because shaping uses characters the text does not: SARA AM (ำ) is drawn
+    as NIKHAHIT and SARA AA, and without them it would silently vanish."""
+    from fontTools import subset  # only the HTML of a report needs it
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]
+    text = "".join(sorted(chars | THAI))
+    rules = []
+    for weight in weights:
+        font = subset.load_font(io.BytesIO(charts.sarabun(weight).read_bytes()), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text)
+        subsetter.subset(font)
+        buf = io.BytesIO()
+        subset.save_font(font, buf, options)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        rules.append(
+            f'@font-face {{ font-family: "{charts.FAMILY}"; font-weight: {weight}; '
+            f'src: url("data:font/woff2;base64,{data}") format("woff2"); }}'
+        )
+    return "\n".join(rules)
+
+
+def to_pdf(templates: Templates, page: str) -> tuple[bytes, int]:
+    """The HTML through WeasyPrint, with the certificates' fonts and their URL fetcher
+    (nothing but the template folders and the font package can be read)."""
+    from awards.certificates.typeset import RefusedURL, renderer  # loads WeasyPrint: only for --pdf
+
+    kit = renderer(templates)
+    from weasyprint import HTML  # already loaded by awards.typeset
+
+    base = templates.folders[-1].as_uri() + "/"
+    try:
+        doc = HTML(string=page, base_url=base, url_fetcher=kit.fetcher).render(
+            stylesheets=[kit.fonts], font_config=kit.font_config
+        )
+    except RefusedURL as exc:
+        raise RenderError(f"template {TEMPLATE}: {exc}") from None
+    return doc.write_pdf(), len(doc.pages)

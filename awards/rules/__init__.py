@@ -1,0 +1,9 @@
+"""The pure rules: the workflow language and its parser, the survey reader, scoring and
+ranking, the stage pipeline, the committee's rules, the weight sensitivity, the state
+machine and Thai-language helpers.
+
+Everything here is a function of its arguments (a workflow, survey rows, verdicts): no
+database, no clock, no terminal, no PDF. Modules here import only from awards.rules,
+awards.errors and awards.paths; tests/test_layers.py checks that loading them loads none of
+SQLAlchemy, click, rich or WeasyPrint.
+"""

@@ -1,0 +1,376 @@
+"""Survey import: read a survey file (CSV or XLSX) into validated agency records.
+
+Reading is all-or-nothing: every problem in the file is collected with its row, column and
+value, and `read_survey` raises InputErrors if there is any, so nothing half-read is ever
+written.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first agency row 2.
+A survey can have a million rows, so each row is checked on a fast path that only looks
+values up; the messages are worked out again on a slower path, and only for rows that fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import hashlib
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
+
+from awards.rules.tables import Problems, read_table
+from awards.rules.thai import to_arabic_digits
+from awards.rules.workflow import LEVELS, Workflow
+
+DEPARTMENT, PROVINCIAL = LEVELS
+OPTIONAL_COLUMNS: tuple[str, ...] = ("name_en", "ministry", "province")
+
+_LEVEL_WORDS = "department, provincial, กรม, จังหวัด"
+_BOOL_WORDS = "yes, no, true, false, 1, 0, y, n, ใช่, ไม่ใช่"
+_REQUIRED = "required value is missing"
+_SCORE_RANGE = "score must be between 0 and 100"
+_NOT_A_NUMBER = "score must be a number between 0 and 100"
+_SCORE_NEEDED = "score is required for an agency that responded"
+_SCORE_ALL_OR_NONE = "score is missing; give every score or none for an agency that did not respond"
+_T = TypeVar("_T")
+_SCORE_CACHE_LIMIT = 100_000  # distinct score spellings kept; two-decimal scores have 10,001
+
+
+class Agency(NamedTuple):
+    """One surveyed agency. `scores` follow the workflow's dimension order; None when the
+    file gives none (an agency that did not respond may still give all of them).
+
+    A named tuple rather than a frozen dataclass: a large survey builds a million of them,
+    and a frozen dataclass sets each field through object.__setattr__.
+    """
+
+    agency_id: str
+    name_th: str
+    name_en: str
+    level: str
+    ministry: str
+    province: str
+    responded: bool
+    scores: tuple[Decimal, ...] | None
+    flags: Mapping[str, bool]
+
+
+@dataclass(frozen=True)
+class Survey:
+    agencies: tuple[Agency, ...]
+    sha256: str  # of the file bytes
+    path: str
+
+
+class _Refused(Exception):
+    """A cell the fast path cannot take; the row goes to the slow path for its messages."""
+
+
+class _Lookup(dict[str, _T]):
+    """Exact spellings hit the C dict lookup; only other spellings pay for strip and lower.
+    A word it does not know raises _Refused."""
+
+    def __missing__(self, key: str) -> _T:
+        value = self.get(key.strip().lower())
+        if value is None:
+            raise _Refused
+        return value
+
+    def find(self, key: str) -> _T | None:
+        """The value of a spelling, or None; for the slow path, without an exception."""
+        value = self.get(key)
+        return value if value is not None else self.get(key.strip().lower())
+
+
+def _spellings(words: Mapping[str, _T]) -> _Lookup[_T]:
+    table: _Lookup[_T] = _Lookup()
+    for word, value in words.items():
+        for spelling in (word, word.capitalize(), word.upper()):
+            table[spelling] = value
+    return table
+
+
+_YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
+_YES_NO |= {"y": True, "n": False, "ใช่": True, "ไม่ใช่": False}
+_RESPONDED = _spellings(_YES_NO)
+_FLAG = _spellings({**_YES_NO, "": False})  # an empty flag cell means "no"
+_LEVEL = _spellings({DEPARTMENT: DEPARTMENT, "กรม": DEPARTMENT, "ระดับกรม": DEPARTMENT})
+_LEVEL |= _spellings({PROVINCIAL: PROVINCIAL, "จังหวัด": PROVINCIAL, "ระดับจังหวัด": PROVINCIAL})
+
+
+def check_score(raw: str) -> Decimal | str:
+    """The score a cell holds (Thai digits allowed), or the message saying why it is none.
+
+    Decimal from the text itself, never via float, so "57.21" is exactly 57.21.
+    """
+    text = to_arabic_digits(raw).strip()
+    if not text:
+        return _REQUIRED
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return _NOT_A_NUMBER
+    if "_" in text or not value.is_finite():  # Decimal also takes "1_0", "NaN", "Infinity"
+        return _NOT_A_NUMBER
+    if not 0 <= value <= 100:
+        return _SCORE_RANGE
+    return value.copy_abs() if value.is_zero() else value  # "-0" would print as -0
+
+
+class _Scores(dict[str, Decimal]):
+    """Raw cell -> score; _Refused when the cell is not a valid score.
+
+    Survey scores repeat a lot (two decimals between 0 and 100), so most cells cost one dict
+    lookup and share one Decimal object instead of parsing and holding a new one.
+    """
+
+    def __missing__(self, raw: str) -> Decimal:
+        value = self.check(raw)
+        if isinstance(value, str):
+            raise _Refused
+        return value
+
+    def check(self, raw: str) -> Decimal | str:
+        """check_score, remembering valid scores."""
+        value = self.get(raw)
+        if value is not None:
+            return value
+        checked = check_score(raw)
+        if not isinstance(checked, str) and len(self) < _SCORE_CACHE_LIMIT:
+            self[raw] = checked
+        return checked
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_survey(path: str | Path, workflow: Workflow) -> Survey:
+    """Read and validate a survey file against a workflow; raise InputErrors on any problem.
+
+    `.csv` files may be UTF-8 (with or without a byte-order mark) or cp874 (Thai Windows);
+    `.xlsx` files are read from their first sheet. Header cells are matched, stripped, to
+    `workflow.columns`; every column is required except name_en, ministry and province, and
+    other columns are ignored. Empty rows are skipped. An agency that did not respond may
+    leave every score empty (scores None) or give all of them. Every problem is located by
+    file, row (header = row 1), column as named in the header, and raw value; the first
+    MAX_PROBLEMS are listed and a last one counts the rest. When the header itself is wrong
+    the rows are not checked. Raises NotFound when the file does not exist.
+    """
+
+    def check(rows: Iterator[list[str]], problems: Problems) -> list[Agency]:
+        with _collector_paused():
+            return _check_rows(rows, workflow, problems)
+
+    agencies, data = read_table(path, check)
+    return Survey(tuple(agencies or ()), hashlib.sha256(data).hexdigest(), str(path))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each column the workflow reads sits in the header (None: optional and absent)."""
+
+    header: list[str]
+    agency_id: int
+    name_th: int
+    level: int
+    responded: int
+    name_en: int | None
+    ministry: int | None
+    province: int | None
+    scores: tuple[int, ...]  # in the workflow's dimension order
+    flags: tuple[tuple[str, int], ...]
+
+
+def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layout | None:
+    """The header's layout, or None after adding a problem per missing or repeated column."""
+    position: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        position.setdefault(cell, i)
+    dimensions = [d.key for d in workflow.dimensions]
+    required = ["agency_id", "name_th", "level", "responded", *dimensions, *workflow.flags]
+    at: dict[str, int] = {}
+    for canonical in [*required, *OPTIONAL_COLUMNS]:
+        in_file = workflow.columns.get(canonical, canonical)
+        if in_file in position:
+            at[canonical] = position[in_file]
+            # Only a column we read is ambiguous when repeated; repeats among ignored ones
+            # (e.g. empty cells from trailing commas) do no harm.
+            if header.count(in_file) > 1:
+                problems.add(1, in_file, None, "this column appears more than once in the header")
+        elif canonical not in OPTIONAL_COLUMNS:
+            has = ", ".join(cell for cell in header if cell)
+            problems.add(1, None, None, f"missing column '{in_file}'; the header has: {has}")
+    if problems.count:
+        return None
+    return _Layout(
+        header=header,
+        agency_id=at["agency_id"],
+        name_th=at["name_th"],
+        level=at["level"],
+        responded=at["responded"],
+        name_en=at.get("name_en"),
+        ministry=at.get("ministry"),
+        province=at.get("province"),
+        scores=tuple(at[key] for key in dimensions),
+        flags=tuple((flag, at[flag]) for flag in workflow.flags),
+    )
+
+
+def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problems) -> list[Agency]:
+    """Agencies from the rows; problems are added to `problems` (then the list is partial)."""
+    rows = iter(rows)
+    header = [cell.strip() for cell in next(rows, [])]
+    if not header:
+        problems.fail("the survey has no rows")
+        return []
+    at = _layout(header, workflow, problems)
+    if at is None:
+        return []
+
+    # Everything the loop touches is a local: indexes, and bound lookups that raise
+    # _Refused on a value they do not take.
+    width = len(header)
+    i_id, i_name_th, i_level, i_responded = at.agency_id, at.name_th, at.level, at.responded
+    i_name_en, i_ministry, i_province = at.name_en, at.ministry, at.province
+    scores_of = _picker(at.scores)
+    flag_at = at.flags
+    flag_names = [flag for flag, _ in flag_at]
+    flag_sets: dict[tuple[bool, ...], Mapping[str, bool]] = {}
+    responded_of, flag_of, level_of = _RESPONDED.__getitem__, _FLAG.__getitem__, _LEVEL.__getitem__
+    known = _Scores()
+    score_of = known.__getitem__
+    shared: dict[str, str] = {}  # ministries and provinces repeat: keep one string of each
+    seen: dict[str, int] = {}  # agency_id -> first row
+    agencies: list[Agency] = []
+    rownum = 1
+    try:
+        for rownum, row in enumerate(rows, 2):
+            if len(row) != width:
+                if any(map(str.strip, row)):  # a row of empty cells is skipped, however long
+                    problems.add(
+                        rownum, None, None, f"row has {len(row)} cells; the header has {width}"
+                    )
+                continue
+            agency_id = row[i_id].strip()
+            name_th = row[i_name_th].strip()
+            name_en = row[i_name_en].strip() if i_name_en is not None else ""
+            ministry = row[i_ministry].strip() if i_ministry is not None else ""
+            province = row[i_province].strip() if i_province is not None else ""
+            first = seen.setdefault(agency_id, rownum)
+            try:
+                level = level_of(row[i_level])
+                responded = responded_of(row[i_responded])
+                raw_scores = scores_of(row)
+                scores = None
+                if responded or "".join(raw_scores).strip():
+                    scores = tuple(map(score_of, raw_scores))
+                key = tuple([flag_of(row[i]) for _, i in flag_at])
+                flags = flag_sets.get(key)
+                if flags is None:  # one shared mapping per combination of flags, not per row
+                    flags = flag_sets[key] = MappingProxyType(
+                        dict(zip(flag_names, key, strict=True))
+                    )
+                if not (
+                    agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
+                ):
+                    raise _Refused
+            except _Refused:
+                if any(map(str.strip, row)):  # a row of empty cells is skipped
+                    found = _row_problems(row, rownum, first, at, known, problems)
+                    assert found, f"row {rownum} refused without a problem"
+                continue
+            if not problems.count:  # once the file is refused, stop keeping its rows
+                ministry = shared.setdefault(ministry, ministry)
+                province = shared.setdefault(province, province)
+                agency = Agency(
+                    agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
+                )
+                agencies.append(agency)
+    except csv.Error as exc:
+        problems.add(rownum + 1, None, None, f"the CSV cannot be parsed here: {exc}")
+    if not agencies and not problems.count:  # every row was empty
+        problems.fail("the survey has no rows")
+    return agencies
+
+
+def _picker(indexes: tuple[int, ...]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A function giving a row's cells at `indexes` as a tuple, in C where it can."""
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes)
+    return lambda row: tuple(row[i] for i in indexes)  # itemgetter(i) gives a cell, no tuple
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while agencies are read.
+
+    The rows make millions of objects that never form cycles, and each automatic
+    collection would walk all agencies kept so far: about a fifth of the time of a large
+    import. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _row_problems(
+    row: list[str], rownum: int, first: int, at: _Layout, known: _Scores, problems: Problems
+) -> int:
+    """Add every problem of a row the fast path refused, in header order; return how many.
+
+    A wholly wrong file sends every row here, so this stays a straight run of checks.
+    """
+    found: list[tuple[int, str, str]] = []  # (column index, raw value, message)
+    raw = row[at.agency_id]
+    if not raw.strip():
+        found.append((at.agency_id, raw, _REQUIRED))
+    elif first != rownum:
+        found.append((at.agency_id, raw, f"duplicate agency_id; first seen on row {first}"))
+    raw = row[at.name_th]
+    if not raw.strip():
+        found.append((at.name_th, raw, _REQUIRED))
+    raw = row[at.level]
+    level = _LEVEL.find(raw)
+    if level is None:
+        found.append((at.level, raw, f"unknown level; use one of: {_LEVEL_WORDS}"))
+    province = row[at.province] if at.province is not None else ""
+    if level == PROVINCIAL and not province.strip():
+        # Without a province column the problem belongs to the level that asks for one.
+        where = at.province if at.province is not None else at.level
+        found.append((where, province, "a provincial agency needs a province"))
+    raw = row[at.responded]
+    responded = _RESPONDED.find(raw)
+    if responded is None:
+        hint = _REQUIRED if not raw.strip() else "not a yes/no value"
+        found.append((at.responded, raw, f"{hint}; use one of: {_BOOL_WORDS}"))
+    if responded or any(row[i].strip() for i in at.scores):
+        for i in at.scores:
+            raw = row[i]
+            checked = known.check(raw)
+            if not isinstance(checked, str) or (checked == _REQUIRED and responded is None):
+                continue  # a valid score, or one whose need the responded problem settles
+            if checked == _REQUIRED:
+                checked = _SCORE_NEEDED if responded else _SCORE_ALL_OR_NONE
+            found.append((i, raw, checked))
+    for _, i in at.flags:
+        if _FLAG.find(row[i]) is None:
+            found.append((i, row[i], f"not a yes/no value; use one of: {_BOOL_WORDS}"))
+    found.sort(key=operator.itemgetter(0))  # stable: within a column, the order above
+    for i, raw, message in found:
+        problems.add(rownum, at.header[i], raw, message)
+    return len(found)

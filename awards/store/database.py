@@ -1,0 +1,304 @@
+"""The database: engine set-up, schema, transactions and appending to the decision log.
+
+SQLite by default (`./awards.db`), any SQLAlchemy URL with `--db` or AWARDS_DATABASE_URL.
+On SQLite: WAL, synchronous=FULL and `BEGIN IMMEDIATE` for every write transaction, so the
+log head is read and extended by one writer at a time. The log refuses UPDATE and DELETE
+through triggers on every backend. Backend differences live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, event, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col
+
+from awards.errors import ConflictError
+from awards.log.chain import GENESIS, seal
+from awards.store.models import Event
+
+DEFAULT_URL = "sqlite:///awards.db"
+_WRITE = "awards_write"
+# How long a SQLite writer waits for another one before giving up (PostgreSQL waits on).
+LOCK_WAIT_SECONDS = 3600
+
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
+       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event
+       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: DELETE refused'); END""",
+]
+_POSTGRES_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION awards_event_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION USING MESSAGE = 'the decision log is append-only: ' || TG_OP || ' refused'; END;
+       $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS event_append_only ON event",
+    """CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event
+       FOR EACH ROW EXECUTE FUNCTION awards_event_append_only()""",
+    "DROP TRIGGER IF EXISTS event_no_truncate ON event",
+    """CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON event
+       FOR EACH STATEMENT EXECUTE FUNCTION awards_event_append_only()""",
+]
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL in force: the argument, else AWARDS_DATABASE_URL, else ./awards.db."""
+    return url or os.environ.get("AWARDS_DATABASE_URL") or DEFAULT_URL
+
+
+def configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        # First, so the pragmas below wait too. A writer waits for the one before it, as on
+        # PostgreSQL: a stage of a million nominations holds the lock for over a minute.
+        cur.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        # Bulk stages touch every row of a large cycle: a bigger page cache (64 MB)
+        # and in-memory temporary tables keep them off the disk.
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def append_only(conn: Connection) -> None:
+    """Install the decision log's append-only triggers (idempotent). Changing them needs a
+    schema revision that calls this again (awards/migrations/env.py)."""
+    triggers = _SQLITE_TRIGGERS if conn.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
+    for statement in triggers:
+        conn.exec_driver_sql(statement)
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: all of it is committed, or none of it.
+
+    The log head is serialised: BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory
+    lock on PostgreSQL. A collision with another writer becomes ConflictError.
+    """
+    with _refused_as_conflict(), engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        # PostgreSQL: each statement after the lock must see what the writer before
+        # committed, whatever the server's default isolation (under REPEATABLE READ the
+        # snapshot would date from before the lock was granted).
+        _isolation(conn, "READ COMMITTED")
+        with conn.begin():
+            _lock_head(conn)
+            yield conn
+
+
+def _isolation(conn: Connection, level: str) -> None:
+    # SQLite needs nothing: a transaction sees one snapshot, and writers are serialised.
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level=level)
+
+
+def _lock_head(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+
+
+@contextmanager
+def _refused_as_conflict() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"the database refused the write ({_first_line(exc)}); nothing was written. "
+            "Another process may have changed the cycle: run the command again"
+        ) from None
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+            raise ConflictError(
+                f"another command has been writing to the database for over {LOCK_WAIT_SECONDS // 60} "
+                "minutes; nothing was written: run this one again once it has finished"
+            ) from None
+        raise ConflictError(
+            f"the database could not complete the write ({_first_line(exc)}); nothing was written"
+        ) from None
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction with a consistent view."""
+    with engine.connect() as conn:
+        # PostgreSQL: one snapshot for the whole transaction, not one per statement, or
+        # `audit` could fold the log before a commit and read the tables after it.
+        _isolation(conn, "REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
+class Claim:
+    """Rows claimed for a piece of work, until `record` commits it or `release` gives them
+    back (see `claim`). While it lasts, `conn` is its open transaction, for reads."""
+
+    def __init__(self, engine: Engine, query: Select[Any], of: Any = None) -> None:
+        self._engine = engine
+        self.conn = engine.connect()
+        # As in `write`: after a lock is granted, the next statement sees what its holder
+        # committed (what it rendered, where the log's head is now).
+        _isolation(self.conn, "READ COMMITTED")
+        self._tx = self.conn.begin()
+        try:
+            if engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=of)
+            self.rows = self.conn.execute(query).all()
+        except BaseException:
+            self.release()
+            raise
+
+    @contextmanager
+    def record(self) -> Iterator[Connection]:
+        """The write transaction that records the work, like `write`; the claim ends with it.
+
+        PostgreSQL: the claim's own transaction, so its row locks are held until it commits.
+        SQLite: a write transaction of its own (the claim took no lock to hand over)."""
+        try:
+            if self.conn.dialect.name == "postgresql":
+                with _refused_as_conflict():
+                    _lock_head(self.conn)
+                    yield self.conn
+                    self._tx.commit()
+            else:
+                with write(self._engine) as conn:
+                    yield conn
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """End the claim without recording anything (idempotent)."""
+        if self._tx.is_active:
+            self._tx.rollback()
+        self.conn.close()
+
+
+def claim(engine: Engine, query: Select[Any], *, of: Any = None) -> Claim:
+    """Run `query` in a transaction that holds its rows (those of table `of`, if it joins
+    several) until the claim ends, so that processes and machines sharing the work each
+    take different rows.
+
+    PostgreSQL: `SELECT ... FOR UPDATE [OF table] SKIP LOCKED` (a `LIMIT` counts only rows
+    nobody holds); a claimer that dies drops its connection and its rows with it. SQLite has
+    one writer at a time and no row locks: a plain SELECT, and claims may overlap, so
+    `record` must check that nobody recorded the same work in the meantime.
+    """
+    return Claim(engine, query, of)
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """(seq, hash) of the last event, (0, GENESIS) for an empty log."""
+    row = conn.execute(
+        select(col(Event.seq), col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
+    ).first()  # type: ignore[attr-defined]
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where a batch landed in the log: events `first` .. `first + count - 1`."""
+
+    first: int
+    count: int
+    head: str
+
+    def seq(self, i: int) -> int:
+        """The sequence number of the batch's i-th event (0-based)."""
+        return self.first + i
+
+
+CHUNK = 20_000  # rows per executemany: bounds memory whatever the batch size
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert plain tuples in bulk; returns the count.
+
+    PostgreSQL gets COPY; SQLite gets the driver's executemany in chunks. Bulk paths use this
+    instead of ORM objects or Core parameter dictionaries: at a million rows the per-row
+    cost of those dominates everything else.
+    """
+    if conn.dialect.name == "postgresql":
+        return _copy_rows(conn, table, columns, rows)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    count = 0
+    for chunk in _batched(rows):
+        conn.exec_driver_sql(sql, list(chunk))
+        count += len(chunk)
+    return count
+
+
+def _copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    count = 0
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _batched(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], ...]]:
+    it = iter(rows)
+    while chunk := tuple(itertools.islice(it, CHUNK)):
+        yield chunk
+
+
+_EVENT_COLUMNS = ("seq", "prev", "hash", "kind", "cycle", "award", "nominee", "body")
+
+
+def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
+    """Append events after the current head, inside the caller's write transaction.
+
+    Events are sealed and written in chunks, so a million-event batch never holds all its
+    bytes at once.
+    """
+    last, prev = head(conn)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        nonlocal prev
+        seq = last
+        for e in events:
+            seq += 1
+            s = seal(e, seq, prev)
+            prev = s.hash
+            yield (
+                s.seq,
+                s.prev,
+                s.hash,
+                e["kind"],
+                e["cycle"],
+                e.get("award"),
+                e.get("nominee"),
+                s.body,
+            )
+
+    count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
+    return Appended(last + 1, count, prev)
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", exc)
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

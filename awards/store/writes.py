@@ -1,0 +1,195 @@
+"""The one write path for nominations: create them, move them, record verdicts.
+
+Every move is checked against the state machine (awards.states), applied with a guarded
+set-based UPDATE (`... WHERE id = ? AND state = ?`, the row count checked) and appended to
+the decision log, all inside the caller's single write transaction: either every move of a
+batch and its events are written, or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+import orjson
+from sqlalchemy import Connection, text
+
+from awards.errors import ConflictError, TransitionError
+from awards.log import events
+from awards.rules.scoring import Candidate
+from awards.rules.states import (
+    NOMINATE,
+    REASON_REQUIRED,
+    State,
+    describe_illegal,
+    destination,
+    nomination_code,
+)
+from awards.store import database as db
+
+
+class Why(Protocol):
+    """Why a move is made: a rule's decision, or a person's stated reason."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def evidence(self) -> dict[str, Any]: ...
+
+
+class Stated(NamedTuple):
+    """A person's reason for a move (withdraw, revoke)."""
+
+    reason: str
+    evidence: dict[str, Any]
+
+
+class Move(NamedTuple):
+    """One requested state change of one nomination."""
+
+    nomination_id: int
+    award: str
+    nominee_id: str
+    source: str  # the state the caller saw; the UPDATE is guarded by it
+    trigger: str
+    why: Why
+    rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every event of one transaction shares."""
+
+    cycle: str
+    actor: str
+    at: str
+    workflow_sha256: str
+    survey_sha256: str | None
+
+
+def _event(
+    ctx: Context,
+    award: str,
+    nominee: str,
+    src: str | None,
+    dest: str,
+    trigger: str,
+    reason: str,
+    evidence: dict[str, Any],
+) -> dict[str, Any]:
+    return events.transition(
+        cycle=ctx.cycle, award=award, nominee=nominee, source=src, dest=dest, trigger=trigger,
+        actor=ctx.actor, at=ctx.at, reason=reason,
+        evidence={
+            **evidence,
+            "workflow_sha256": ctx.workflow_sha256,
+            "survey_sha256": ctx.survey_sha256,
+        },
+    )  # fmt: skip
+
+
+_NOMINATION_COLUMNS = (
+    "cycle", "award", "nominee_id", "name_th", "name_en", "level", "ministry", "province",
+    "members", "scores", "weighted", "score", "state", "rank", "seq",
+)  # fmt: skip
+
+
+def nominate(conn: Connection, ctx: Context, award: str, cands: Sequence[Candidate]) -> db.Appended:
+    """Create the award's nominations in state 'surveyed', one `nominate` event each."""
+    appended = db.append(
+        conn,
+        (
+            _event(ctx, award, c.nominee_id, None, State.SURVEYED, NOMINATE, "in the award's pool",
+                   {"score": str(c.score), "members": c.members})
+            for c in cands
+        ),
+    )  # fmt: skip
+    db.insert_rows(
+        conn,
+        "nomination",
+        _NOMINATION_COLUMNS,
+        (
+            (ctx.cycle, award, c.nominee_id, c.name_th, c.name_en, c.level, c.ministry, c.province,
+             c.members, decimals_json(c.scores), str(c.weighted), str(c.score), State.SURVEYED.value,
+             None, appended.seq(i))
+            for i, c in enumerate(cands)
+        ),
+    )  # fmt: skip
+    return appended
+
+
+def decimals_json(values: Sequence[Decimal]) -> str:
+    """Decimals stored as a JSON list of strings: exact, and readable in any SQL client."""
+    return orjson.dumps([str(v) for v in values]).decode()
+
+
+def check(moves: Sequence[Move]) -> list[str]:
+    """Validate every move against the machine; return their destinations.
+
+    Raises TransitionError for the first illegal move (nothing has been written yet).
+    """
+    dests = []
+    for m in moves:
+        dest = destination(m.trigger, m.source)
+        if dest is None:
+            code = nomination_code(m.award, m.nominee_id)
+            raise TransitionError(describe_illegal(code, m.source, m.trigger))
+        if m.trigger in REASON_REQUIRED and not m.why.reason.strip():
+            raise TransitionError(
+                f"'{m.trigger}' needs a reason: say why with --reason "
+                f"(nomination {nomination_code(m.award, m.nominee_id)})"
+            )
+        dests.append(dest)
+    return dests
+
+
+def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
+    """Apply moves in bulk inside the caller's write transaction, with one event each.
+
+    The UPDATE is set-based (a temporary table of moves joined to the nominations) and guarded
+    by each row's expected state; if any row had moved meanwhile, ConflictError is raised and
+    the caller's transaction rolls back whole.
+    """
+    dests = check(moves)
+    appended = db.append(
+        conn,
+        (
+            _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.why.reason, m.why.evidence)
+            for m, d in zip(moves, dests, strict=True)
+        ),
+    )
+    if not moves:
+        return appended
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE awards_move "
+        "(id INTEGER PRIMARY KEY, source VARCHAR, dest VARCHAR, rank INTEGER, seq INTEGER)"
+    )
+    try:
+        db.insert_rows(
+            conn,
+            "awards_move",
+            ("id", "source", "dest", "rank", "seq"),
+            (
+                (m.nomination_id, m.source, d, m.rank, appended.seq(i))
+                for i, (m, d) in enumerate(zip(moves, dests, strict=True))
+            ),
+        )
+        updated = conn.execute(
+            text(
+                "UPDATE nomination SET state = m.dest, seq = m.seq, "
+                "rank = COALESCE(m.rank, nomination.rank) "
+                "FROM awards_move AS m "
+                "WHERE nomination.id = m.id AND nomination.state = m.source"
+            )
+        ).rowcount
+    finally:
+        conn.exec_driver_sql("DROP TABLE awards_move")
+    if updated != len(moves):
+        raise ConflictError(
+            f"{len(moves) - updated} of {len(moves)} nominations changed state while this "
+            "command ran; nothing was written. Run it again"
+        )
+    return appended
