@@ -13,6 +13,7 @@ from awards.commands.seats import list_reviewers
 from awards.commands.views import export_log, history, ranking, status, verify_database, verify_file
 from awards.errors import AwardsError, ConflictError, InputErrors, TransitionError
 from awards.log.chain import now
+from awards.log.projection import fold
 from awards.rules.states import Trigger
 from awards.store import database as db
 from awards.store import writes
@@ -40,13 +41,9 @@ def table_states(url: str) -> dict[str, str]:
 
 
 def log_states(url: str) -> dict[str, str]:
-    """Replay: fold the logged transitions into each nomination's current state."""
-    folded: dict[str, str] = {}
-    for e in history(url=url):
-        if e["kind"] == "transition":
-            assert folded.get(e["nomination"]) == e["from"]
-            folded[e["nomination"]] = e["to"]
-    return folded
+    """The log folded by the projection: each nomination's current state."""
+    (cycle,) = fold(history(url=url)).cycles.values()
+    return {f"{award}:{nominee}": state for (award, nominee), state in cycle.states.items()}
 
 
 def approve_all(url: str, award: str, reviewers: int = 3) -> None:

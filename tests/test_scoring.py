@@ -8,17 +8,15 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from awards.rules.ranking import apply_cut, rank
 from awards.rules.scoring import (
     Candidate,
-    apply_cut,
     candidates,
     national_means,
-    rank,
-    review_outcome,
     round_half_up,
-    shortlist_decisions,
     weighted_score,
 )
+from awards.rules.stages import Stage, decide, review_outcome
 from awards.rules.states import Trigger
 from awards.rules.survey import Agency
 from awards.rules.workflow import Cut, Review, load_workflow
@@ -171,9 +169,9 @@ def test_apply_cut_threshold_with_top_keeps_only_those_above():
 
 
 def test_shortlist_decisions_carry_score_rank_cut_and_tie_break():
-    decisions = shortlist_decisions(
-        WF, replace(TOP, shortlist=Cut(top=1)), [cand("A", "80"), cand("B", "75")]
-    )
+    decisions = decide(
+        Stage.SHORTLIST, WF, replace(TOP, shortlist=Cut(top=1)), [cand("A", "80"), cand("B", "75")]
+    ).decisions
     assert [(d.nominee_id, d.trigger) for d in decisions] == [
         ("A", Trigger.SHORTLIST),
         ("B", Trigger.ELIMINATE),

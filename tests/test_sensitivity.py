@@ -10,7 +10,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awards.rules.scoring import candidates, rank
+from awards.rules.ranking import rank
+from awards.rules.scoring import candidates
 from awards.rules.sensitivity import perturbed_weights, select, sensitivity, with_weights
 from awards.rules.survey import Agency
 from awards.rules.workflow import Cut, Review, load_workflow

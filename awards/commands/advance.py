@@ -18,14 +18,13 @@ from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
 from awards.log.chain import now
-from awards.rules.committee import award_candidates
-from awards.rules.scoring import Decision, award_decisions, review_decisions, shortlist_decisions
+from awards.rules.stages import SOURCE, Decision, Stage, current_stage, decide
 from awards.rules.states import State, Trigger, destination, nomination_code
 from awards.rules.workflow import Award, Workflow
 from awards.store import checkpoints as checkpoint
 from awards.store import committee as panel
 from awards.store import database as db
-from awards.store import writes as moves
+from awards.store import writes
 from awards.store.cycles import find_nomination, load_cycle, load_nominated, survey_sha256
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
@@ -44,9 +43,9 @@ class Waiting:
 
 
 @dataclass
-class Stage:
+class StageRun:
     award: str
-    stage: str  # shortlist | review | award
+    stage: Stage
     moved: dict[str, int]  # destination state -> count
     waiting: list[Waiting] = field(default_factory=list)
     seconds: float = 0.0
@@ -56,7 +55,7 @@ class Stage:
 class Advanced:
     cycle: str
     dry_run: bool
-    stages: list[Stage]
+    stages: list[StageRun]
     done: list[str]  # awards with every nomination in a final state
 
 
@@ -71,53 +70,39 @@ def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
 
 def plan(
     conn: Connection, workflow: Workflow, award: Award
-) -> tuple[str | None, list[moves.Move], list[Waiting]]:
-    """The award's next stage and its moves, computed by the pure rules from the tables."""
-    counts = _state_counts(conn, workflow.cycle_id, award.id)
-    if counts[State.SURVEYED]:
-        stage, state = "shortlist", State.SURVEYED
-        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        decisions = shortlist_decisions(workflow, award, [r.candidate for r in rows])
-        waiting: list[Waiting] = []
-    elif counts[State.SHORTLISTED]:
-        stage, state = "review", State.SHORTLISTED
-        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
-        tallies = panel.tallies(workflow, award, [r.candidate for r in rows], votes)
-        # The waiting list in rank order.
-        ranked = sorted(rows, key=lambda r: (r.rank, r.candidate.nominee_id))
-        decisions, pending = review_decisions(
-            award, tallies, [r.candidate.nominee_id for r in ranked]
-        )
-        waiting = _waiting(conn, workflow, award, ranked, pending, votes)
-    elif counts[State.REVIEWED]:
-        stage, state = "award", State.REVIEWED
-        rows = load_nominated(conn, workflow.cycle_id, award.id, state)
-        cands = [r.candidate for r in rows]
-        if award.review.rank_by == "reviewed":
-            votes = panel.load_votes(conn, workflow.cycle_id, award.id, [state])
-            cands = award_candidates(
-                workflow, award, cands, panel.tallies(workflow, award, cands, votes)
-            )
-        decisions = award_decisions(workflow, award, cands)
-        waiting = []
-    else:
+) -> tuple[Stage | None, list[writes.Move], list[Waiting]]:
+    """The award's next stage and its moves, decided by the stage pipeline from the tables."""
+    stage = current_stage(_state_counts(conn, workflow.cycle_id, award.id))
+    if stage is None:
         return None, [], []
-    return stage, _to_moves(award, state, rows, decisions), waiting
+    source = SOURCE[stage]
+    rows = load_nominated(conn, workflow.cycle_id, award.id, source)
+    cands = [r.candidate for r in rows]
+    votes: dict[str, list[Any]] = {}
+    if stage is Stage.REVIEW or award.review.rank_by == "reviewed":
+        votes = panel.load_votes(conn, workflow.cycle_id, award.id, [source])
+    tallies = panel.tallies(workflow, award, cands, votes) if votes else {}
+    outcome = decide(stage, workflow, award, cands, tallies)
+    waiting: list[Waiting] = []
+    if outcome.waiting:
+        waiting = _waiting(conn, workflow, award, rows, outcome.waiting, votes)
+    return stage, _to_moves(award, source, rows, outcome.decisions), waiting
 
 
 def _waiting(
     conn: Connection,
     workflow: Workflow,
     award: Award,
-    ranked: Sequence[Any],
+    rows: Sequence[Any],
     pending: Sequence[str],
     votes: dict[str, list[Any]],
 ) -> list[Waiting]:
     places = panel.Places(conn, workflow.cycle_id)
-    ids = {r.candidate.nominee_id: r.id for r in ranked}
+    ids = {r.candidate.nominee_id: r.id for r in rows}
+    rank_of = {r.candidate.nominee_id: r.rank for r in rows}
     out = []
-    for n in pending:
+    # In the order of the shortlist's ranking, as people read a list of what is left.
+    for n in sorted(pending, key=lambda n: (rank_of[n], n)):
         given = {v.reviewer: v.approve for v in votes.get(n, [])}
         assigned = places.active[ids[n]]
         approvals = sum(given.values())
@@ -136,10 +121,10 @@ def _waiting(
 
 def _to_moves(
     award: Award, state: State, rows: Sequence[Any], decisions: Sequence[Decision]
-) -> list[moves.Move]:
+) -> list[writes.Move]:
     ids = {r.candidate.nominee_id: r.id for r in rows}
     return [
-        moves.Move(
+        writes.Move(
             ids[d.nominee_id], award.id, d.nominee_id, state.value, d.trigger.value, d, d.rank
         )
         for d in decisions
@@ -166,7 +151,7 @@ def advance(
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
     targets = [workflow.award(award)] if award else list(workflow.awards)
-    stages: list[Stage] = []
+    stages: list[StageRun] = []
     done: list[str] = []
     for a in targets:
         while True:
@@ -177,11 +162,11 @@ def advance(
             else:
                 with db.write(engine) as conn:
                     stage, batch, waiting = plan(conn, workflow, a)
-                    ctx = moves.Context(
+                    ctx = writes.Context(
                         workflow.cycle_id, actor, now(), workflow.sha256,
                         survey_sha256(conn, workflow.cycle_id),
                     )  # fmt: skip
-                    moves.apply(conn, ctx, batch)
+                    writes.apply(conn, ctx, batch)
                     if batch:
                         checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
             if stage is None:
@@ -189,13 +174,13 @@ def advance(
                 break
             moved = Counter(moves_dest(m) for m in batch)
             elapsed = time.perf_counter() - started
-            stages.append(Stage(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
+            stages.append(StageRun(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
 
 
-def moves_dest(m: moves.Move) -> str:
+def moves_dest(m: writes.Move) -> str:
     return destination(m.trigger, m.source) or "?"
 
 
@@ -221,11 +206,11 @@ def move_one(
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         row = find_nomination(conn, workflow, code)
-        move = moves.Move(
-            row.id, row.award, row.nominee_id, row.state, trigger.value, moves.Stated(reason, {})
+        move = writes.Move(
+            row.id, row.award, row.nominee_id, row.state, trigger.value, writes.Stated(reason, {})
         )
-        ctx = moves.Context(
+        ctx = writes.Context(
             workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
         )
-        appended = moves.apply(conn, ctx, [move])
+        appended = writes.apply(conn, ctx, [move])
     return Moved(code, row.state, moves_dest(move), appended.first)

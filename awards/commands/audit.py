@@ -1,5 +1,5 @@
-"""`awards audit`: rebuild every nomination's state from the live log and compare with the
-tables, which are only a projection of it."""
+"""`awards audit`: fold the live log into state (awards.log.projection) and compare it with
+the tables, which are only a projection of it."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlmodel import col
 
 from awards.commands.views import verify_database
 from awards.log.chain import Verified, parse_event
+from awards.log.projection import Projection
 from awards.rules.states import nomination_code
 from awards.store import database as db
-from awards.store.committee import ASSIGNED, RECUSED
 from awards.store.models import Assignment, Event, Nomination, Verdict
 from awards.store.schema import open_engine
 
@@ -46,31 +46,24 @@ def audit(*, url: str | None = None) -> Audited:
     and list every difference from the tables."""
     verified = verify_database(url=url)
     engine = open_engine(url)
-    states: _Folded = {}
-    verdicts: _Folded = {}  # (cycle, award, nominee, reviewer) -> verdict
-    seats: _Folded = {}  # the same key -> assigned | recused
+    projection = Projection()
     with db.read(engine) as conn:
         for (body,) in conn.execute(select(col(Event.body)).order_by(col(Event.seq))):
-            e = parse_event(body, "event")
-            kind = e["kind"]
-            if kind == "survey_imported":
-                # A replaced survey drops the cycle's earlier nominations with it.
-                for folded in (states, verdicts, seats):
-                    for key in [k for k in folded if k[0] == e["cycle"]]:
-                        del folded[key]
-                continue
-            subject = (e["cycle"], e.get("award"), e.get("nominee"))
-            if kind == "transition":
-                states[subject] = e["to"]
-            elif kind == "verdict":
-                verdicts[(*subject, e["reviewer"])] = _verdict(
-                    e["verdict"] == "approve", e["scores"]
-                )
-            elif kind == "assigned":
-                seats[(*subject, e["reviewer"])] = ASSIGNED
-            elif kind == "recused":
-                seats[(*subject, e["reviewer"])] = RECUSED
-                verdicts.pop((*subject, e["reviewer"]), None)
+            projection.apply(parse_event(body, "event"))
+        states: _Folded = {}
+        verdicts: _Folded = {}  # (cycle, award, nominee, reviewer) -> verdict
+        seats: _Folded = {}  # the same key -> assigned | recused
+        for cycle_id, folded in projection.cycles.items():
+            for (award, nominee), state in folded.states.items():
+                states[(cycle_id, award, nominee)] = state
+            for (award, nominee), given in folded.verdicts.items():
+                for reviewer, v in given.items():
+                    verdicts[(cycle_id, award, nominee, reviewer)] = _verdict(
+                        v["verdict"] == "approve", v["scores"]
+                    )
+            for (award, nominee), held in folded.seats.items():
+                for reviewer, seat in held.items():
+                    seats[(cycle_id, award, nominee, reviewer)] = seat
         table: _Folded = {
             (c, a, n): s
             for c, a, n, s in conn.execute(

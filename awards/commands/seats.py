@@ -19,6 +19,7 @@ from sqlmodel import col
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
+from awards.log.projection import ASSIGNED, RECUSED
 from awards.rules.committee import Pair
 from awards.rules.committee import assign as assign_pairs
 from awards.rules.states import State, nomination_code
@@ -193,7 +194,7 @@ def _write_assignments(
         "assignment",
         ("cycle", "nomination_id", "reviewer", "state", "seq"),
         (
-            (cycle, ids[p.nominee_id], p.reviewer, panel.ASSIGNED, appended.seq(i))
+            (cycle, ids[p.nominee_id], p.reviewer, ASSIGNED, appended.seq(i))
             for i, p in enumerate(pairs)
         ),
     )
@@ -267,13 +268,13 @@ def recuse(
                 .where(
                     col(Assignment.nomination_id) == row.id, col(Assignment.reviewer) == reviewer
                 )
-                .values(state=panel.RECUSED, seq=seq)
+                .values(state=RECUSED, seq=seq)
             )
         else:
             conn.execute(
                 table.insert(),
                 {"cycle": workflow.cycle_id, "nomination_id": row.id, "reviewer": reviewer,
-                 "state": panel.RECUSED, "seq": seq},
+                 "state": RECUSED, "seq": seq},
             )  # fmt: skip
         if dropped is not None:
             conn.execute(

@@ -16,8 +16,9 @@ from sqlmodel import col
 from awards.errors import LogError
 from awards.log import chain as eventlog
 from awards.log.chain import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
-from awards.rules.committee import award_candidates
-from awards.rules.scoring import NO_VOTES, apply_cut, describe_cut, national_means, rank
+from awards.rules.committee import NO_VOTES, award_candidates
+from awards.rules.ranking import apply_cut, describe_cut, rank
+from awards.rules.scoring import national_means
 from awards.rules.states import State, nomination_code
 from awards.store import committee as panel
 from awards.store import database as db

@@ -30,7 +30,8 @@ from awards.errors import ConflictError
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
-from awards.rules.scoring import chain, describe_cut, national_means, round_half_up
+from awards.rules.ranking import chain, describe_cut
+from awards.rules.scoring import national_means, round_half_up
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency

@@ -13,10 +13,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
-from awards.rules.scoring import NO_VOTES, Candidate, Tally, round_half_up, weighted_exact
+from awards.rules.scoring import Candidate, round_half_up, weighted_exact
 from awards.rules.workflow import LEVELS, WEIGHTED, Award, Reviewer, Workflow
 
 DEPARTMENT = LEVELS[0]
+
+
+class Tally(NamedTuple):
+    """The committee's verdicts on one nomination, combined by the award's review rule."""
+
+    approvals: int
+    rejections: int
+    reviewers: tuple[str, ...]  # who gave the counted verdicts, by id
+    aggregate: Decimal | None  # mean or median of the reviewers' scores
+    sd: Decimal | None  # population standard deviation of those scores
+    low: Decimal | None
+    high: Decimal | None
+    scores: tuple[Decimal, ...] | None  # per dimension, aggregated the same way
+
+
+NO_VOTES = Tally(0, 0, (), None, None, None, None, None)
 
 
 class Affiliated(Protocol):

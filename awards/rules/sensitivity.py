@@ -1,8 +1,8 @@
 """Weight sensitivity: would the winners change if one dimension weighed a little more or less?
 
 Pure functions, like the rules themselves: each perturbation is a copy of the workflow with
-other weights (`dataclasses.replace`), and the selection under it is made by the same
-functions as the decisions (`candidates`, `rank`, `apply_cut`). No database, no clock.
+other weights (`dataclasses.replace`), and the selection under it is made by the stage
+pipeline that makes the decisions (awards.rules.stages). No database, no clock.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from awards.rules.scoring import apply_cut, candidates, rank
+from awards.rules.scoring import candidates
+from awards.rules.stages import Stage, decide
 from awards.rules.survey import Agency
 from awards.rules.workflow import WEIGHTED, Award, Cut, Workflow
 
@@ -105,15 +106,14 @@ def select(
     """What the rules select from the survey: the shortlist cut over every candidate, then the
     winners cut over those shortlisted that no person took out (`removed`: nominee ids that
     were rejected, withdrawn or revoked). The committee is taken to approve everyone else."""
-    ranked = rank(workflow, award, candidates(workflow, award, agencies))
-    shortlisted, _, shortlist_line = apply_cut(ranked, award.shortlist)
-    kept = [r.candidate for r in shortlisted if r.candidate.nominee_id not in removed]
-    won, _, winners_line = apply_cut(rank(workflow, award, kept), award.winners)
+    shortlist = decide(Stage.SHORTLIST, workflow, award, candidates(workflow, award, agencies))
+    kept = [r.candidate for r in shortlist.kept if r.candidate.nominee_id not in removed]
+    won = decide(Stage.AWARD, workflow, award, kept)
     return Selection(
-        tuple(r.candidate.nominee_id for r in shortlisted),
-        tuple(r.candidate.nominee_id for r in won),
-        shortlist_line,
-        winners_line,
+        tuple(r.candidate.nominee_id for r in shortlist.kept),
+        tuple(r.candidate.nominee_id for r in won.kept),
+        shortlist.line,
+        won.line,
     )
 
 

@@ -17,14 +17,13 @@ from sqlmodel import col
 
 from awards.errors import AwardsError
 from awards.log import events
-from awards.rules.committee import Vote, tally
-from awards.rules.scoring import Candidate, Tally
+from awards.log.projection import ASSIGNED
+from awards.rules.committee import Tally, Vote, tally
+from awards.rules.scoring import Candidate
 from awards.rules.workflow import Award, Reviewer, Workflow
 from awards.store import database as db
 from awards.store.models import Assignment, Nomination, Verdict
 from awards.store.models import Reviewer as ReviewerRow
-
-ASSIGNED, RECUSED = "assigned", "recused"
 
 
 def reviewer_event(cycle: str, r: Reviewer, actor: str, at: str, source: str) -> dict[str, Any]:

@@ -1,0 +1,229 @@
+"""The stage pipeline: which stage an award is at and what that stage decides. Pure.
+
+An award goes through three stages, each taking the nominations in one state:
+
+1. shortlist: every `surveyed` nomination is ranked; those inside the shortlist cut are
+   shortlisted, the rest eliminated;
+2. review: each `shortlisted` nomination whose review rule is met (quorum, approval) is
+   approved or rejected; the others wait;
+3. award: once nothing waits for review, the `reviewed` nominations are ranked again (by the
+   committee's aggregate where the award says so) and those inside the winners cut are
+   awarded, the rest passed over.
+
+This is the one place these rules live: `advance` applies them to the tables, the offline
+replay to the log, the weight sensitivity and the ranking view to what-ifs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple
+
+from awards.rules.committee import NO_VOTES, Tally, award_candidates
+from awards.rules.ranking import Ranked, apply_cut, describe_cut, rank
+from awards.rules.scoring import Candidate
+from awards.rules.states import State, Trigger
+from awards.rules.workflow import Award, Cut, Review, Workflow
+
+
+class Stage(StrEnum):
+    SHORTLIST = "shortlist"
+    REVIEW = "review"
+    AWARD = "award"
+
+
+class _Declared(NamedTuple):
+    stage: Stage
+    source: State  # the state of the nominations the stage decides on
+    keep: Trigger
+    drop: Trigger
+
+
+# In order: an award is at the first stage that has nominations in its source state.
+PIPELINE: tuple[_Declared, ...] = (
+    _Declared(Stage.SHORTLIST, State.SURVEYED, Trigger.SHORTLIST, Trigger.ELIMINATE),
+    _Declared(Stage.REVIEW, State.SHORTLISTED, Trigger.APPROVE, Trigger.REJECT),
+    _Declared(Stage.AWARD, State.REVIEWED, Trigger.AWARD, Trigger.PASS_OVER),
+)
+SOURCE: dict[Stage, State] = {d.stage: d.source for d in PIPELINE}
+# Which stage a rule-based trigger belongs to.
+STAGE_OF: dict[str, Stage] = {t.value: d.stage for d in PIPELINE for t in (d.keep, d.drop)}
+
+
+def current_stage(counts: Mapping[str, int]) -> Stage | None:
+    """The stage an award is at, from how many of its nominations are in each state; None
+    when no stage has anything left to decide."""
+    for d in PIPELINE:
+        if counts.get(d.source.value, 0):
+            return d.stage
+    return None
+
+
+class CutInfo(NamedTuple):
+    """What every decision of one ranking stage shares."""
+
+    stage: str
+    of: int
+    cut: str
+    cut_score: Decimal | None
+
+
+class CutDecision(NamedTuple):
+    """A rule-based move by rank against a cut. The evidence and reason are built when the
+    event is written, so a million decisions do not hold a million dictionaries."""
+
+    nominee_id: str
+    trigger: Trigger
+    rank: int
+    score: Decimal
+    decided_by: str
+    within: bool
+    info: CutInfo
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        return {
+            "score": str(self.score),
+            "rank": self.rank,
+            "of": self.info.of,
+            "cut": self.info.cut,
+            "cut_score": None if self.info.cut_score is None else str(self.info.cut_score),
+            "tie_break": self.decided_by,
+        }
+
+    @property
+    def reason(self) -> str:
+        verb = "within" if self.within else "outside"
+        return f"{self.info.stage}: rank {self.rank} of {self.info.of}, score {self.score}, {verb} the cut ({self.info.cut})"
+
+
+class ReviewDecision(NamedTuple):
+    """The committee's outcome for one nomination under the award's review rule."""
+
+    nominee_id: str
+    trigger: Trigger
+    tally: Tally
+    rule: Review
+
+    @property
+    def rank(self) -> None:
+        return None
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        t = self.tally
+        shown = (t.aggregate, t.sd, t.low, t.high)
+        return {
+            "approve": t.approvals,
+            "reject": t.rejections,
+            "quorum": self.rule.quorum,
+            "approval": self.rule.approval,
+            "reviewers": list(t.reviewers),
+            "aggregate_rule": self.rule.aggregate,
+            **{k: None if v is None else str(v) for k, v in zip(REVIEW_STATS, shown, strict=True)},
+        }
+
+    @property
+    def reason(self) -> str:
+        if not self.rule.required:
+            return "review: this award needs no committee review"
+        t = self.tally
+        said = f"review: {t.approvals} approve, {t.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
+        if t.aggregate is not None:
+            said += f"; {self.rule.aggregate} score {t.aggregate} (sd {t.sd}, {t.low}-{t.high})"
+        return said
+
+
+REVIEW_STATS = ("aggregate", "sd", "min", "max")
+Decision = CutDecision | ReviewDecision
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one stage decides for one award.
+
+    `decisions` are in nominee-id order (the order they are logged in). `waiting`: the review
+    stage's nominees whose rule is not met yet, in the order given. `kept`: the ranking
+    stages' nominees inside the cut, in rank order, and `line` the cut line (the lowest kept
+    score, or the threshold when nobody is kept).
+    """
+
+    stage: Stage
+    decisions: list[Decision]
+    waiting: list[str] = field(default_factory=list)
+    kept: list[Ranked] = field(default_factory=list)
+    line: Decimal | None = None
+
+
+def decide(
+    stage: Stage,
+    workflow: Workflow,
+    award: Award,
+    nominees: Sequence[Candidate],
+    tallies: Mapping[str, Tally] | None = None,
+) -> Outcome:
+    """What `stage` decides for the award's nominees in its source state.
+
+    `tallies` (nominee id -> the committee's tally) matter to the review stage, and to the
+    award stage of an award that ranks by the reviewed score; a nominee without one has no
+    verdicts.
+    """
+    tallies = tallies or {}
+    if stage is Stage.REVIEW:
+        decisions, waiting = review_decisions(
+            award, tallies, sorted(c.nominee_id for c in nominees)
+        )
+        return Outcome(stage, decisions, waiting)
+    if stage is Stage.SHORTLIST:
+        return _cut(stage, rank(workflow, award, nominees), award.shortlist)
+    cands = award_candidates(workflow, award, nominees, tallies)
+    return _cut(stage, rank(workflow, award, cands), award.winners)
+
+
+def _cut(stage: Stage, ranked: Sequence[Ranked], cut: Cut) -> Outcome:
+    declared = next(d for d in PIPELINE if d.stage is stage)
+    kept, dropped, line = apply_cut(ranked, cut)
+    info = CutInfo(stage.value, len(ranked), describe_cut(cut), line)
+    out: list[Decision] = []
+    for trig, rows, within in ((declared.keep, kept, True), (declared.drop, dropped, False)):
+        for r in rows:
+            c = r.candidate
+            out.append(CutDecision(c.nominee_id, trig, r.rank, c.score, r.decided_by, within, info))
+    # In nominee-id order, not rank order: the log's and the tables' indexes are then written
+    # in key order, which at a million nominees is several times faster than random order.
+    out.sort(key=lambda d: d.nominee_id)
+    return Outcome(stage, out, kept=list(kept), line=line)
+
+
+def review_outcome(review: Review, approvals: int, rejections: int) -> Trigger | None:
+    """The committee's outcome for one nomination, or None while the quorum is not met."""
+    if not review.required:
+        return Trigger.APPROVE
+    if approvals + rejections < review.quorum:
+        return None
+    if review.approval == "unanimous":
+        return Trigger.APPROVE if rejections == 0 else Trigger.REJECT
+    return Trigger.APPROVE if approvals > rejections else Trigger.REJECT
+
+
+def review_decisions(
+    award: Award, tallies: Mapping[str, Tally], shortlisted: Iterable[str]
+) -> tuple[list[Decision], list[str]]:
+    """Approve or reject shortlisted nominees whose review rule is met.
+
+    Returns the decisions and the ids still waiting for verdicts, both in the order
+    `shortlisted` gives.
+    """
+    decisions: list[Decision] = []
+    waiting = []
+    for nid in shortlisted:
+        t = tallies.get(nid, NO_VOTES)
+        outcome = review_outcome(award.review, t.approvals, t.rejections)
+        if outcome is None:
+            waiting.append(nid)
+        else:
+            decisions.append(ReviewDecision(nid, outcome, t, award.review))
+    return decisions, waiting
