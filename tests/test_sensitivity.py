@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from awards.rules.scoring import candidates, rank
 from awards.rules.sensitivity import perturbed_weights, select, sensitivity, with_weights
 from awards.rules.survey import Agency
-from awards.rules.workflow import Cut, Review, load_workflow
+from awards.rules.workflow import Cut, Review
+from awards.rules.workflow_file import load_workflow
 
 from support import WORKFLOW
 

@@ -37,7 +37,8 @@ from awards.rules.scoring import (
 )
 from awards.rules.states import NOMINATE, REASON_REQUIRED, State, Trigger, destination
 from awards.rules.survey import Survey, read_survey
-from awards.rules.workflow import Award, Reviewer, Workflow, load_workflow
+from awards.rules.workflow import Award, Reviewer, Workflow
+from awards.rules.workflow_file import load_workflow
 
 # Which stage a rule-based trigger belongs to.
 _STAGES = {
