@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat
 from math import comb
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from awards.commands.reference_2019 import (
     DEPARTMENT_KINDS,
@@ -30,6 +30,7 @@ from awards.commands.reference_2019 import (
     MINISTRIES,
     OFFICES,
 )
+from awards.rules.thai import province_names
 
 T = TypeVar("T")
 Cells = tuple[str, str, str]  # Thai name, English name, "level,ministry,province"
@@ -171,10 +172,7 @@ def generate_survey(
 def _provinces() -> list[tuple[str, str]]:
     """(Thai, English) names of the provinces other than Bangkok, in code-point order of the
     Thai name, so the corpus file's order does not matter."""
-    from pythainlp.corpus.common import provinces  # ~70 ms; only generating needs the corpus
-
-    details = cast("list[dict[str, str]]", provinces(details=True))
-    found = sorted({(p["name_th"], p["name_en"]) for p in details if p["name_en"] != _BANGKOK})
+    found = sorted((th, en) for th, en in province_names().items() if en != _BANGKOK)
     # Rows are written without a CSV writer, so no name may need quoting.
     bad = [name for name in chain.from_iterable(found) if any(c in name for c in ',"\r\n')]
     if bad:
