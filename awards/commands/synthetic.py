@@ -31,12 +31,12 @@ from awards.commands.reference_2019 import (
     OFFICES,
 )
 from awards.rules.thai import province_names
+from awards.rules.workflow import DEFAULT_COLUMNS
 
 T = TypeVar("T")
 Cells = tuple[str, str, str]  # Thai name, English name, "level,ministry,province"
 
-_AGENCY = ("agency_id", "name_th", "name_en", "level", "ministry", "province", "responded")
-HEADER = (*_AGENCY, *DIMENSIONS, "copy_free")
+HEADER = (*DEFAULT_COLUMNS, *DIMENSIONS, "copy_free")
 # Spread (sd) of each dimension around its mean, in hundredths.
 _SPREAD: dict[str, tuple[int, ...]] = {
     "department": (1400, 1300, 1400, 1500, 1200, 1700),
