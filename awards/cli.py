@@ -85,7 +85,7 @@ def init(obj: dict[str, Any], workflow: str) -> None:
 def check(workflow: str, as_json: bool) -> None:
     """Validate a workflow file and report every problem in it."""
     from awards.errors import InputErrors
-    from awards.rules.workflow import load_workflow
+    from awards.rules.workflow_file import load_workflow
 
     try:
         wf = load_workflow(workflow)

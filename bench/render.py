@@ -35,7 +35,7 @@ def synthetic_cycle(url: str, n: int) -> None:
     """Open dga-2019 and award n synthetic nominations, a third to each award (template)."""
     from sqlalchemy import select
 
-    from awards.commands import synthetic as sample
+    from awards.commands import reference_2019 as sample
     from awards.log.chain import now
     from awards.paths import shipped_workflow
     from awards.rules.scoring import Candidate

@@ -21,7 +21,8 @@ from awards.rules.committee import Vote, conflict, tally
 from awards.rules.committee import assign as assign_pairs
 from awards.rules.scoring import candidates
 from awards.rules.survey import read_survey
-from awards.rules.workflow import Reviewer, load_workflow
+from awards.rules.workflow import Reviewer
+from awards.rules.workflow_file import load_workflow
 from awards.store.cycles import import_survey, init_cycle
 
 from support import WORKFLOW, agency_line, review, write_survey

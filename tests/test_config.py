@@ -17,9 +17,8 @@ from awards.rules.workflow import (
     Cut,
     Pool,
     Review,
-    load_workflow,
-    parse_workflow,
 )
+from awards.rules.workflow_file import load_workflow, parse_workflow
 
 SHIPPED = Path(__file__).resolve().parent.parent / "workflows" / "dga-2019.toml"
 

@@ -23,7 +23,7 @@ from awards.cli import main
 from awards.commands.views import verify_database
 from awards.log.chain import now
 from awards.rules.scoring import Candidate
-from awards.rules.workflow import load_workflow
+from awards.rules.workflow_file import load_workflow
 from awards.store import database as db
 from awards.store import schema as migrate
 from awards.store import writes

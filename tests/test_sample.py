@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from awards.commands.synthetic import DIMENSIONS, HEADER, MINISTRIES, SampleStats, generate_survey
+from awards.commands.reference_2019 import DIMENSIONS, MINISTRIES
+from awards.commands.synthetic import HEADER, SampleStats, generate_survey
 from awards.rules.workflow import DEFAULT_COLUMNS
 
 PUBLISHED = {

@@ -19,7 +19,8 @@ from awards.rules.scoring import (
 from awards.rules.stages import Stage, decide, review_outcome
 from awards.rules.states import Trigger
 from awards.rules.survey import Agency
-from awards.rules.workflow import Cut, Review, load_workflow
+from awards.rules.workflow import Cut, Review
+from awards.rules.workflow_file import load_workflow
 
 from support import WORKFLOW
 

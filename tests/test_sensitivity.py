@@ -14,7 +14,8 @@ from awards.rules.ranking import rank
 from awards.rules.scoring import candidates
 from awards.rules.sensitivity import perturbed_weights, select, sensitivity, with_weights
 from awards.rules.survey import Agency
-from awards.rules.workflow import Cut, Review, load_workflow
+from awards.rules.workflow import Cut, Review
+from awards.rules.workflow_file import load_workflow
 
 from support import WORKFLOW
 

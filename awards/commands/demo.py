@@ -14,6 +14,7 @@ from awards.commands import advance as adv
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
 from awards.commands import verdicts, views
+from awards.commands.reference_2019 import MINISTRIES
 from awards.log import signing
 from awards.log.chain import Verified
 from awards.paths import shipped_workflow
@@ -81,7 +82,7 @@ def run(
 
 
 def _committee(url: str, actor: str, rng: random.Random) -> None:
-    ministries = sorted({m for m, *_ in sample.MINISTRIES})
+    ministries = sorted({m for m, *_ in MINISTRIES})
     for i, ministry in enumerate(rng.sample(ministries, COMMITTEE)):
         reviewer = Reviewer(f"r{i + 1}", f"กรรมการ {i + 1} (synthetic)", (ministry,))
         assigning.add_reviewer(reviewer, url=url, actor=actor)

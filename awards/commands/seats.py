@@ -22,15 +22,13 @@ from awards.log.chain import now
 from awards.log.projection import ASSIGNED, RECUSED
 from awards.rules.committee import Pair
 from awards.rules.committee import assign as assign_pairs
-from awards.rules.states import State, nomination_code
+from awards.rules.states import OPEN_FOR_RECUSAL, State, nomination_code
 from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store.cycles import find_nomination, load_cycle, load_nominated
 from awards.store.models import Assignment, Nomination, Verdict
 from awards.store.schema import open_engine
-
-OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
 
 
 @dataclass(frozen=True)

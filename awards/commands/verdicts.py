@@ -169,7 +169,6 @@ class _Desk:
 
 # A verdict sheet's columns: nomination, reviewer, verdict, optionally note, and any dimension
 # key, whose cell holds that reviewer's adjusted score (empty: the survey score stands).
-SHEET_COLUMNS = ("nomination", "reviewer", "verdict", "note")
 _VERDICT_WORDS = {
     "approve": True, "approved": True, "yes": True, "อนุมัติ": True, "เห็นชอบ": True,
     "reject": False, "rejected": False, "no": False, "ไม่อนุมัติ": False, "ไม่เห็นชอบ": False,

@@ -293,15 +293,6 @@ def parse_event(body: bytes, where: str) -> dict[str, Any]:
     return event
 
 
-def read_export(path: str) -> Iterator[dict[str, Any]]:
-    """The events of an exported log, in order, after verifying the whole chain."""
-    verify_file(path)
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            where = f"{path}:{number}"
-            yield parse_event(split_line(line, where)[0], where)
-
-
 def _excerpt(line: bytes) -> str:
     text = line[:40].decode("utf-8", "replace")
     return text + ("..." if len(line) > 40 else "")

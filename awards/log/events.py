@@ -33,10 +33,6 @@ class Kind(StrEnum):
     CERTIFICATE_RENDERED = "certificate_rendered"
 
 
-# Fields every event carries besides its own; what the chain adds when it seals one.
-SEALED_FIELDS = ("schema_version", "seq", "prev")
-
-
 def cycle_opened(
     *,
     cycle: str,

@@ -22,7 +22,14 @@ from awards.log.signing import signature_ok
 from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, tally
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.stages import REVIEW_STATS, SOURCE, STAGE_OF, CutDecision, Decision, Stage, decide
-from awards.rules.states import NOMINATE, REASON_REQUIRED, State, Trigger, destination
+from awards.rules.states import (
+    NOMINATE,
+    OPEN_FOR_RECUSAL,
+    REASON_REQUIRED,
+    State,
+    Trigger,
+    destination,
+)
 from awards.rules.survey import Survey
 from awards.rules.workflow import Award, Reviewer, Workflow
 
@@ -36,7 +43,6 @@ _REVIEW_COMPARED = (
     "aggregate_rule",
     *REVIEW_STATS,
 )
-_OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
 
 
 @dataclass(frozen=True)
@@ -336,7 +342,7 @@ class Rederivation:
         key = (event["award"], event["nominee"])
         rid = event["reviewer"]
         award = self.workflow.award(event["award"])
-        if self.now.states.get(key) not in _OPEN_FOR_RECUSAL or rid not in self.now.reviewers:
+        if self.now.states.get(key) not in OPEN_FOR_RECUSAL or rid not in self.now.reviewers:
             self.fail(event, f"{rid} recused", f"state {self.now.states.get(key)}",
                       "a declared reviewer recuses only from an open nomination")  # fmt: skip
         was = rid in self.now.active(key)

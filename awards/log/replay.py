@@ -25,7 +25,7 @@ from awards.log.chain import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, verify_f
 from awards.log.events import Kind
 from awards.log.rederive import Diverged, Divergence, Rederivation
 from awards.rules.survey import read_survey
-from awards.rules.workflow import load_workflow
+from awards.rules.workflow_file import load_workflow
 
 __all__ = ["Diverged", "Divergence", "Replayed", "replay"]
 

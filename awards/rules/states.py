@@ -49,6 +49,8 @@ TERMINAL: frozenset[State] = frozenset(
     }
 )
 OPEN: tuple[State, ...] = (State.SURVEYED, State.SHORTLISTED, State.REVIEWED)
+# A reviewer may recuse while the committee can still be asked: before and during review.
+OPEN_FOR_RECUSAL: tuple[State, ...] = (State.SURVEYED, State.SHORTLISTED)
 
 # Moves a person makes with a stated reason, outside the rules.
 REASON_REQUIRED: frozenset[Trigger] = frozenset({Trigger.WITHDRAW, Trigger.REVOKE})

@@ -17,7 +17,8 @@ from awards.log.chain import now
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import State
 from awards.rules.survey import Agency, read_survey
-from awards.rules.workflow import Workflow, load_workflow, parse_workflow
+from awards.rules.workflow import Workflow
+from awards.rules.workflow_file import load_workflow, parse_workflow
 from awards.store import committee, writes
 from awards.store import database as db
 from awards.store.models import Agency as AgencyRow

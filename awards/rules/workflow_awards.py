@@ -1,0 +1,198 @@
+"""Checks of a workflow file's [[awards]] tables into Award rules.
+
+Each award's pool, grouping, cuts, review and tie-breaks are read with the checker that
+already knows the dimension keys and flags the file declares, so a rule naming an undeclared
+one is reported at its own key.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from awards.rules.tomlfile import Names, Table, key_of, suggest
+from awards.rules.workflow import (
+    AGGREGATES,
+    APPROVALS,
+    GROUP_FIELDS,
+    KINDS,
+    LEVELS,
+    NAME_KEYS,
+    RANK_BY,
+    UNIQUE_KEY,
+    WEIGHTED,
+    Award,
+    Cut,
+    GroupBy,
+    Pool,
+    Review,
+)
+from awards.rules.workflow_checker import WorkflowChecker
+
+# The keys each table may hold; anything else is reported with the closest known key.
+_AWARD_KEYS = (
+    "id", "code", "title_th", "title_en", "kind", "template", "score", "tie_break",
+    "reason_th", "reason_en", "pool", "group_by", "shortlist", "winners", "review",
+)  # fmt: skip
+_POOL_KEYS = ("level", "responded", "flags", "min", "max")
+_GROUP_KEYS = ("field", "min_members")
+_CUT_KEYS = ("top", "threshold")
+_REVIEW_KEYS = ("quorum", "approval", "aggregate", "rank_by")
+_ID_RULE = (r"[a-z0-9][a-z0-9-]*", "id must start with a-z or 0-9 and use only a-z, 0-9 and -")
+_CODE_RULE = (r"[A-Z0-9]{2,8}", "code must be 2 to 8 capital letters or digits")
+
+
+def read_awards(c: WorkflowChecker, doc: Table) -> tuple[Award, ...]:
+    """The [[awards]], ids and codes unique across them."""
+    awards = []
+    seen: dict[str, dict[str, str]] = {"id": {}, "code": {}}  # key -> value -> award path
+    for path, item in c.tables(doc, "awards", _AWARD_KEYS):
+        award = _award(c, item, path)
+        for key, value in (("id", award.id), ("code", award.code)):
+            if value in seen[key]:
+                message = (
+                    f"{key} '{value}' is used by both {seen[key][value]} and {path}; make it unique"
+                )
+                c.add(f"{path}.{key}", message, value)
+            elif value:
+                seen[key][value] = path
+        awards.append(award)
+    return tuple(awards)
+
+
+def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
+    """One [[awards]] table; an absent shortlist is the winners cut itself."""
+    score = c.get(t, f"{path}.score", str)
+    score = WEIGHTED if score is None else score
+    if score != WEIGHTED and score not in c.dimension_keys:
+        hint = suggest(score, (WEIGHTED, *c.dimension_keys))
+        c.add(f"{path}.score", f"unknown dimension '{score}'; {hint}", score)
+    winners = _cut(c, t, f"{path}.winners", required=True) or Cut()
+    shortlist = _cut(c, t, f"{path}.shortlist")
+    if shortlist is not None:
+        _check_cuts(c, shortlist, winners, f"{path}.shortlist")
+    return Award(
+        id=c.text(t, f"{path}.id", *_ID_RULE),
+        code=c.text(t, f"{path}.code", *_CODE_RULE),
+        title_th=c.text(t, f"{path}.title_th"),
+        title_en=c.text(t, f"{path}.title_en"),
+        kind=c.choice(t, f"{path}.kind", KINDS, required=True) or "",
+        template=c.text(t, f"{path}.template"),
+        pool=_pool(c, t, f"{path}.pool"),
+        group_by=_group_by(c, t, f"{path}.group_by"),
+        score=score,
+        shortlist=winners if shortlist is None else shortlist,
+        winners=winners,
+        review=_review(c, t, f"{path}.review"),
+        tie_break=_tie_break(c, t, f"{path}.tie_break"),
+        reason_th=c.get(t, f"{path}.reason_th", str) or "",
+        reason_en=c.get(t, f"{path}.reason_en", str) or "",
+    )
+
+
+def _pool(c: WorkflowChecker, award: Table, path: str) -> Pool:
+    t = c.table(award, path, _POOL_KEYS)
+    if t is None:
+        return Pool()
+    level = c.choice(t, f"{path}.level", LEVELS)
+    responded = c.get(t, f"{path}.responded", bool)
+    flags: dict[str, bool] = {}
+    wanted = c.get(t, f"{path}.flags", dict) or {}
+    for flag in wanted:
+        if flag not in c.flags:
+            c.add(f"{path}.flags.{flag}", f"unknown flag '{flag}'; declare it in [survey] flags")
+        elif (value := c.get(wanted, f"{path}.flags.{flag}", bool)) is not None:
+            flags[flag] = value
+    bounds: dict[str, dict[str, Decimal]] = {"min": {}, "max": {}}
+    for bound, found in bounds.items():
+        table = c.get(t, f"{path}.{bound}", dict) or {}
+        for key in table:
+            if key not in c.dimension_keys:
+                hint = suggest(key, c.dimension_keys)
+                c.add(f"{path}.{bound}.{key}", f"unknown dimension '{key}'; {hint}")
+            elif (number := c.percent(table, f"{path}.{bound}.{key}")) is not None:
+                found[key] = number
+    for key, low in bounds["min"].items():
+        if key in bounds["max"] and low > (high := bounds["max"][key]):
+            message = f"min {low} is above max {high} for '{key}'; lower min or raise max"
+            c.add(f"{path}.min.{key}", message, low)
+    return Pool(
+        level, True if responded is None else responded, flags, bounds["min"], bounds["max"]
+    )
+
+
+def _group_by(c: WorkflowChecker, award: Table, path: str) -> GroupBy | None:
+    t = c.table(award, path, _GROUP_KEYS)
+    if t is None:
+        return None
+    group_field = c.choice(t, f"{path}.field", GROUP_FIELDS, required=True) or ""
+    return GroupBy(group_field, c.integer(t, f"{path}.min_members", 1) or 1)
+
+
+def _cut(c: WorkflowChecker, award: Table, path: str, required: bool = False) -> Cut | None:
+    t = c.table(award, path, _CUT_KEYS, required)
+    if t is None:
+        return None
+    if "top" not in t and "threshold" not in t:
+        c.add(path, f"{key_of(path)} keeps no one; give it top, threshold or both")
+    return Cut(c.integer(t, f"{path}.top", 1), c.percent(t, f"{path}.threshold"))
+
+
+def _check_cuts(c: WorkflowChecker, shortlist: Cut, winners: Cut, path: str) -> None:
+    """Winners are chosen from the shortlist, so the shortlist must not be the stricter cut."""
+    if shortlist.top is not None and winners.top is not None and shortlist.top < winners.top:
+        message = (
+            f"shortlist keeps {shortlist.top} but winners wants {winners.top}: "
+            "the shortlist must keep at least as many as win"
+        )
+        c.add(f"{path}.top", message, shortlist.top)
+    low, high = winners.threshold, shortlist.threshold
+    if low is not None and high is not None and high > low:
+        message = (
+            f"shortlist threshold {high} is above winners threshold {low}: "
+            "the shortlist must not be stricter than the winners"
+        )
+        c.add(f"{path}.threshold", message, high)
+
+
+def _review(c: WorkflowChecker, award: Table, path: str) -> Review:
+    t = c.table(award, path, _REVIEW_KEYS)
+    if t is None:
+        return Review()
+    quorum = c.integer(t, f"{path}.quorum", 0) or 0
+    rank_by = c.choice(t, f"{path}.rank_by", RANK_BY) or "survey"
+    if rank_by == "reviewed" and quorum == 0:
+        message = 'rank_by = "reviewed" needs a committee: set quorum to at least 1'
+        c.add(f"{path}.rank_by", message, rank_by)
+    return Review(
+        quorum,
+        c.choice(t, f"{path}.approval", APPROVALS) or "majority",
+        c.choice(t, f"{path}.aggregate", AGGREGATES) or "mean",
+        rank_by,
+    )
+
+
+def _tie_break(c: WorkflowChecker, award: Table, path: str) -> Names:
+    """Tie-break keys, ending with the unique key so ranking never depends on row order."""
+    items = c.get(award, path, list, required=True)
+    if not items:
+        if items is not None:
+            c.add(path, 'tie_break is empty; list the keys that break ties, ending with "id"')
+        return ()
+    allowed = (*c.dimension_keys, "score", *NAME_KEYS, UNIQUE_KEY)
+    keys: list[str] = []
+    for i, key in enumerate(items):
+        if not isinstance(key, str):
+            c.add(f"{path}[{i}]", "string expected", key)
+        elif key not in allowed:
+            c.add(f"{path}[{i}]", f"unknown tie-break key '{key}'; {suggest(key, allowed)}", key)
+        elif key in keys:
+            c.add(f"{path}[{i}]", f"tie-break key '{key}' is repeated; list each key once", key)
+        else:
+            keys.append(key)
+    if items[-1] != UNIQUE_KEY:
+        message = (
+            "tie_break must end with 'id', the unique nominee key, so ranking never depends "
+            'on row order; add "id" at the end'
+        )
+        c.add(path, message, items)
+    return tuple(keys)

@@ -1,0 +1,283 @@
+"""Reading a workflow file: load_workflow and parse_workflow validate the whole file and
+report every problem at once, located by line and key.
+
+The cycle-wide tables ([cycle], [[dimensions]], [survey], [ceremony], [[reviewers]]) are
+checked here; awards.rules.workflow_awards checks the [[awards]] tables.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from awards.errors import InputErrors, Problem
+from awards.rules.thai import be_year
+from awards.rules.tomlfile import Table, key_of, suggest, syntax_problem
+from awards.rules.workflow import (
+    DEFAULT_COLUMNS,
+    DIGITS,
+    REVIEWER_ID_RULE,
+    Award,
+    Ceremony,
+    Dimension,
+    Reviewer,
+    Workflow,
+)
+from awards.rules.workflow_awards import read_awards
+from awards.rules.workflow_checker import WorkflowChecker
+
+# The keys each table may hold; anything else is reported with the closest known key.
+_TOP_KEYS = (
+    "schema_version", "cycle", "dimensions", "survey", "awards", "ceremony", "reviewers",
+)  # fmt: skip
+_CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
+_DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
+_SURVEY_KEYS = ("flags", "columns")
+_REVIEWER_KEYS = ("id", "name", "ministries", "provinces")
+_CEREMONY_KEYS = (
+    "date", "place_th", "signatory_th", "position_th", "signatory_en", "position_en",
+    "digits", "serial_prefix", "templates",
+)  # fmt: skip
+_PREFIX_RULE = (r"[A-Z0-9]{2,8}", "serial_prefix must be 2 to 8 capital letters or digits")
+
+
+def _cycle(c: WorkflowChecker, doc: Table) -> dict[str, Any]:
+    """The [cycle] table as Workflow fields."""
+    table = c.table(doc, "cycle", _CYCLE_KEYS, required=True)
+    if table is None:  # already reported; its keys would only repeat the problem
+        return dict(cycle_id="", title_th="", title_en="", year=0, year_be=0, precision=2)
+    year = c.get(table, "cycle.year", int, required=True)
+    year_be = c.get(table, "cycle.year_be", int)
+    if year is not None:
+        expected = be_year(year)
+        if year_be is not None and year_be != expected:
+            message = f"year_be must be year + 543 = {expected}; correct it or leave it out"
+            c.add("cycle.year_be", message, year_be)
+        year_be = expected
+    precision = c.integer(table, "cycle.precision", 0, 6)
+    return {
+        "cycle_id": c.text(table, "cycle.id"),
+        "title_th": c.text(table, "cycle.title_th"),
+        "title_en": c.text(table, "cycle.title_en"),
+        "year": year or 0,
+        "year_be": year_be or 0,
+        "precision": 2 if precision is None else precision,
+    }
+
+
+def _dimensions(c: WorkflowChecker, doc: Table) -> tuple[Dimension, ...]:
+    """The [[dimensions]]: keys unique and not reserved, weights > 0 summing to exactly 1."""
+    dimensions, weights = [], []
+    for path, item in c.tables(doc, "dimensions", _DIMENSION_KEYS):
+        key = c.get(item, f"{path}.key", str, required=True)
+        if key is not None:
+            c.name(key, f"{path}.key", "dimension key")
+        weight = c.number(item, f"{path}.weight", required=True)
+        if weight is not None and weight <= 0:
+            c.add(f"{path}.weight", "weight must be greater than 0", weight)
+        elif weight is not None:
+            weights.append(weight)
+        title_th = c.get(item, f"{path}.title_th", str) or ""
+        title_en = c.get(item, f"{path}.title_en", str) or ""
+        dimensions.append(Dimension(key or "", title_th, title_en, weight or Decimal(0)))
+    # The sum is only worth reporting when every weight is valid.
+    if weights and len(weights) == len(doc["dimensions"]) and sum(weights) != 1:
+        c.add("dimensions", f"dimension weights sum to {sum(weights)}; they must sum to 1")
+    return tuple(dimensions)
+
+
+def _survey(c: WorkflowChecker, doc: Table) -> dict[str, str]:
+    """Read [survey] flags into c.flags; return every canonical column -> its file column."""
+    table = c.table(doc, "survey", _SURVEY_KEYS) or {}
+    flags = []
+    for i, flag in enumerate(c.get(table, "survey.flags", list) or []):
+        if not isinstance(flag, str):
+            c.add(f"survey.flags[{i}]", "string expected", flag)
+        elif c.name(flag, f"survey.flags[{i}]", "flag"):
+            flags.append(flag)
+    c.flags = tuple(flags)
+    canonical = (*DEFAULT_COLUMNS, *c.dimension_keys, *c.flags)
+    overrides: dict[str, str] = {}
+    for key, value in (c.get(table, "survey.columns", dict) or {}).items():
+        path = f"survey.columns.{key}"
+        if key not in canonical:
+            c.add(path, f"unknown column name '{key}'; {suggest(key, canonical)}")
+        elif not isinstance(value, str) or not value.strip():
+            c.add(path, "non-empty string expected: the column's name in the survey file", value)
+        else:
+            overrides[key] = value
+    columns = {key: overrides.get(key, key) for key in canonical}
+    # Defaults are registered first so that a clash is reported at the override causing it.
+    readers: dict[str, str] = {}  # file column -> canonical name reading it
+    for key in sorted(canonical, key=lambda k: k in overrides):
+        if (column := columns[key]) in readers:
+            message = (
+                f"'{key}' and '{readers[column]}' both read column '{column}'; map each to its own"
+            )
+            c.add(f"survey.columns.{key}", message, column)
+        readers.setdefault(column, key)
+    return columns
+
+
+def _reviewers(c: WorkflowChecker, doc: Table) -> tuple[Reviewer, ...]:
+    """The optional [[reviewers]]: ids unique, affiliations lists of names."""
+    if "reviewers" not in doc:
+        return ()
+    found: list[Reviewer] = []
+    seen: dict[str, str] = {}
+    for path, t in c.tables(doc, "reviewers", _REVIEWER_KEYS):
+        rid = c.text(t, f"{path}.id", *REVIEWER_ID_RULE)
+        if rid in seen:
+            c.add(
+                f"{path}.id",
+                f"reviewer '{rid}' is already declared at {seen[rid]}; use another id",
+                rid,
+            )
+        elif rid:
+            seen[rid] = path
+        lists = []
+        for key in ("ministries", "provinces"):
+            items = c.get(t, f"{path}.{key}", list) or []
+            for i, item in enumerate(items):
+                if not isinstance(item, str) or not item.strip():
+                    c.add(f"{path}.{key}[{i}]", "a non-empty name expected", item)
+            lists.append(
+                tuple(sorted({i.strip() for i in items if isinstance(i, str) and i.strip()}))
+            )
+        found.append(Reviewer(rid, c.text(t, f"{path}.name"), lists[0], lists[1]))
+    return tuple(found)
+
+
+def _ceremony(c: WorkflowChecker, doc: Table, year: int) -> Ceremony | None:
+    """The optional [ceremony] table: date, place and signatory printed on certificates."""
+    t = c.table(doc, "ceremony", _CEREMONY_KEYS)
+    if t is None:
+        return None
+    date = _date(c, t, "ceremony.date", year)
+    signatory_th = c.text(t, "ceremony.signatory_th")
+    position_th = c.text(t, "ceremony.position_th")
+    optional = {
+        key: c.get(t, f"ceremony.{key}", str) or ""
+        for key in ("place_th", "signatory_en", "position_en")
+    }
+    digits = c.choice(t, "ceremony.digits", DIGITS) or "thai"
+    prefix = c.text(t, "ceremony.serial_prefix", *_PREFIX_RULE) if "serial_prefix" in t else "AWD"
+    templates = c.get(t, "ceremony.templates", str)
+    if templates is not None and not templates.strip():
+        c.add("ceremony.templates", "templates must not be empty: name a folder", templates)
+        templates = None
+    return Ceremony(
+        date or datetime.date(max(year, 1), 1, 1),
+        signatory_th,
+        position_th,
+        digits=digits,
+        serial_prefix=prefix or "AWD",
+        templates=templates,
+        **optional,
+    )
+
+
+def _date(c: WorkflowChecker, table: Table, path: str, year: int) -> datetime.date | None:
+    """A TOML local date (2019-11-28, no quotes, no time) in the cycle's year or the next."""
+    if key_of(path) not in table:
+        c.add(path, f"missing required key '{key_of(path)}'; add it")
+        return None
+    value = table[key_of(path)]
+    shown = value.isoformat() if isinstance(value, datetime.date) else value
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        message = "date expected, written without quotes or time, e.g. 2019-11-28"
+        c.add(path, message, shown)
+        return None
+    if year and not year <= value.year <= year + 1:
+        message = f"date {value} is not in the cycle's year {year} or the year after; correct it"
+        c.add(path, message, shown)
+        return None
+    return value
+
+
+def _check_templates(
+    c: WorkflowChecker, awards: tuple[Award, ...], own: str | None, base: Path
+) -> None:
+    """Every award's template exists, in the cycle's own folder or among the shipped ones."""
+    from awards.paths import templates_dir  # a leaf module; only files on disk need it
+
+    folders = [templates_dir()]
+    if own is not None:
+        if (base / own).is_dir():
+            folders.insert(0, base / own)
+        else:
+            message = f"no folder {base / own}; name a folder relative to the workflow file"
+            c.add("ceremony.templates", message, own)
+    for i, award in enumerate(awards):
+        if award.template and not any((f / f"{award.template}.html").is_file() for f in folders):
+            known = sorted(
+                {p.stem for f in folders for p in f.glob("*.html") if not p.name.startswith("_")}
+            )
+            message = f"no template '{award.template}'; use one of: {', '.join(known)}"
+            c.add(f"awards[{i}].template", message, award.template)
+
+
+def load_workflow(path: str | Path) -> Workflow:
+    """Read and validate a workflow file; raise InputErrors listing every problem.
+
+    Beyond parse_workflow, files the workflow names are checked too: the [ceremony]
+    templates folder and each award's template must exist.
+    """
+    p = Path(path)
+    return parse_workflow(p.read_bytes(), str(path), check_files=True)
+
+
+def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Workflow:
+    """Validate workflow bytes (named `name` in messages) into a Workflow.
+
+    Every problem in the file is collected, located by line (best effort) and dotted key
+    path, and raised together as one InputErrors, in file order. On success the Workflow
+    keeps the decoded text, the SHA-256 of `data` and `name` as its path. With
+    `check_files`, the templates it names must exist (relative paths from `name`'s folder).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text (bad byte at offset {error.start}); save the file as UTF-8"
+        raise InputErrors([Problem(name, None, None, None, message)]) from None
+    try:
+        # parse_float=Decimal keeps weights and thresholds exact: 0.20 stays 0.20.
+        doc = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise InputErrors([syntax_problem(name, text, error)]) from None
+
+    c = WorkflowChecker(name, text)
+    c.known(doc, "", _TOP_KEYS)
+    version = c.get(doc, "schema_version", int)
+    if version is not None and version != 1:
+        c.add("schema_version", "schema_version must be 1, the version this program reads", version)
+    cycle = _cycle(c, doc)
+    dimensions = _dimensions(c, doc)
+    c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates
+    columns = _survey(c, doc)
+    awards = read_awards(c, doc)
+    ceremony = _ceremony(c, doc, cycle["year"])
+    reviewers = _reviewers(c, doc)
+    if check_files:
+        own = None if ceremony is None else ceremony.templates
+        _check_templates(c, awards, own, Path(name).parent)
+    if c.problems:
+        # A stable sort: file order, and within one line the order the checks ran.
+        c.problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise InputErrors(c.problems)
+    return Workflow(
+        **cycle,
+        dimensions=dimensions,
+        columns=columns,
+        flags=c.flags,
+        awards=awards,
+        sha256=hashlib.sha256(data).hexdigest(),
+        text=text,
+        path=name,
+        ceremony=ceremony,
+        reviewers=reviewers,
+    )
