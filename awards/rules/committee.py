@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
-from awards.rules.scoring import Candidate, round_half_up, weighted_exact
+from awards.rules.scoring import Candidate, round_half_up, weighted_score
 from awards.rules.workflow import LEVELS, WEIGHTED, Award, Reviewer, Workflow
 
 DEPARTMENT = LEVELS[0]
@@ -124,7 +124,7 @@ def award_score(workflow: Workflow, award: Award, scores: Sequence[Decimal]) -> 
     """The score an award ranks by, from dimension scores (as awards.scoring computes it)."""
     if award.score == WEIGHTED:
         weights = [d.weight for d in workflow.dimensions]
-        return round_half_up(weighted_exact(scores, weights), workflow.precision)
+        return weighted_score(scores, weights, workflow.precision)
     return round_half_up(scores[workflow.dimension_keys.index(award.score)], workflow.precision)
 
 
@@ -158,7 +158,7 @@ def reviewed(nominee: Candidate, t: Tally, workflow: Workflow) -> Candidate:
     if t.aggregate is None or t.scores is None:
         return nominee
     weights = [d.weight for d in workflow.dimensions]
-    weighted = round_half_up(weighted_exact(t.scores, weights), workflow.precision)
+    weighted = weighted_score(t.scores, weights, workflow.precision)
     return nominee._replace(scores=t.scores, weighted=weighted, score=t.aggregate)
 
 

@@ -156,6 +156,6 @@ def national_means(workflow: Workflow, agencies: Iterable[Agency]) -> dict[str, 
             "surveyed": surveyed,
             "responded": responded,
             "dimensions": {k: round_half_up(m, places) for k, m in zip(keys, means, strict=True)},
-            "weighted": round_half_up(weighted_exact(means, weights), places),
+            "weighted": weighted_score(means, weights, places),
         }
     return out
