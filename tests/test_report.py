@@ -18,7 +18,10 @@ from pypdf import PdfReader
 from awards.cli import main
 from awards.commands import demo, views
 from awards.log import signing
-from awards.report.build import percent, report, shown, signed
+from awards.report.build import report
+from awards.rules.formatting import figure as shown
+from awards.rules.formatting import margin as signed
+from awards.rules.formatting import percent
 from awards.store import checkpoints as checkpoint
 from awards.store import database as db
 from awards.store.schema import open_engine

@@ -13,7 +13,6 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ from awards.errors import ConflictError
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
-from awards.rules.scoring import chain, describe_cut, national_means, round_half_up
+from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.scoring import chain, describe_cut, national_means
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
@@ -39,11 +39,9 @@ from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
 from awards.store.schema import open_engine
-from awards.terminal import LEVELS
 
 TEMPLATE = "report/report.html"
 COMMITTEE = ("aggregate", "sd", "low", "high")  # per-nomination committee figures, if any
-DASH = "—"
 THAI = frozenset(map(chr, range(0x0E00, 0x0E80)))
 # Out of the running by a person's decision; the rules' selection leaves them out.
 REMOVED = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
@@ -131,23 +129,6 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
 # --- What the template shows (pure: facts in, plain values out) -------------------------
 
 
-def percent(part: int, whole: int) -> str:
-    """'93.2%': one decimal, rounded half-up like every other figure."""
-    return f"{round_half_up(Decimal(100 * part) / whole, 1)}%" if whole else DASH
-
-
-def signed(value: Decimal | None) -> str:
-    """A margin to a cut, in points: '+7.32', '-1.05', '0.00'."""
-    if value is None:
-        return DASH
-    return f"+{value}" if value > 0 else str(value)
-
-
-def shown(value: Any) -> str:
-    """A committee figure as it is, '—' when there is none."""
-    return DASH if value is None else str(value)
-
-
 def context(facts: Facts) -> dict[str, Any]:
     """The template's variables: every figure already a string."""
     wf, status = facts.workflow, facts.status
@@ -159,7 +140,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": LEVELS.get(level, level),
+                "level": level_label(level),
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -177,23 +158,21 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rows = [
         {
             "key": d.key, "title_th": d.title_th, "title_en": d.title_en,
-            "weight": f"{(d.weight * 100).normalize():f}%",
-            "means": [str(means[lv]["dimensions"].get(d.key, DASH)) for lv in levels],
+            "weight": share(d.weight),
+            "means": [figure(means[lv]["dimensions"].get(d.key)) for lv in levels],
         }
         for d in wf.dimensions
     ]  # fmt: skip
-    overall = [
-        DASH if means[lv]["weighted"] is None else str(means[lv]["weighted"]) for lv in levels
-    ]
+    overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        LEVELS.get(lv, lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        level_label(lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [LEVELS.get(lv, lv) for lv in levels],
+        "levels": [level_label(lv) for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),
@@ -205,8 +184,8 @@ def _row(r: views.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
     return {
         "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
         "members": r.members, "score": str(r.score), "scores": [str(r.scores[d]) for d in dims],
-        "committee": [shown(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
-        "verdicts": verdicts, "state": r.state, "margin": signed(r.margin),
+        "committee": [figure(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
+        "verdicts": verdicts, "state": r.state, "margin": margin(r.margin),
         "winner": r.state == State.AWARDED,
     }  # fmt: skip
 
@@ -243,7 +222,7 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "counts": facts.status["awards"].get(award.id, {}),
         "nominations": len(rows),
         "cut": describe_cut(award.winners),
-        "cut_score": DASH if ranking.cut_score is None else str(ranking.cut_score),
+        "cut_score": figure(ranking.cut_score),
         "dimensions": dims,
         "committee": COMMITTEE if committee else (),
         "reviewed": reviewed,
@@ -293,14 +272,13 @@ def _sensitivity(
         return [f"{names.get(n, n)} ({n})" for n in ids]
 
     def row(p: Perturbation) -> dict[str, Any]:
-        sign = "+" if p.delta > 0 else "−"
         moved = DASH
         if p.weights is not None:
             after = p.weights[wf.dimension_keys.index(p.dimension)]
-            moved = f"{_pct(weights[p.dimension])} → {_pct(after)}"
+            moved = f"{share(weights[p.dimension], 1)} → {share(after, 1)}"
         return {
             "dimension": p.dimension, "title_th": titles[p.dimension],
-            "delta": f"{sign}{(abs(p.delta) * 100).normalize():f} pp", "weight": moved,
+            "delta": points(p.delta), "weight": moved,
             "possible": p.possible, "changed": p.changed,
             "entered": who(p.entered), "left": who(p.left), "unreviewed": who(p.unreviewed),
         }  # fmt: skip
@@ -320,11 +298,6 @@ def _sensitivity(
         "total": len(sens.perturbations),
         "rederived": rederived,
     }
-
-
-def _pct(weight: Decimal) -> str:
-    """A weight as a percentage with at most one decimal: '20%', '21.3%'."""
-    return f"{round_half_up(weight * 100, 1).normalize():f}%"
 
 
 def _footer(status: dict[str, Any], checkpoint: dict[str, Any] | None) -> dict[str, Any]:
