@@ -397,11 +397,11 @@ _exceptional("revoke", "Revoke an awarded NOMINATION (AWARD:NOMINEE), with a rea
 @domain_errors
 def status(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
     """Counts per award and state, and the national mean scores per level."""
-    from awards.commands.views import status as read
+    from awards.commands.results import status as read
 
     data = read(url=obj["url"], cycle=cycle)
     if as_json:
-        _json(data)
+        _json(data.as_dict())
         return
     from awards.terminal import print_status
 
@@ -419,13 +419,11 @@ def ranking(
     obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Rank, name, score, dimension scores, state and margin to the cut of every nominee."""
-    from awards.commands.views import ranking as read
+    from awards.commands.results import ranking as read
 
     data = read(award, url=obj["url"], cycle=cycle, limit=limit)
     if as_json:
-        from dataclasses import asdict
-
-        _json(asdict(data))
+        _json(data.as_dict())
         return
     from awards.terminal import print_ranking
 
@@ -445,7 +443,7 @@ def log(
     """Show the decision log's history; `export` and `verify` it."""
     if ctx.invoked_subcommand is not None:
         return
-    from awards.commands.views import history
+    from awards.commands.logbook import history
 
     events = history(url=ctx.obj["url"], cycle=cycle, award=award, nominee=nominee)
     if as_json:
@@ -463,7 +461,7 @@ def log(
 @domain_errors
 def log_export(obj: dict[str, Any], file: str) -> None:
     """Write the whole log to FILE as JSON Lines (one event per line)."""
-    from awards.commands.views import export_log
+    from awards.commands.logbook import export_log
 
     v = export_log(file, url=obj["url"])
     click.echo(f"{file}: {v.events} events exported; head {v.head}")
@@ -475,7 +473,7 @@ def log_export(obj: dict[str, Any], file: str) -> None:
 @domain_errors
 def log_verify(obj: dict[str, Any], file: str | None) -> None:
     """Check the hash chain of an exported FILE (or of the database's log)."""
-    from awards.commands.views import verify_database, verify_file
+    from awards.commands.logbook import verify_database, verify_file
 
     v = verify_file(file) if file else verify_database(url=obj["url"])
     click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")

@@ -15,24 +15,24 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from awards.commands.demo import DemoResult
-    from awards.commands.views import Ranking
+    from awards.commands.results import Ranking, Status
 
 
-def print_status(console: Console, data: dict[str, Any]) -> None:
-    console.print(f"[bold]{data['cycle']}[/]  {data['title_en']} / {data['title_th']}")
-    survey = (data["survey_sha256"] or "none imported")[:12]
+def print_status(console: Console, data: Status) -> None:
+    console.print(f"[bold]{data.cycle}[/]  {data.title_en} / {data.title_th}")
+    survey = (data.survey_sha256 or "none imported")[:12]
     console.print(
-        f"workflow {data['workflow_sha256'][:12]}  survey {survey}  log {data['log']['events']} events, head {data['log']['head'][:12]}"
+        f"workflow {data.workflow_sha256[:12]}  survey {survey}  log {data.log.events} events, head {data.log.head[:12]}"
     )
-    states = sorted({s for counts in data["awards"].values() for s in counts})
+    states = sorted({s for counts in data.awards.values() for s in counts})
     table = Table(title="Nominations per award and state")
     table.add_column("award")
     for s in states:
         table.add_column(s, justify="right")
-    for award, counts in data["awards"].items():
+    for award, counts in data.awards.items():
         table.add_row(award, *[str(counts.get(s, "")) for s in states])
     console.print(table)
-    print_national(console, data["national"])
+    print_national(console, data.national)
 
 
 def print_national(console: Console, national: dict[str, Any]) -> None:
@@ -151,7 +151,7 @@ def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
             console.print(
                 f"... and {len(winners) - shown} more: `awards --db {result.database} ranking {award}`"
             )
-    print_national(console, result.status["national"])
+    print_national(console, result.status.national)
     v = result.verified
     console.print(
         f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import select
 from sqlmodel import col
 
-from awards.commands.views import verify_database
+from awards.commands.logbook import verify_database
 from awards.log.chain import Verified, parse_event
 from awards.rules.states import nomination_code
 from awards.store import database as db

@@ -7,13 +7,12 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from awards.certificates import issuing
 from awards.commands import advance as adv
+from awards.commands import logbook, results, verdicts
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
-from awards.commands import verdicts, views
 from awards.log import signing
 from awards.log.chain import Verified
 from awards.paths import shipped_workflow
@@ -38,8 +37,8 @@ class DemoResult:
     survey: Path
     log: Path
     verified: Verified
-    status: dict[str, Any]
-    winners: dict[str, views.Ranking]
+    status: results.Status
+    winners: dict[str, results.Ranking]
     certificates: issuing.RenderResult | None = None
 
 
@@ -73,10 +72,10 @@ def run(
     adv.advance(url=url, actor=actor, key=key)
     rendered = issuing.render(url=url, out=out / CERTIFICATES, actor=actor)
     log = out / "decision-log.jsonl"
-    views.export_log(log, url=url)
-    verified = views.verify_file(log)
-    status = views.status(url=url)
-    winners = {a: views.ranking(a, url=url) for a in status["awards"]}
+    logbook.export_log(log, url=url)
+    verified = logbook.verify_file(log)
+    status = results.status(url=url)
+    winners = {a: results.ranking(a, url=url) for a in status.awards}
     return DemoResult(out, url, survey, log, verified, status, winners, rendered)
 
 
@@ -87,7 +86,7 @@ def _committee(url: str, actor: str, rng: random.Random) -> None:
         assigning.add_reviewer(reviewer, url=url, actor=actor)
     for award in _awards_waiting(url):
         assigning.assign(award, PER_NOMINATION, url=url, actor=actor)
-        rows = [r for r in views.ranking(award, url=url).rows if r.state == "shortlisted"]
+        rows = [r for r in results.ranking(award, url=url).rows if r.state == "shortlisted"]
         first = assigning.seats(rows[0].nomination, url=url).assigned[0]
         assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", url=url)  # fmt: skip
         for row in rows:
@@ -103,4 +102,4 @@ def _committee(url: str, actor: str, rng: random.Random) -> None:
 
 
 def _awards_waiting(url: str) -> list[str]:
-    return [a for a, counts in views.status(url=url)["awards"].items() if counts.get("shortlisted")]
+    return [a for a, counts in results.status(url=url).awards.items() if counts.get("shortlisted")]

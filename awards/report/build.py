@@ -2,9 +2,11 @@
 
 One self-contained HTML file (inline CSS, inline SVG charts, the Sarabun faces it uses
 embedded), and on request the same through WeasyPrint as PDF. Every figure comes from the
-library: response rates and national means from `awards.scoring`, each award's table from
-`awards.views.ranking`, the weight sensitivity from `awards.sensitivity`. The footer names the
-log head, the latest checkpoint, and the workflow's and survey's SHA-256 the numbers rest on.
+library, read in one read transaction so that they all rest on one state of the log: the
+cycle's status (response rates, national means) and each award's ranking from
+awards.commands.results, the weight sensitivity from awards.rules.sensitivity. The footer names
+the log head, the latest checkpoint, and the workflow's and survey's SHA-256 the numbers rest
+on.
 """
 
 from __future__ import annotations
@@ -24,13 +26,12 @@ from sqlmodel import col
 from awards import __version__
 from awards.certificates.html import environment
 from awards.certificates.sheet import RenderError, Templates
-from awards.commands import views
-from awards.errors import ConflictError
+from awards.commands import results
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
 from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
-from awards.rules.scoring import chain, describe_cut, national_means
+from awards.rules.scoring import chain, describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
@@ -55,8 +56,8 @@ class Facts:
 
     workflow: Workflow
     agencies: list[Agency]
-    status: dict[str, Any]
-    rankings: dict[str, views.Ranking]
+    status: results.Status
+    rankings: dict[str, results.Ranking]
     checkpoint: dict[str, Any] | None
 
 
@@ -86,31 +87,21 @@ def report(
         pdf_path = target.with_suffix(".pdf")
         data, pages = to_pdf(templates, html(templates, ctx, embed_fonts=False))
         pdf_path.write_bytes(data)
-    log = facts.status["log"]
-    return Written(facts.workflow.cycle_id, target, pdf_path, pages, log["events"], log["head"])
+    log = facts.status.log
+    return Written(facts.workflow.cycle_id, target, pdf_path, pages, log.events, log.head)
 
 
-def gather(*, url: str | None = None, cycle: str | None = None, tries: int = 3) -> Facts:
-    """Read everything the report shows. The views each read in their own transaction, so
-    the log head is read before and after: a report never mixes two states of the log."""
+def gather(*, url: str | None = None, cycle: str | None = None) -> Facts:
+    """Read everything the report shows in one read transaction: one snapshot of the
+    database (awards.store.database.read), so a report never mixes two states of the log."""
     engine = open_engine(url)
-    for _ in range(tries):
-        with db.read(engine) as conn:
-            workflow = load_cycle(conn, cycle)
-            agencies = load_agencies(conn, workflow.cycle_id)
-            checkpoint = latest_checkpoint(conn)
-            before = db.head(conn)
-        status = views.status(url=url, cycle=workflow.cycle_id)
-        rankings = {
-            a.id: views.ranking(a.id, url=url, cycle=workflow.cycle_id) for a in workflow.awards
-        }
-        with db.read(engine) as conn:
-            after = db.head(conn)
-        if before == after == (status["log"]["events"], status["log"]["head"]):
-            return Facts(workflow, agencies, status, rankings, checkpoint)
-    raise ConflictError(
-        f"the decision log kept changing while the report was read ({tries} tries); run it again"
-    )
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        agencies = load_agencies(conn, workflow.cycle_id)
+        status = results.read_status(conn, workflow, agencies=agencies)
+        rankings = {a.id: results.read_ranking(conn, workflow, a.id) for a in workflow.awards}
+        checkpoint = latest_checkpoint(conn)
+    return Facts(workflow, agencies, status, rankings, checkpoint)
 
 
 def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
@@ -132,7 +123,7 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
 def context(facts: Facts) -> dict[str, Any]:
     """The template's variables: every figure already a string."""
     wf, status = facts.workflow, facts.status
-    means = national_means(wf, facts.agencies)
+    means = status.national
     return {
         "cycle": {
             "id": wf.cycle_id, "title_th": wf.title_th, "title_en": wf.title_en,
@@ -179,7 +170,7 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _row(r: views.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
+def _row(r: results.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
     verdicts = f"{r.approvals}/{r.rejections}" if r.approvals or r.rejections else ""
     return {
         "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
@@ -219,7 +210,7 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "title_th": award.title_th,
         "title_en": award.title_en,
         "rules": _rules(wf, award),
-        "counts": facts.status["awards"].get(award.id, {}),
+        "counts": facts.status.awards.get(award.id, {}),
         "nominations": len(rows),
         "cut": describe_cut(award.winners),
         "cut_score": figure(ranking.cut_score),
@@ -263,7 +254,7 @@ def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
 
 
 def _sensitivity(
-    wf: Workflow, award: Award, sens: Sensitivity, names: dict[str, str], rows: list[views.Row]
+    wf: Workflow, award: Award, sens: Sensitivity, names: dict[str, str], rows: list[results.Row]
 ) -> dict[str, Any]:
     titles = {d.key: d.title_th for d in wf.dimensions}
     weights = {d.key: d.weight for d in wf.dimensions}
@@ -300,21 +291,21 @@ def _sensitivity(
     }
 
 
-def _footer(status: dict[str, Any], checkpoint: dict[str, Any] | None) -> dict[str, Any]:
-    log = status["log"]
+def _footer(status: results.Status, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    log = status.log
     cp = None
     if checkpoint is not None:
         cp = {
             "seq": checkpoint["seq"], "size": checkpoint["size"], "root": checkpoint["root"],
             "head": checkpoint["head"], "at": checkpoint["at"],
-            "public_key": checkpoint.get("public_key"), "since": log["events"] - checkpoint["seq"],
+            "public_key": checkpoint.get("public_key"), "since": log.events - checkpoint["seq"],
         }  # fmt: skip
     return {
-        "events": log["events"],
-        "head": log["head"],
+        "events": log.events,
+        "head": log.head,
         "checkpoint": cp,
-        "workflow_sha256": status["workflow_sha256"],
-        "survey_sha256": status["survey_sha256"] or DASH,
+        "workflow_sha256": status.workflow_sha256,
+        "survey_sha256": status.survey_sha256 or DASH,
     }
 
 
