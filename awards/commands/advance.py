@@ -208,7 +208,7 @@ class Moved:
 
 
 def move_one(
-    code: str,
+    nomination: str,
     trigger: Trigger,
     *,
     reason: str,
@@ -220,7 +220,7 @@ def move_one(
     engine = open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         move = moves.Move(
             row.id, row.award, row.nominee_id, row.state, trigger.value, moves.Stated(reason, {})
         )
@@ -228,4 +228,4 @@ def move_one(
             workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
         )
         appended = moves.apply(conn, ctx, [move])
-    return Moved(code, row.state, moves_dest(move), appended.first)
+    return Moved(nomination, row.state, moves_dest(move), appended.first)

@@ -100,14 +100,16 @@ class Seats:
     recused: tuple[str, ...]
 
 
-def seats(code: str, *, url: str | None = None, cycle: str | None = None) -> Seats:
+def seats(nomination: str, *, url: str | None = None, cycle: str | None = None) -> Seats:
     """Who is assigned to a nomination, and who recused from it."""
     engine = open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         places = panel.Places(conn, workflow.cycle_id)
-    return Seats(code, tuple(sorted(places.active[row.id])), tuple(sorted(places.declined[row.id])))
+    return Seats(
+        nomination, tuple(sorted(places.active[row.id])), tuple(sorted(places.declined[row.id]))
+    )
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Assigned:
 
 
 def assign(
-    award_id: str,
+    award: str,
     per_nomination: int,
     *,
     url: str | None = None,
@@ -137,22 +139,22 @@ def assign(
     engine = open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        award = panel.reviewed_award(workflow, award_id)
+        declared = panel.reviewed_award(workflow, award)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
         if not reviewers:
             raise NotFound(
                 f"cycle {workflow.cycle_id} has no reviewers; declare them with "
                 "`awards reviewers add` or [[reviewers]] in the workflow file"
             )
-        rows = load_nominated(conn, workflow.cycle_id, award.id, State.SHORTLISTED)
+        rows = load_nominated(conn, workflow.cycle_id, declared.id, State.SHORTLISTED)
         if not rows:
             raise TransitionError(
-                f"award '{award.id}' has no shortlisted nominations; run `awards advance` first"
+                f"award '{declared.id}' has no shortlisted nominations; run `awards advance` first"
             )
         places = panel.Places(conn, workflow.cycle_id)
         ids = {r.candidate.nominee_id: r.id for r in rows}
         pairs, unfilled = assign_pairs(
-            award,
+            declared,
             reviewers,
             [r.candidate for r in rows],
             per_nomination,
@@ -161,12 +163,12 @@ def assign(
             places.load,
         )
         why = {"by": "assign", "per_nomination": per_nomination}
-        _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, actor)
+        _write_assignments(conn, workflow.cycle_id, declared.id, ids, pairs, why, actor)
     return Assigned(
-        award.id,
+        declared.id,
         per_nomination,
-        [(nomination_code(award.id, p.nominee_id), p.reviewer) for p in pairs],
-        {nomination_code(award.id, n): k for n, k in unfilled.items()},
+        [(nomination_code(declared.id, p.nominee_id), p.reviewer) for p in pairs],
+        {nomination_code(declared.id, n): k for n, k in unfilled.items()},
         dict(sorted(places.load.items())),
     )
 
@@ -209,7 +211,7 @@ class Recused:
 
 
 def recuse(
-    code: str,
+    nomination: str,
     *,
     reviewer: str,
     reason: str,
@@ -226,17 +228,17 @@ def recuse(
     engine = open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         award = panel.reviewed_award(workflow, row.award)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
         known_reviewer(workflow, reviewers, reviewer)
         if row.state not in OPEN_FOR_RECUSAL:
             raise TransitionError(
-                f"nomination {code} is '{row.state}'; its review is over, so there is nothing to recuse from"
+                f"nomination {nomination} is '{row.state}'; its review is over, so there is nothing to recuse from"
             )
         places = panel.Places(conn, workflow.cycle_id)
         if reviewer in places.declined[row.id]:
-            raise ConflictError(f"reviewer '{reviewer}' has already recused from {code}")
+            raise ConflictError(f"reviewer '{reviewer}' has already recused from {nomination}")
         was_assigned = reviewer in places.active[row.id]
         dropped = panel.current_verdict(conn, row.id, reviewer)
         pairs: list[Pair] = []
@@ -285,7 +287,7 @@ def recuse(
             why = {"by": "recusal", "replacing": reviewer}
             ids = {row.nominee_id: row.id}
             _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, reviewer)
-    return Recused(code, reviewer, was_assigned, dropped, replacement)
+    return Recused(nomination, reviewer, was_assigned, dropped, replacement)
 
 
 def known_reviewer(workflow: Workflow, reviewers: Sequence[Reviewer], reviewer: str) -> Reviewer:

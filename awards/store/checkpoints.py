@@ -130,13 +130,13 @@ def verify_checkpoints(
     return out
 
 
-def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dict[str, Any]:
+def prove(nomination: str, *, url: str | None = None, cycle: str | None = None) -> dict[str, Any]:
     """An inclusion proof of the nomination's award event under the latest checkpoint that
     covers it: everything an RFC 9162 verifier needs, as a JSON-ready dict."""
     engine = open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         award_seq = None
         for seq, body in conn.execute(
             select(col(Event.seq), col(Event.body)).where(
@@ -149,7 +149,7 @@ def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dic
                 award_seq = seq
         if award_seq is None:
             raise NotFound(
-                f"nomination {code} has no award decision to prove (it is '{row.state}')"
+                f"nomination {nomination} has no award decision to prove (it is '{row.state}')"
             )
         checkpoint = None
         for seq, body in conn.execute(
@@ -171,7 +171,7 @@ def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dic
         ).one()
     index = award_seq - 1
     return {
-        "nomination": code,
+        "nomination": nomination,
         "leaf_index": index,
         "tree_size": checkpoint["size"],
         "event": event_body.decode("utf-8"),
