@@ -32,10 +32,16 @@ from awards.store.schema import open_engine
 __all__ = ["Item", "Plan", "RenderResult", "certificate_html", "plan", "render"]
 
 
-def certificate_html(nomination: str, *, url: str | None = None, cycle: str | None = None) -> str:
+def certificate_html(
+    nomination: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+) -> str:
     """The HTML that `awards render` would turn into this nomination's PDF (one page)."""
     award_id, _, nominee = nomination.partition(":")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         p = plan(conn, workflow, award=award_id, nominee=nominee)
@@ -65,6 +71,7 @@ class RenderResult:
 def render(
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
     out: str | Path = "certificates",
@@ -83,7 +90,7 @@ def render(
     run has, or recorded since this one planned, counts in `elsewhere`. `progress(done,
     total)` is called after each recorded batch.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     folder = Path(out)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.log.chain import now
@@ -149,6 +149,7 @@ def _to_moves(
 def advance(
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
     dry_run: bool = False,
@@ -162,7 +163,7 @@ def advance(
     head) in the same transaction, signed when a committee `key` is given (see
     awards.log.signing.load_key).
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
     targets = [workflow.award(award)] if award else list(workflow.awards)
@@ -214,10 +215,11 @@ def move_one(
     reason: str,
     actor: str,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
 ) -> Moved:
     """A person's move of one nomination (withdraw, revoke), with its required reason."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         row = find_nomination(conn, workflow, nomination)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from awards.commands.logbook import verify_database
@@ -41,11 +41,11 @@ class Audited:
     drift: list[Drift]
 
 
-def audit(*, url: str | None = None) -> Audited:
+def audit(*, url: str | None = None, engine: Engine | None = None) -> Audited:
     """Verify the live chain, fold the log into states, verdicts and the committee's seats,
     and list every difference from the tables."""
-    verified = verify_database(url=url)
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
+    verified = verify_database(engine=engine)
     states: _Folded = {}
     verdicts: _Folded = {}  # (cycle, award, nominee, reviewer) -> verdict
     seats: _Folded = {}  # the same key -> assigned | recused

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards.errors import LogError
@@ -25,13 +25,14 @@ from awards.store.schema import open_engine
 def history(
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
     nominee: str | None = None,
 ) -> list[dict[str, Any]]:
     """Logged events, oldest first, filtered by award and/or nominee. Each event is the
     logged JSON object itself (decimals are already strings)."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         if award:
@@ -62,13 +63,15 @@ def _stored(conn: Connection, batch: int = 10_000) -> Iterator[tuple[int, str, b
         last = rows[-1][0]
 
 
-def export_log(path: str | Path, *, url: str | None = None) -> Verified:
+def export_log(
+    path: str | Path, *, url: str | None = None, engine: Engine | None = None
+) -> Verified:
     """Write the whole log as JSON Lines, checking every stored hash on the way.
 
     The file is written beside its destination and renamed into place, so a failed export
     never leaves a half-written log behind.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     target = Path(path)
     fd, tmp = tempfile.mkstemp(
         prefix=".awards-log-", dir=target.parent if str(target.parent) else "."
@@ -93,9 +96,9 @@ def verify_file(path: str | Path) -> Verified:
     return eventlog.verify_file(str(path))
 
 
-def verify_database(*, url: str | None = None) -> Verified:
+def verify_database(*, url: str | None = None, engine: Engine | None = None) -> Verified:
     """Verify the live log in the database the same way as an exported file."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         return verify_lines(
             (export_line(body, digest) for _, digest, body in _stored(conn)), "database"

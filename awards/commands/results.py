@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.rules.committee import award_candidates
@@ -54,9 +54,11 @@ class Status(Plain):
     log: LogHead
 
 
-def status(*, url: str | None = None, cycle: str | None = None) -> Status:
+def status(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Status:
     """Counts per award and state, national mean scores per level, and the log head."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         return read_status(conn, load_cycle(conn, cycle))
 
@@ -127,7 +129,12 @@ class Ranking(Plain):
 
 
 def ranking(
-    award: str, *, url: str | None = None, cycle: str | None = None, limit: int | None = None
+    award: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    limit: int | None = None,
 ) -> Ranking:
     """Every nomination of an award in rank order, with its margin to the winners' cut.
 
@@ -137,7 +144,7 @@ def ranking(
     their disagreement (standard deviation, lowest and highest). An award that ranks by the
     reviewed score ranks reviewed nominations by that aggregate, as its award stage does.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         return read_ranking(conn, load_cycle(conn, cycle), award, limit=limit)
 

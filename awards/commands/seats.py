@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
@@ -42,7 +42,12 @@ class Listed:
 
 
 def add_reviewer(
-    reviewer: Reviewer, *, url: str | None = None, cycle: str | None = None, actor: str
+    reviewer: Reviewer,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    actor: str,
 ) -> Reviewer:
     """Declare a committee member for the cycle (logged)."""
     pattern, rule = REVIEWER_ID_RULE
@@ -50,7 +55,7 @@ def add_reviewer(
         raise AwardsError(f"'{reviewer.id}': {rule}")
     if not reviewer.name.strip():
         raise AwardsError(f"reviewer '{reviewer.id}' needs a name: pass --name")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         if any(r.id == reviewer.id for r in panel.load_reviewers(conn, workflow.cycle_id)):
@@ -62,9 +67,11 @@ def add_reviewer(
     return reviewer
 
 
-def list_reviewers(*, url: str | None = None, cycle: str | None = None) -> list[Listed]:
+def list_reviewers(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> list[Listed]:
     """Every reviewer of the cycle with their load."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
@@ -100,9 +107,15 @@ class Seats:
     recused: tuple[str, ...]
 
 
-def seats(nomination: str, *, url: str | None = None, cycle: str | None = None) -> Seats:
+def seats(
+    nomination: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+) -> Seats:
     """Who is assigned to a nomination, and who recused from it."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         row = find_nomination(conn, workflow, nomination)
@@ -126,6 +139,7 @@ def assign(
     per_nomination: int,
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     actor: str,
 ) -> Assigned:
@@ -136,7 +150,7 @@ def assign(
     """
     if per_nomination < 1:
         raise AwardsError("--per-nomination must be at least 1")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         declared = panel.reviewed_award(workflow, award)
@@ -216,6 +230,7 @@ def recuse(
     reviewer: str,
     reason: str,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
 ) -> Recused:
     """A reviewer declares a conflict of interest with a nomination (logged).
@@ -225,7 +240,7 @@ def recuse(
     """
     if not reason.strip():
         raise AwardsError("a recusal needs a reason: say why with --reason")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         row = find_nomination(conn, workflow, nomination)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlmodel import col
 
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
@@ -53,9 +53,11 @@ class Reviewed:
     changed: bool  # False when it repeats the reviewer's current verdict exactly
 
 
-def review(given: Given, *, url: str | None = None, cycle: str | None = None) -> Reviewed:
+def review(
+    given: Given, *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Reviewed:
     """Record (or change) one reviewer's verdict on a shortlisted nomination; logged."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         desk = _Desk(conn, workflow)
@@ -188,7 +190,12 @@ class Imported:
 
 
 def import_verdicts(
-    path: str | Path, *, url: str | None = None, cycle: str | None = None, actor: str
+    path: str | Path,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    actor: str,
 ) -> Imported:
     """Take a sheet of verdicts (CSV or XLSX), all or nothing.
 
@@ -199,7 +206,7 @@ def import_verdicts(
     recorded. A row repeating a reviewer's current verdict changes nothing, so a sheet can be
     imported again after corrections.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         desk = _Desk(conn, workflow)

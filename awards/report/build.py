@@ -20,7 +20,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from markupsafe import Markup
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards import __version__
@@ -72,11 +72,11 @@ class Written:
 
 
 def report(
-    *, url: str | None = None, cycle: str | None = None, out: str | Path = "report.html",
-    pdf: bool = False,
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None,
+    out: str | Path = "report.html", pdf: bool = False,
 ) -> Written:  # fmt: skip
     """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf."""
-    facts = gather(url=url, cycle=cycle)
+    facts = gather(url=url, engine=engine, cycle=cycle)
     templates = Templates.for_cycle(facts.workflow.templates_folder())
     ctx = context(facts)
     target = Path(out)
@@ -91,10 +91,12 @@ def report(
     return Written(facts.workflow.cycle_id, target, pdf_path, pages, log.events, log.head)
 
 
-def gather(*, url: str | None = None, cycle: str | None = None) -> Facts:
+def gather(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Facts:
     """Read everything the report shows in one read transaction: one snapshot of the
     database (awards.store.database.read), so a report never mixes two states of the log."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         agencies = load_agencies(conn, workflow.cycle_id)
