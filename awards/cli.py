@@ -610,9 +610,7 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
             json.loads(Path(proof).read_text(encoding="utf-8")), result.checkpoints
         )
     if as_json:
-        from dataclasses import asdict
-
-        _json({"ok": not problems, **asdict(result), **({"proof": problems} if proof else {})})
+        _json({"ok": not problems, **result.as_dict(), **({"proof": problems} if proof else {})})
     else:
         click.echo(f"{log}: {result.summary()}")
         if proof is not None:

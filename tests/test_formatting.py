@@ -1,4 +1,5 @@
-"""How figures are written: one rule per kind of figure for the terminal, the report and JSON."""
+"""How figures are written: one rule per kind of figure for the terminal and the report,
+and results as JSON-ready values."""
 
 from __future__ import annotations
 
@@ -7,17 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from awards.rules.formatting import (
-    DASH,
-    Plain,
-    figure,
-    level_label,
-    margin,
-    percent,
-    plain,
-    points,
-    share,
-)
+from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.plain import Plain, plain
 from awards.rules.states import State
 
 

@@ -23,6 +23,7 @@ from awards.certificates.sheet import BATCH, Batch, Rendered
 from awards.errors import ConflictError, NotFound
 from awards.log import events
 from awards.log.chain import now
+from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.store import database as db
 from awards.store.cycles import load_cycle
@@ -55,7 +56,7 @@ def certificate_html(
 
 
 @dataclass
-class RenderResult:
+class RenderResult(Plain):
     cycle: str
     out: Path
     pdfa: bool

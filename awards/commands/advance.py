@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from awards.log.chain import now
 from awards.rules.committee import award_candidates
+from awards.rules.plain import Plain
 from awards.rules.scoring import Decision, award_decisions, review_decisions, shortlist_decisions
 from awards.rules.states import State, Trigger, destination, nomination_code
 from awards.rules.workflow import Award, Workflow
@@ -32,7 +33,7 @@ from awards.store.schema import open_engine
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Waiting(Plain):
     """A shortlisted nomination whose review rule is not met yet, and for whom it waits."""
 
     nomination: str
@@ -44,7 +45,7 @@ class Waiting:
 
 
 @dataclass
-class Stage:
+class Stage(Plain):
     award: str
     stage: str  # shortlist | review | award
     moved: dict[str, int]  # destination state -> count
@@ -53,7 +54,7 @@ class Stage:
 
 
 @dataclass
-class Advanced:
+class Advanced(Plain):
     cycle: str
     dry_run: bool
     stages: list[Stage]
@@ -201,7 +202,7 @@ def moves_dest(m: moves.Move) -> str:
 
 
 @dataclass(frozen=True)
-class Moved:
+class Moved(Plain):
     nomination: str
     source: str
     dest: str

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from awards.commands.logbook import verify_database
 from awards.log.chain import Verified, parse_event
+from awards.rules.plain import Plain
 from awards.rules.states import nomination_code
 from awards.store import database as db
 from awards.store.committee import ASSIGNED, RECUSED
@@ -34,7 +35,7 @@ class Drift:
 
 
 @dataclass(frozen=True)
-class Audited:
+class Audited(Plain):
     verified: Verified
     nominations: int
     verdicts: int

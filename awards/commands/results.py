@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.rules.committee import award_candidates
-from awards.rules.formatting import Plain
+from awards.rules.plain import Plain
 from awards.rules.scoring import NO_VOTES, apply_cut, describe_cut, national_means, rank
 from awards.rules.states import State, nomination_code
 from awards.rules.survey import Agency

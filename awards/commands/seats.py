@@ -21,6 +21,7 @@ from awards.log import events
 from awards.log.chain import now
 from awards.rules.committee import Pair
 from awards.rules.committee import assign as assign_pairs
+from awards.rules.plain import Plain
 from awards.rules.states import State, nomination_code
 from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
 from awards.store import committee as panel
@@ -33,7 +34,7 @@ OPEN_FOR_RECUSAL = (State.SURVEYED, State.SHORTLISTED)
 
 
 @dataclass(frozen=True)
-class Listed:
+class Listed(Plain):
     reviewer: Reviewer
     assigned: int  # active assignments in the cycle
     verdicts: int  # verdicts given on nominations still shortlisted
@@ -101,7 +102,7 @@ def list_reviewers(
 
 
 @dataclass(frozen=True)
-class Seats:
+class Seats(Plain):
     nomination: str
     assigned: tuple[str, ...]
     recused: tuple[str, ...]
@@ -126,7 +127,7 @@ def seats(
 
 
 @dataclass
-class Assigned:
+class Assigned(Plain):
     award: str
     per_nomination: int
     pairs: list[tuple[str, str]]  # (nomination, reviewer)
@@ -216,7 +217,7 @@ def _write_assignments(
 
 
 @dataclass(frozen=True)
-class Recused:
+class Recused(Plain):
     nomination: str
     reviewer: str
     was_assigned: bool

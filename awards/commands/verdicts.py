@@ -22,6 +22,7 @@ from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
 from awards.rules.committee import conflict
+from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.rules.survey import check_score
 from awards.rules.tables import Problems, read_table
@@ -45,7 +46,7 @@ class Given:
 
 
 @dataclass(frozen=True)
-class Reviewed:
+class Reviewed(Plain):
     nomination: str
     reviewer: str
     verdict: str
@@ -179,7 +180,7 @@ _VERDICT_WORDS = {
 
 
 @dataclass(frozen=True)
-class Imported:
+class Imported(Plain):
     file: str
     sha256: str
     verdicts: list[Reviewed]

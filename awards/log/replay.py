@@ -25,6 +25,7 @@ from awards.log.chain import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, Verified
 from awards.log.committee_fold import CommitteeFold
 from awards.log.signing import signature_ok
 from awards.rules.committee import Pair, award_candidates
+from awards.rules.plain import Plain
 from awards.rules.scoring import (
     REVIEW_STATS,
     Candidate,
@@ -85,7 +86,7 @@ class Diverged(AwardsError):
 
 
 @dataclass(frozen=True)
-class Replayed:
+class Replayed(Plain):
     events: int
     head: str
     rule_decisions: int  # re-derived and identical

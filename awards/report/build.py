@@ -31,6 +31,7 @@ from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
 from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.plain import Plain
 from awards.rules.scoring import chain, describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
@@ -62,7 +63,7 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Written:
+class Written(Plain):
     cycle: str
     html: Path
     pdf: Path | None

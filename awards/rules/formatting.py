@@ -1,27 +1,18 @@
-"""How figures are written, once for every output: the terminal, the report and JSON.
+"""How figures are written for people, once for the terminal and the report.
 
-For people: a percentage of a count, a weight as a percentage, a change of weight in
-percentage points, a margin to a cut line, a level's name. Every figure is Decimal
-arithmetic rounded half-up like the scores themselves (awards.rules.scoring.round_half_up),
-never float or `format()` rounding, so `awards status` and `awards report` print the same
-digits for the same counts (1 of 16 is 6.3%, not the 6.2% banker's rounding gives).
-
-For machines: `plain` turns a result (a dataclass, Decimals, paths, tuples) into values that
-`json.dumps` takes as they are, decimals as strings as in the decision log; result
-dataclasses inherit `as_dict()` from `Plain`.
+A percentage of a count, a weight as a percentage, a change of weight in percentage points,
+a margin to a cut line, a level's name. Every figure is Decimal arithmetic rounded half-up
+like the scores themselves (awards.rules.scoring.round_half_up), never float or `format()`
+rounding, so `awards status` and `awards report` print the same digits for the same counts
+(1 of 16 is 6.3%, not the 6.2% banker's rounding gives). For machines, results become
+JSON-ready values through awards.rules.plain.
 
 Pure: imports only from awards.rules.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-from collections.abc import Mapping
 from decimal import Decimal
-from enum import Enum
-from pathlib import PurePath
-from typing import Any
 
 from awards.rules.scoring import round_half_up
 
@@ -82,44 +73,3 @@ def figure(value: Decimal | int | None, *, missing: str = DASH) -> str:
 def _plain_number(value: Decimal) -> str:
     # normalize() drops trailing zeros; ':f' keeps 100 from becoming 1E+2.
     return f"{value.normalize():f}"
-
-
-# --- JSON-ready values -------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """`value` as JSON-ready values: dataclasses and mappings as dicts, tuples and sets as
-    lists, Decimals and paths as strings, enums as their values, dates in ISO 8601."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, Enum):
-        return plain(value.value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Decimal | PurePath):
-        return str(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if isinstance(value, Plain):
-            return value.as_dict()
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(plain(k)): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
-        return [plain(v) for v in items]
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    raise TypeError(f"{type(value).__name__} has no plain JSON form")
-
-
-class Plain:
-    """Base of the library's result dataclasses: `as_dict()` gives their fields as plain,
-    JSON-ready values (see `plain`)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as JSON-ready values: `json.dumps(result.as_dict())` needs nothing else."""
-        if not dataclasses.is_dataclass(self):
-            raise TypeError(f"{type(self).__name__} is not a dataclass")
-        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}

@@ -14,6 +14,7 @@ from sqlmodel import col
 from awards.errors import AwardsError, NotFound
 from awards.log import events
 from awards.log.chain import now
+from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import State
 from awards.rules.survey import Agency, read_survey
@@ -26,7 +27,7 @@ from awards.store.schema import open_engine
 
 
 @dataclass(frozen=True)
-class Opened:
+class Opened(Plain):
     cycle: str
     created: bool  # False when the same rules were already open
     database: str
@@ -122,7 +123,7 @@ def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Imported:
+class Imported(Plain):
     cycle: str
     sha256: str
     agencies: int
