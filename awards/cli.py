@@ -7,21 +7,14 @@ SQLAlchemy nor WeasyPrint. Domain errors become one-line ClickExceptions here an
 from __future__ import annotations
 
 import functools
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-
-def _actor() -> str:
-    try:
-        return os.environ.get("AWARDS_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):  # no user name in a bare container
-        return "unknown"
+from awards.actor import default_actor
 
 
 def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +48,7 @@ def _console() -> Any:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "url", envvar="AWARDS_DATABASE_URL", metavar="URL",
               help="Database URL (default: sqlite:///awards.db; also AWARDS_DATABASE_URL).")  # fmt: skip
-@click.option("--actor", default=_actor, show_default="$AWARDS_ACTOR or your user name",
+@click.option("--actor", default=default_actor, show_default="$AWARDS_ACTOR or your user name",
               help="Who is acting; recorded in every logged decision.")  # fmt: skip
 @click.version_option(package_name="awards")
 @click.pass_context
@@ -85,27 +78,20 @@ def init(obj: dict[str, Any], workflow: str) -> None:
 def check(workflow: str, as_json: bool) -> None:
     """Validate a workflow file and report every problem in it."""
     from awards.errors import InputErrors
-    from awards.rules.workflow import load_workflow
+    from awards.rules.checking import check as run
 
     try:
-        wf = load_workflow(workflow)
+        checked = run(workflow)
     except InputErrors as exc:
         if as_json:
             _json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
             sys.exit(1)
         raise
     if as_json:
-        _json(
-            {
-                "ok": True,
-                "cycle": wf.cycle_id,
-                "awards": [a.id for a in wf.awards],
-                "sha256": wf.sha256,
-            }
-        )
+        _json({"ok": True, **checked.as_dict()})
     else:
         click.echo(
-            f"{workflow}: ok: cycle {wf.cycle_id}, {len(wf.awards)} awards ({', '.join(a.id for a in wf.awards)})"
+            f"{workflow}: ok: cycle {checked.cycle}, {len(checked.awards)} awards ({', '.join(checked.awards)})"
         )
 
 
