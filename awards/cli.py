@@ -7,21 +7,14 @@ SQLAlchemy nor WeasyPrint. Domain errors become one-line ClickExceptions here an
 from __future__ import annotations
 
 import functools
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-
-def _actor() -> str:
-    try:
-        return os.environ.get("AWARDS_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):  # no user name in a bare container
-        return "unknown"
+from awards.actor import default_actor
 
 
 def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +48,7 @@ def _console() -> Any:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "url", envvar="AWARDS_DATABASE_URL", metavar="URL",
               help="Database URL (default: sqlite:///awards.db; also AWARDS_DATABASE_URL).")  # fmt: skip
-@click.option("--actor", default=_actor, show_default="$AWARDS_ACTOR or your user name",
+@click.option("--actor", default=default_actor, show_default="$AWARDS_ACTOR or your user name",
               help="Who is acting; recorded in every logged decision.")  # fmt: skip
 @click.version_option(package_name="awards")
 @click.pass_context
@@ -85,27 +78,20 @@ def init(obj: dict[str, Any], workflow: str) -> None:
 def check(workflow: str, as_json: bool) -> None:
     """Validate a workflow file and report every problem in it."""
     from awards.errors import InputErrors
-    from awards.rules.workflow_file import load_workflow
+    from awards.rules.checking import check as run
 
     try:
-        wf = load_workflow(workflow)
+        checked = run(workflow)
     except InputErrors as exc:
         if as_json:
             _json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
             sys.exit(1)
         raise
     if as_json:
-        _json(
-            {
-                "ok": True,
-                "cycle": wf.cycle_id,
-                "awards": [a.id for a in wf.awards],
-                "sha256": wf.sha256,
-            }
-        )
+        _json({"ok": True, **checked.as_dict()})
     else:
         click.echo(
-            f"{workflow}: ok: cycle {wf.cycle_id}, {len(wf.awards)} awards ({', '.join(a.id for a in wf.awards)})"
+            f"{workflow}: ok: cycle {checked.cycle}, {len(checked.awards)} awards ({', '.join(checked.awards)})"
         )
 
 
@@ -397,11 +383,11 @@ _exceptional("revoke", "Revoke an awarded NOMINATION (AWARD:NOMINEE), with a rea
 @domain_errors
 def status(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
     """Counts per award and state, and the national mean scores per level."""
-    from awards.commands.views import status as read
+    from awards.commands.results import status as read
 
     data = read(url=obj["url"], cycle=cycle)
     if as_json:
-        _json(data)
+        _json(data.as_dict())
         return
     from awards.terminal import print_status
 
@@ -419,13 +405,11 @@ def ranking(
     obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Rank, name, score, dimension scores, state and margin to the cut of every nominee."""
-    from awards.commands.views import ranking as read
+    from awards.commands.results import ranking as read
 
     data = read(award, url=obj["url"], cycle=cycle, limit=limit)
     if as_json:
-        from dataclasses import asdict
-
-        _json(asdict(data))
+        _json(data.as_dict())
         return
     from awards.terminal import print_ranking
 
@@ -445,7 +429,7 @@ def log(
     """Show the decision log's history; `export` and `verify` it."""
     if ctx.invoked_subcommand is not None:
         return
-    from awards.commands.views import history
+    from awards.commands.logbook import history
 
     events = history(url=ctx.obj["url"], cycle=cycle, award=award, nominee=nominee)
     if as_json:
@@ -463,7 +447,7 @@ def log(
 @domain_errors
 def log_export(obj: dict[str, Any], file: str) -> None:
     """Write the whole log to FILE as JSON Lines (one event per line)."""
-    from awards.commands.views import export_log
+    from awards.commands.logbook import export_log
 
     v = export_log(file, url=obj["url"])
     click.echo(f"{file}: {v.events} events exported; head {v.head}")
@@ -475,7 +459,7 @@ def log_export(obj: dict[str, Any], file: str) -> None:
 @domain_errors
 def log_verify(obj: dict[str, Any], file: str | None) -> None:
     """Check the hash chain of an exported FILE (or of the database's log)."""
-    from awards.commands.views import verify_database, verify_file
+    from awards.commands.logbook import verify_database, verify_file
 
     v = verify_file(file) if file else verify_database(url=obj["url"])
     click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")
@@ -612,9 +596,7 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
             json.loads(Path(proof).read_text(encoding="utf-8")), result.checkpoints
         )
     if as_json:
-        from dataclasses import asdict
-
-        _json({"ok": not problems, **asdict(result), **({"proof": problems} if proof else {})})
+        _json({"ok": not problems, **result.as_dict(), **({"proof": problems} if proof else {})})
     else:
         click.echo(f"{log}: {result.summary()}")
         if proof is not None:

@@ -4,37 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from awards.log.events import Kind
+from awards.rules.formatting import figure, level_label, margin, percent
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from awards.commands.demo import DemoResult
-    from awards.commands.views import Ranking
-
-LEVELS = {"department": "department-level (ระดับกรม)", "provincial": "provincial (ระดับจังหวัด)"}
+    from awards.commands.results import Ranking, Status
 
 
-def print_status(console: Console, data: dict[str, Any]) -> None:
-    console.print(f"[bold]{data['cycle']}[/]  {data['title_en']} / {data['title_th']}")
-    survey = (data["survey_sha256"] or "none imported")[:12]
+def print_status(console: Console, data: Status) -> None:
+    console.print(f"[bold]{data.cycle}[/]  {data.title_en} / {data.title_th}")
+    survey = (data.survey_sha256 or "none imported")[:12]
     console.print(
-        f"workflow {data['workflow_sha256'][:12]}  survey {survey}  log {data['log']['events']} events, head {data['log']['head'][:12]}"
+        f"workflow {data.workflow_sha256[:12]}  survey {survey}  log {data.log.events} events, head {data.log.head[:12]}"
     )
-    states = sorted({s for counts in data["awards"].values() for s in counts})
+    states = sorted({s for counts in data.awards.values() for s in counts})
     table = Table(title="Nominations per award and state")
     table.add_column("award")
     for s in states:
         table.add_column(s, justify="right")
-    for award, counts in data["awards"].items():
+    for award, counts in data.awards.items():
         table.add_row(award, *[str(counts.get(s, "")) for s in states])
     console.print(table)
-    print_national(console, data["national"])
+    print_national(console, data.national)
 
 
 def print_national(console: Console, national: dict[str, Any]) -> None:
@@ -48,24 +46,18 @@ def print_national(console: Console, national: dict[str, Any]) -> None:
     for level, v in national.items():
         rate = f"{v['responded']}/{v['surveyed']}"
         if v["surveyed"]:
-            rate += f" ({Decimal(100 * v['responded']) / v['surveyed']:.1f}%)"
+            rate += f" ({percent(v['responded'], v['surveyed'])})"
         table.add_row(
-            LEVELS.get(level, level),
+            level_label(level),
             rate,
-            *[str(v["dimensions"].get(d, "")) for d in dims],
-            str(v["weighted"] or "-"),
+            *[figure(v["dimensions"].get(d), missing="") for d in dims],
+            figure(v["weighted"], missing="-"),
         )
     console.print(table)
 
 
-def _margin(m: Decimal | None) -> str:
-    if m is None:
-        return "-"
-    return f"+{m}" if m > 0 else str(m)
-
-
 def print_ranking(console: Console, r: Ranking) -> None:
-    line = "-" if r.cut_score is None else str(r.cut_score)
+    line = figure(r.cut_score, missing="-")
     table = Table(title=f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})")
     for name in ("rank", "nomination", "name", "score"):
         table.add_column(name, justify="right" if name in ("rank", "score") else "left")
@@ -87,11 +79,11 @@ def print_ranking(console: Console, r: Ranking) -> None:
         spread = []
         if committee:
             agg = row.aggregate is not None
-            spread = [str(row.aggregate) if agg else "", str(row.sd) if agg else "",
+            spread = [figure(row.aggregate, missing=""), figure(row.sd, missing=""),
                       f"{row.low}-{row.high}" if agg else ""]  # fmt: skip
         table.add_row(
             str(row.rank), row.nomination, row.name_th, str(row.score), *[str(row.scores[d]) for d in r.dimensions],
-            row.state, _margin(row.margin), row.decided_by, verdicts, *spread,
+            row.state, margin(row.margin, missing="-"), row.decided_by, verdicts, *spread,
             style="bold green" if row.state == "awarded" else None,
         )  # fmt: skip
     console.print(table)
@@ -159,7 +151,7 @@ def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
             console.print(
                 f"... and {len(winners) - shown} more: `awards --db {result.database} ranking {award}`"
             )
-    print_national(console, result.status["national"])
+    print_national(console, result.status.national)
     v = result.verified
     console.print(
         f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"

@@ -67,7 +67,7 @@ def bench_survey(path: Path, n: int, seed: int = 7) -> Path:
 
 
 def one(n: int, backend: str, base: str | None) -> dict[str, float]:
-    from awards.commands import views
+    from awards.commands import logbook
     from awards.commands.advance import advance
     from awards.store import cycles
 
@@ -85,13 +85,13 @@ def one(n: int, backend: str, base: str | None) -> dict[str, float]:
                 key = stage.stage if stage.award == "readiness" else f"{stage.award} {stage.stage}"
                 out[key] = out.get(key, 0.0) + stage.seconds
             t = time.perf_counter()
-            exported = views.export_log(work / "log.jsonl", url=url)
+            exported = logbook.export_log(work / "log.jsonl", url=url)
             out["export"] = time.perf_counter() - t
             t = time.perf_counter()
-            stored = views.verify_database(url=url)
+            stored = logbook.verify_database(url=url)
             out["db verify"] = time.perf_counter() - t
         t = time.perf_counter()
-        verified = views.verify_file(work / "log.jsonl")
+        verified = logbook.verify_file(work / "log.jsonl")
         out["verify"] = time.perf_counter() - t
         assert verified == exported == stored
         out["events"] = verified.events

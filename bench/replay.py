@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 def build(n: int, work: Path) -> tuple[Path, Path]:
     from cycle import bench_survey  # bench/cycle.py: the same survey as the cycle benchmark
 
-    from awards.commands import views
+    from awards.commands import logbook
     from awards.commands.advance import advance
     from awards.store import cycles
 
@@ -35,12 +35,12 @@ def build(n: int, work: Path) -> tuple[Path, Path]:
     cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
     cycles.import_survey(survey, url=url, actor="bench")
     advance(url=url, actor="bench")
-    views.export_log(work / "log.jsonl", url=url)
+    logbook.export_log(work / "log.jsonl", url=url)
     return work / "log.jsonl", survey
 
 
 def measure(log: Path, survey: Path) -> dict[str, float]:
-    from awards.commands.views import verify_file
+    from awards.commands.logbook import verify_file
     from awards.log.replay import replay
 
     t = time.perf_counter()

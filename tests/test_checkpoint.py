@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from awards.commands.advance import advance
-from awards.commands.views import export_log, history
+from awards.commands.logbook import export_log, history
 from awards.errors import AwardsError
 from awards.log.signing import check_proof, generate_keys, load_key
 from awards.store.checkpoints import prove, verify_checkpoints

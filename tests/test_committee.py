@@ -12,9 +12,10 @@ import orjson
 import pytest
 
 from awards.commands.advance import advance
+from awards.commands.logbook import export_log, history
+from awards.commands.results import ranking
 from awards.commands.seats import add_reviewer, assign, list_reviewers, recuse, seats
 from awards.commands.verdicts import import_verdicts
-from awards.commands.views import export_log, history, ranking
 from awards.errors import ConflictError, InputErrors
 from awards.log.replay import Diverged, replay
 from awards.rules.committee import Vote, conflict, tally

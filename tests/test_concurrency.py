@@ -21,7 +21,8 @@ from sqlmodel import col
 
 from awards.commands import synthetic as sample
 from awards.commands.audit import audit
-from awards.commands.views import export_log, history, status, verify_database
+from awards.commands.logbook import export_log, history, verify_database
+from awards.commands.results import status
 from awards.log.chain import now
 from awards.log.replay import replay
 from awards.store import database as db
@@ -155,10 +156,7 @@ def test_concurrent_advances_withdrawals_and_audits_move_each_nomination_once(cy
     assert {k: v[-1] - v[0] + 1 for k, v in runs.items()} == {k: len(v) for k, v in runs.items()}
     open_states = {"surveyed", "shortlisted", "reviewed"}
     assert [
-        (a, s)
-        for a, counts in status(url=url)["awards"].items()
-        for s in counts
-        if s in open_states
+        (a, s) for a, counts in status(url=url).awards.items() for s in counts if s in open_states
     ] == []
     assert verify_database(url=url).events == len(events) == events[-1]["seq"]
     assert audit(url=url).drift == []
@@ -249,7 +247,7 @@ def test_a_read_keeps_one_snapshot_while_another_process_commits(cycle):
         ).scalar_one()
 
     assert (events, state) == (before, "surveyed")
-    assert status(url=url)["log"]["events"] == before + 1
+    assert status(url=url).log.events == before + 1
 
 
 def test_the_same_survey_imported_twice_at_once_is_imported_once(db_url, tmp_path):
@@ -270,7 +268,7 @@ def test_the_same_survey_imported_twice_at_once_is_imported_once(db_url, tmp_pat
         (0, "", f"{survey}: already imported into bench"),
     ]
     assert [e["kind"] for e in history(url=db_url)].count("survey_imported") == 1
-    assert status(url=db_url)["awards"] == {
+    assert status(url=db_url).awards == {
         "readiness": {"surveyed": 2000},
         "province": {"surveyed": 76},
     }
@@ -311,7 +309,7 @@ def test_reviewers_and_advances_at_once_decide_each_nomination_once(db_url, tmp_
         if e["kind"] == "transition" and e["trigger"] in ("approve", "reject")
     )  # fmt: skip
     assert reviewed == {n.partition(":")[2]: 1 for n in shortlisted}
-    states = Counter(status(url=db_url)["awards"]["top-department"])
+    states = Counter(status(url=db_url).awards["top-department"])
     assert (states["awarded"], states["shortlisted"]) == (10, 0)
     assert audit(url=db_url).drift == []
     export_log(tmp_path / "log.jsonl", url=db_url)

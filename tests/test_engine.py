@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select, text
 
 from awards.commands.advance import advance, move_one
+from awards.commands.logbook import export_log, history, verify_database, verify_file
+from awards.commands.results import ranking, status
 from awards.commands.seats import list_reviewers
-from awards.commands.views import export_log, history, ranking, status, verify_database, verify_file
 from awards.errors import AwardsError, ConflictError, InputErrors, TransitionError
 from awards.log.chain import now
 from awards.log.projection import fold
@@ -32,7 +33,7 @@ def cycle(db_url: str, tmp_path: Path) -> str:
 
 
 def states(url: str, award: str) -> dict[str, int]:
-    return status(url=url)["awards"][award]
+    return status(url=url).awards[award]
 
 
 def table_states(url: str) -> dict[str, str]:
@@ -190,7 +191,7 @@ def test_bad_survey_writes_nothing(db_url, tmp_path):
     with pytest.raises(InputErrors):
         import_survey(bad, url=db_url, actor="s")
     assert verify_database(url=db_url) == before
-    assert status(url=db_url)["survey_sha256"] is None
+    assert status(url=db_url).survey_sha256 is None
 
 
 def test_withdraw_needs_a_reason(cycle):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from awards.cli import main
-from awards.commands.views import verify_database
+from awards.commands.logbook import verify_database
 from awards.log.chain import now
 from awards.rules.scoring import Candidate
 from awards.rules.workflow_file import load_workflow

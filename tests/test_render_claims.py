@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from awards.cli import main
 from awards.commands.advance import advance
-from awards.commands.views import verify_database
+from awards.commands.logbook import verify_database
 from awards.store import database as db
 from awards.store.cycles import import_survey, init_cycle
 from awards.store.schema import open_engine

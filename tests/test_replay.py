@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from awards.commands.advance import advance, move_one
-from awards.commands.views import export_log, ranking
+from awards.commands.logbook import export_log
+from awards.commands.results import ranking
 from awards.log.chain import GENESIS, export_line, seal_many
 from awards.log.replay import Diverged, replay
 from awards.rules.states import Trigger

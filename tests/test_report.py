@@ -16,9 +16,12 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from awards.cli import main
-from awards.commands import demo, views
+from awards.commands import demo, results
 from awards.log import signing
-from awards.report.build import percent, report, shown, signed
+from awards.report.build import report
+from awards.rules.formatting import figure as shown
+from awards.rules.formatting import margin as signed
+from awards.rules.formatting import percent
 from awards.store import checkpoints as checkpoint
 from awards.store import database as db
 from awards.store.schema import open_engine
@@ -34,7 +37,7 @@ class Built:
     exit_code: int
     output: str
     status: dict[str, object]
-    rankings: dict[str, views.Ranking]
+    rankings: dict[str, results.Ranking]
     checkpoint: dict[str, object]
 
 
@@ -56,8 +59,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         folder / "report.pdf",
         cli.exit_code,
         cli.output,
-        views.status(url=result.database),
-        {a: views.ranking(a, url=result.database) for a in result.status["awards"]},
+        results.status(url=result.database).as_dict(),
+        {a: results.ranking(a, url=result.database) for a in result.status.awards},
         signed_at,
     )
 
@@ -197,7 +200,7 @@ def test_report_before_any_advance_shows_the_provisional_ranking(sqlite_url: str
     out = tmp_path / "report.html"
     result = runner.invoke(main, ["--db", sqlite_url, "report", "--out", str(out)])
     html = out.read_text(encoding="utf-8")
-    head = views.status(url=sqlite_url)["log"]
+    head = results.status(url=sqlite_url).as_dict()["log"]
     assert (result.exit_code, result.output) == (
         0,
         f"{out}: report of cycle dga-2019 (log head {head['events']}, {head['head'][:12]})\n",

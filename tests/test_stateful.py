@@ -14,8 +14,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from awards.commands.advance import advance, move_one
 from awards.commands.audit import audit
+from awards.commands.logbook import export_log
+from awards.commands.results import ranking
 from awards.commands.seats import add_reviewer, assign, recuse, seats
-from awards.commands.views import export_log, ranking
 from awards.errors import AwardsError
 from awards.log.replay import replay
 from awards.rules.states import Trigger

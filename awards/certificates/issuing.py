@@ -23,6 +23,7 @@ from awards.certificates.sheet import BATCH, Batch, Rendered
 from awards.errors import ConflictError, NotFound
 from awards.log import events
 from awards.log.chain import now
+from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.store import database as db
 from awards.store.cycles import load_cycle
@@ -32,10 +33,16 @@ from awards.store.schema import open_engine
 __all__ = ["Item", "Plan", "RenderResult", "certificate_html", "plan", "render"]
 
 
-def certificate_html(nomination: str, *, url: str | None = None, cycle: str | None = None) -> str:
+def certificate_html(
+    nomination: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+) -> str:
     """The HTML that `awards render` would turn into this nomination's PDF (one page)."""
     award_id, _, nominee = nomination.partition(":")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         p = plan(conn, workflow, award=award_id, nominee=nominee)
@@ -49,7 +56,7 @@ def certificate_html(nomination: str, *, url: str | None = None, cycle: str | No
 
 
 @dataclass
-class RenderResult:
+class RenderResult(Plain):
     cycle: str
     out: Path
     pdfa: bool
@@ -65,6 +72,7 @@ class RenderResult:
 def render(
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
     out: str | Path = "certificates",
@@ -83,7 +91,7 @@ def render(
     run has, or recorded since this one planned, counts in `elsewhere`. `progress(done,
     total)` is called after each recorded batch.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     folder = Path(out)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)

@@ -253,11 +253,11 @@ class Verification:
 _SERIAL_RE = re.compile(rb"/AwardsSerial\s*\(([A-Za-z0-9-]{1,40})\)")
 
 
-def verify(target: str, *, url: str | None = None) -> Verification:
+def verify(target: str, *, url: str | None = None, engine: Engine | None = None) -> Verification:
     """Check a verification code, or a PDF file, against the record and the decision log."""
     path = Path(target)
     if path.suffix.lower() == ".pdf" or path.is_file():
-        return _verify_file(path, open_engine(url))
+        return _verify_file(path, engine or open_engine(url))
     code = parse_code(target)
     if code is None:
         return Verification(
@@ -267,7 +267,7 @@ def verify(target: str, *, url: str | None = None) -> Verification:
                 "e.g. K7QF-9XMD-2ABC-DEFG) nor a PDF file",
             ),
         )
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         row = _latest(conn, Certificate.code == code)
         if row is None:

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.log.chain import now
+from awards.rules.plain import Plain
 from awards.rules.stages import SOURCE, Decision, Stage, current_stage, decide
 from awards.rules.states import State, Trigger, destination, nomination_code
 from awards.rules.workflow import Award, Workflow
@@ -31,7 +32,7 @@ from awards.store.schema import open_engine
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Waiting(Plain):
     """A shortlisted nomination whose review rule is not met yet, and for whom it waits."""
 
     nomination: str
@@ -43,7 +44,7 @@ class Waiting:
 
 
 @dataclass
-class StageRun:
+class StageRun(Plain):
     award: str
     stage: Stage
     moved: dict[str, int]  # destination state -> count
@@ -52,7 +53,7 @@ class StageRun:
 
 
 @dataclass
-class Advanced:
+class Advanced(Plain):
     cycle: str
     dry_run: bool
     stages: list[StageRun]
@@ -134,6 +135,7 @@ def _to_moves(
 def advance(
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
     dry_run: bool = False,
@@ -147,7 +149,7 @@ def advance(
     head) in the same transaction, signed when a committee `key` is given (see
     awards.log.signing.load_key).
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
     targets = [workflow.award(award)] if award else list(workflow.awards)
@@ -185,7 +187,7 @@ def moves_dest(m: writes.Move) -> str:
 
 
 @dataclass(frozen=True)
-class Moved:
+class Moved(Plain):
     nomination: str
     source: str
     dest: str
@@ -193,19 +195,20 @@ class Moved:
 
 
 def move_one(
-    code: str,
+    nomination: str,
     trigger: Trigger,
     *,
     reason: str,
     actor: str,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
 ) -> Moved:
     """A person's move of one nomination (withdraw, revoke), with its required reason."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         move = writes.Move(
             row.id, row.award, row.nominee_id, row.state, trigger.value, writes.Stated(reason, {})
         )
@@ -213,4 +216,4 @@ def move_one(
             workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
         )
         appended = writes.apply(conn, ctx, [move])
-    return Moved(code, row.state, moves_dest(move), appended.first)
+    return Moved(nomination, row.state, moves_dest(move), appended.first)

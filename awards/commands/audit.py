@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from awards.commands.views import verify_database
+from awards.commands.logbook import verify_database
 from awards.log.chain import Verified, parse_event
 from awards.log.projection import Projection
+from awards.rules.plain import Plain
 from awards.rules.states import nomination_code
 from awards.store import database as db
 from awards.store.models import Assignment, Event, Nomination, Verdict
@@ -34,18 +35,18 @@ class Drift:
 
 
 @dataclass(frozen=True)
-class Audited:
+class Audited(Plain):
     verified: Verified
     nominations: int
     verdicts: int
     drift: list[Drift]
 
 
-def audit(*, url: str | None = None) -> Audited:
+def audit(*, url: str | None = None, engine: Engine | None = None) -> Audited:
     """Verify the live chain, fold the log into states, verdicts and the committee's seats,
     and list every difference from the tables."""
-    verified = verify_database(url=url)
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
+    verified = verify_database(engine=engine)
     projection = Projection()
     with db.read(engine) as conn:
         for (body,) in conn.execute(select(col(Event.body)).order_by(col(Event.seq))):

@@ -7,19 +7,21 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy import Engine
 
 from awards.certificates import issuing
 from awards.commands import advance as adv
+from awards.commands import logbook, results, verdicts
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
-from awards.commands import verdicts, views
 from awards.commands.reference_2019 import MINISTRIES
 from awards.log import signing
 from awards.log.chain import Verified
 from awards.paths import shipped_workflow
 from awards.rules.workflow import Reviewer
 from awards.store import cycles
+from awards.store.schema import open_engine
 
 CYCLE = "dga-2019"
 COMMITTEE = 7  # synthetic reviewers, each affiliated with one ministry
@@ -39,8 +41,8 @@ class DemoResult:
     survey: Path
     log: Path
     verified: Verified
-    status: dict[str, Any]
-    winners: dict[str, views.Ranking]
+    status: results.Status
+    winners: dict[str, results.Ranking]
     certificates: issuing.RenderResult | None = None
 
 
@@ -63,36 +65,37 @@ def run(
     for pdf in (out / CERTIFICATES).glob("DGA-*.pdf"):  # those of an earlier demo run
         pdf.unlink()
     url = f"sqlite:///{out / 'awards.db'}"
+    engine = open_engine(url, create=True)  # one engine for every call below
     survey = out / "survey-2019.csv"
     sample.generate_survey(survey, seed=seed)
-    cycles.init_cycle(shipped_workflow(CYCLE), url=url, actor=actor)
-    cycles.import_survey(survey, url=url, actor=actor)
+    cycles.init_cycle(shipped_workflow(CYCLE), engine=engine, actor=actor)
+    cycles.import_survey(survey, engine=engine, actor=actor)
     private, _ = signing.generate_keys(out / "committee.key")
     key = signing.load_key(private)  # every stage's checkpoint is signed with it
-    adv.advance(url=url, actor=actor, key=key)
-    _committee(url, actor, random.Random(seed))
-    adv.advance(url=url, actor=actor, key=key)
-    rendered = issuing.render(url=url, out=out / CERTIFICATES, actor=actor)
+    adv.advance(engine=engine, actor=actor, key=key)
+    _committee(engine, actor, random.Random(seed))
+    adv.advance(engine=engine, actor=actor, key=key)
+    rendered = issuing.render(engine=engine, out=out / CERTIFICATES, actor=actor)
     log = out / "decision-log.jsonl"
-    views.export_log(log, url=url)
-    verified = views.verify_file(log)
-    status = views.status(url=url)
-    winners = {a: views.ranking(a, url=url) for a in status["awards"]}
+    logbook.export_log(log, engine=engine)
+    verified = logbook.verify_file(log)
+    status = results.status(engine=engine)
+    winners = {a: results.ranking(a, engine=engine) for a in status.awards}
     return DemoResult(out, url, survey, log, verified, status, winners, rendered)
 
 
-def _committee(url: str, actor: str, rng: random.Random) -> None:
+def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
     ministries = sorted({m for m, *_ in MINISTRIES})
     for i, ministry in enumerate(rng.sample(ministries, COMMITTEE)):
         reviewer = Reviewer(f"r{i + 1}", f"กรรมการ {i + 1} (synthetic)", (ministry,))
-        assigning.add_reviewer(reviewer, url=url, actor=actor)
-    for award in _awards_waiting(url):
-        assigning.assign(award, PER_NOMINATION, url=url, actor=actor)
-        rows = [r for r in views.ranking(award, url=url).rows if r.state == "shortlisted"]
-        first = assigning.seats(rows[0].nomination, url=url).assigned[0]
-        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", url=url)  # fmt: skip
+        assigning.add_reviewer(reviewer, engine=engine, actor=actor)
+    for award in _awards_waiting(engine):
+        assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor)
+        rows = [r for r in results.ranking(award, engine=engine).rows if r.state == "shortlisted"]
+        first = assigning.seats(rows[0].nomination, engine=engine).assigned[0]
+        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine)  # fmt: skip
         for row in rows:
-            for rid in assigning.seats(row.nomination, url=url).assigned:
+            for rid in assigning.seats(row.nomination, engine=engine).assigned:
                 adjusted = {}
                 if rng.random() < 1 / 4:  # the reviewer corrects the services score a little
                     moved = row.scores["services"] + rng.choice((-3, -2, 2, 3))
@@ -100,8 +103,10 @@ def _committee(url: str, actor: str, rng: random.Random) -> None:
                 given = verdicts.Given(
                     row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
                 )
-                verdicts.review(given, url=url)  # fmt: skip
+                verdicts.review(given, engine=engine)  # fmt: skip
 
 
-def _awards_waiting(url: str) -> list[str]:
-    return [a for a, counts in views.status(url=url)["awards"].items() if counts.get("shortlisted")]
+def _awards_waiting(engine: Engine) -> list[str]:
+    return [
+        a for a, counts in results.status(engine=engine).awards.items() if counts.get("shortlisted")
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
@@ -22,6 +22,7 @@ from awards.log.chain import now
 from awards.log.projection import ASSIGNED, RECUSED
 from awards.rules.committee import Pair
 from awards.rules.committee import assign as assign_pairs
+from awards.rules.plain import Plain
 from awards.rules.states import OPEN_FOR_RECUSAL, State, nomination_code
 from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
 from awards.store import committee as panel
@@ -32,7 +33,7 @@ from awards.store.schema import open_engine
 
 
 @dataclass(frozen=True)
-class Listed:
+class Listed(Plain):
     reviewer: Reviewer
     assigned: int  # active assignments in the cycle
     verdicts: int  # verdicts given on nominations still shortlisted
@@ -41,7 +42,12 @@ class Listed:
 
 
 def add_reviewer(
-    reviewer: Reviewer, *, url: str | None = None, cycle: str | None = None, actor: str
+    reviewer: Reviewer,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    actor: str,
 ) -> Reviewer:
     """Declare a committee member for the cycle (logged)."""
     pattern, rule = REVIEWER_ID_RULE
@@ -49,7 +55,7 @@ def add_reviewer(
         raise AwardsError(f"'{reviewer.id}': {rule}")
     if not reviewer.name.strip():
         raise AwardsError(f"reviewer '{reviewer.id}' needs a name: pass --name")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         if any(r.id == reviewer.id for r in panel.load_reviewers(conn, workflow.cycle_id)):
@@ -61,9 +67,11 @@ def add_reviewer(
     return reviewer
 
 
-def list_reviewers(*, url: str | None = None, cycle: str | None = None) -> list[Listed]:
+def list_reviewers(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> list[Listed]:
     """Every reviewer of the cycle with their load."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
@@ -93,24 +101,32 @@ def list_reviewers(*, url: str | None = None, cycle: str | None = None) -> list[
 
 
 @dataclass(frozen=True)
-class Seats:
+class Seats(Plain):
     nomination: str
     assigned: tuple[str, ...]
     recused: tuple[str, ...]
 
 
-def seats(code: str, *, url: str | None = None, cycle: str | None = None) -> Seats:
+def seats(
+    nomination: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+) -> Seats:
     """Who is assigned to a nomination, and who recused from it."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         places = panel.Places(conn, workflow.cycle_id)
-    return Seats(code, tuple(sorted(places.active[row.id])), tuple(sorted(places.declined[row.id])))
+    return Seats(
+        nomination, tuple(sorted(places.active[row.id])), tuple(sorted(places.declined[row.id]))
+    )
 
 
 @dataclass
-class Assigned:
+class Assigned(Plain):
     award: str
     per_nomination: int
     pairs: list[tuple[str, str]]  # (nomination, reviewer)
@@ -119,10 +135,11 @@ class Assigned:
 
 
 def assign(
-    award_id: str,
+    award: str,
     per_nomination: int,
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     actor: str,
 ) -> Assigned:
@@ -133,25 +150,25 @@ def assign(
     """
     if per_nomination < 1:
         raise AwardsError("--per-nomination must be at least 1")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        award = panel.reviewed_award(workflow, award_id)
+        declared = panel.reviewed_award(workflow, award)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
         if not reviewers:
             raise NotFound(
                 f"cycle {workflow.cycle_id} has no reviewers; declare them with "
                 "`awards reviewers add` or [[reviewers]] in the workflow file"
             )
-        rows = load_nominated(conn, workflow.cycle_id, award.id, State.SHORTLISTED)
+        rows = load_nominated(conn, workflow.cycle_id, declared.id, State.SHORTLISTED)
         if not rows:
             raise TransitionError(
-                f"award '{award.id}' has no shortlisted nominations; run `awards advance` first"
+                f"award '{declared.id}' has no shortlisted nominations; run `awards advance` first"
             )
         places = panel.Places(conn, workflow.cycle_id)
         ids = {r.candidate.nominee_id: r.id for r in rows}
         pairs, unfilled = assign_pairs(
-            award,
+            declared,
             reviewers,
             [r.candidate for r in rows],
             per_nomination,
@@ -160,12 +177,12 @@ def assign(
             places.load,
         )
         why = {"by": "assign", "per_nomination": per_nomination}
-        _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, actor)
+        _write_assignments(conn, workflow.cycle_id, declared.id, ids, pairs, why, actor)
     return Assigned(
-        award.id,
+        declared.id,
         per_nomination,
-        [(nomination_code(award.id, p.nominee_id), p.reviewer) for p in pairs],
-        {nomination_code(award.id, n): k for n, k in unfilled.items()},
+        [(nomination_code(declared.id, p.nominee_id), p.reviewer) for p in pairs],
+        {nomination_code(declared.id, n): k for n, k in unfilled.items()},
         dict(sorted(places.load.items())),
     )
 
@@ -199,7 +216,7 @@ def _write_assignments(
 
 
 @dataclass(frozen=True)
-class Recused:
+class Recused(Plain):
     nomination: str
     reviewer: str
     was_assigned: bool
@@ -208,11 +225,12 @@ class Recused:
 
 
 def recuse(
-    code: str,
+    nomination: str,
     *,
     reviewer: str,
     reason: str,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
 ) -> Recused:
     """A reviewer declares a conflict of interest with a nomination (logged).
@@ -222,20 +240,20 @@ def recuse(
     """
     if not reason.strip():
         raise AwardsError("a recusal needs a reason: say why with --reason")
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         award = panel.reviewed_award(workflow, row.award)
         reviewers = panel.load_reviewers(conn, workflow.cycle_id)
         known_reviewer(workflow, reviewers, reviewer)
         if row.state not in OPEN_FOR_RECUSAL:
             raise TransitionError(
-                f"nomination {code} is '{row.state}'; its review is over, so there is nothing to recuse from"
+                f"nomination {nomination} is '{row.state}'; its review is over, so there is nothing to recuse from"
             )
         places = panel.Places(conn, workflow.cycle_id)
         if reviewer in places.declined[row.id]:
-            raise ConflictError(f"reviewer '{reviewer}' has already recused from {code}")
+            raise ConflictError(f"reviewer '{reviewer}' has already recused from {nomination}")
         was_assigned = reviewer in places.active[row.id]
         dropped = panel.current_verdict(conn, row.id, reviewer)
         pairs: list[Pair] = []
@@ -284,7 +302,7 @@ def recuse(
             why = {"by": "recusal", "replacing": reviewer}
             ids = {row.nominee_id: row.id}
             _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, reviewer)
-    return Recused(code, reviewer, was_assigned, dropped, replacement)
+    return Recused(nomination, reviewer, was_assigned, dropped, replacement)
 
 
 def known_reviewer(workflow: Workflow, reviewers: Sequence[Reviewer], reviewer: str) -> Reviewer:

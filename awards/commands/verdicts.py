@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlmodel import col
 
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
 from awards.rules.committee import conflict
+from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.rules.survey import check_score
 from awards.rules.tables import Problems, read_table
@@ -45,7 +46,7 @@ class Given:
 
 
 @dataclass(frozen=True)
-class Reviewed:
+class Reviewed(Plain):
     nomination: str
     reviewer: str
     verdict: str
@@ -53,9 +54,11 @@ class Reviewed:
     changed: bool  # False when it repeats the reviewer's current verdict exactly
 
 
-def review(given: Given, *, url: str | None = None, cycle: str | None = None) -> Reviewed:
+def review(
+    given: Given, *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Reviewed:
     """Record (or change) one reviewer's verdict on a shortlisted nomination; logged."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         desk = _Desk(conn, workflow)
@@ -176,7 +179,7 @@ _VERDICT_WORDS = {
 
 
 @dataclass(frozen=True)
-class Imported:
+class Imported(Plain):
     file: str
     sha256: str
     verdicts: list[Reviewed]
@@ -187,7 +190,12 @@ class Imported:
 
 
 def import_verdicts(
-    path: str | Path, *, url: str | None = None, cycle: str | None = None, actor: str
+    path: str | Path,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    actor: str,
 ) -> Imported:
     """Take a sheet of verdicts (CSV or XLSX), all or nothing.
 
@@ -198,7 +206,7 @@ def import_verdicts(
     recorded. A row repeating a reviewer's current verdict changes nothing, so a sheet can be
     imported again after corrections.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
         desk = _Desk(conn, workflow)

@@ -27,6 +27,7 @@ import orjson
 
 from awards.errors import LogError
 from awards.log.events import SCHEMA_VERSION
+from awards.rules.plain import Plain
 
 GENESIS = "0" * 64
 BANGKOK = timezone(timedelta(hours=7))
@@ -92,7 +93,7 @@ def export_line(body: bytes, digest: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class Verified:
+class Verified(Plain):
     events: int
     head: str  # hash of the last event, GENESIS for an empty log
 

@@ -24,6 +24,7 @@ from awards.log import merkle
 from awards.log.chain import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, verify_file
 from awards.log.events import Kind
 from awards.log.rederive import Diverged, Divergence, Rederivation
+from awards.rules.plain import Plain
 from awards.rules.survey import read_survey
 from awards.rules.workflow_file import load_workflow
 
@@ -31,7 +32,7 @@ __all__ = ["Diverged", "Divergence", "Replayed", "replay"]
 
 
 @dataclass(frozen=True)
-class Replayed:
+class Replayed(Plain):
     events: int
     head: str
     rule_decisions: int  # re-derived and identical

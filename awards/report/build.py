@@ -2,9 +2,11 @@
 
 One self-contained HTML file (inline CSS, inline SVG charts, the Sarabun faces it uses
 embedded), and on request the same through WeasyPrint as PDF. Every figure comes from the
-library: response rates and national means from `awards.scoring`, each award's table from
-`awards.views.ranking`, the weight sensitivity from `awards.sensitivity`. The footer names the
-log head, the latest checkpoint, and the workflow's and survey's SHA-256 the numbers rest on.
+library, read in one read transaction so that they all rest on one state of the log: the
+cycle's status (response rates, national means) and each award's ranking from
+awards.commands.results, the weight sensitivity from awards.rules.sensitivity. The footer names
+the log head, the latest checkpoint, and the workflow's and survey's SHA-256 the numbers rest
+on.
 """
 
 from __future__ import annotations
@@ -13,25 +15,24 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError
 from markupsafe import Markup
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards import __version__
 from awards.certificates.html import environment
 from awards.certificates.sheet import RenderError, Templates
-from awards.commands import views
-from awards.errors import ConflictError
+from awards.commands import results
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
+from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.plain import Plain
 from awards.rules.ranking import chain, describe_cut
-from awards.rules.scoring import national_means, round_half_up
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
@@ -40,11 +41,9 @@ from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
 from awards.store.schema import open_engine
-from awards.terminal import LEVELS
 
 TEMPLATE = "report/report.html"
 COMMITTEE = ("aggregate", "sd", "low", "high")  # per-nomination committee figures, if any
-DASH = "—"
 THAI = frozenset(map(chr, range(0x0E00, 0x0E80)))
 # Out of the running by a person's decision; the rules' selection leaves them out.
 REMOVED = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
@@ -58,13 +57,13 @@ class Facts:
 
     workflow: Workflow
     agencies: list[Agency]
-    status: dict[str, Any]
-    rankings: dict[str, views.Ranking]
+    status: results.Status
+    rankings: dict[str, results.Ranking]
     checkpoint: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
-class Written:
+class Written(Plain):
     cycle: str
     html: Path
     pdf: Path | None
@@ -74,11 +73,11 @@ class Written:
 
 
 def report(
-    *, url: str | None = None, cycle: str | None = None, out: str | Path = "report.html",
-    pdf: bool = False,
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None,
+    out: str | Path = "report.html", pdf: bool = False,
 ) -> Written:  # fmt: skip
     """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf."""
-    facts = gather(url=url, cycle=cycle)
+    facts = gather(url=url, engine=engine, cycle=cycle)
     templates = Templates.for_cycle(facts.workflow.templates_folder())
     ctx = context(facts)
     target = Path(out)
@@ -89,31 +88,23 @@ def report(
         pdf_path = target.with_suffix(".pdf")
         data, pages = to_pdf(templates, html(templates, ctx, embed_fonts=False))
         pdf_path.write_bytes(data)
-    log = facts.status["log"]
-    return Written(facts.workflow.cycle_id, target, pdf_path, pages, log["events"], log["head"])
+    log = facts.status.log
+    return Written(facts.workflow.cycle_id, target, pdf_path, pages, log.events, log.head)
 
 
-def gather(*, url: str | None = None, cycle: str | None = None, tries: int = 3) -> Facts:
-    """Read everything the report shows. The views each read in their own transaction, so
-    the log head is read before and after: a report never mixes two states of the log."""
-    engine = open_engine(url)
-    for _ in range(tries):
-        with db.read(engine) as conn:
-            workflow = load_cycle(conn, cycle)
-            agencies = load_agencies(conn, workflow.cycle_id)
-            checkpoint = latest_checkpoint(conn)
-            before = db.head(conn)
-        status = views.status(url=url, cycle=workflow.cycle_id)
-        rankings = {
-            a.id: views.ranking(a.id, url=url, cycle=workflow.cycle_id) for a in workflow.awards
-        }
-        with db.read(engine) as conn:
-            after = db.head(conn)
-        if before == after == (status["log"]["events"], status["log"]["head"]):
-            return Facts(workflow, agencies, status, rankings, checkpoint)
-    raise ConflictError(
-        f"the decision log kept changing while the report was read ({tries} tries); run it again"
-    )
+def gather(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Facts:
+    """Read everything the report shows in one read transaction: one snapshot of the
+    database (awards.store.database.read), so a report never mixes two states of the log."""
+    engine = engine or open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        agencies = load_agencies(conn, workflow.cycle_id)
+        status = results.read_status(conn, workflow, agencies=agencies)
+        rankings = {a.id: results.read_ranking(conn, workflow, a.id) for a in workflow.awards}
+        checkpoint = latest_checkpoint(conn)
+    return Facts(workflow, agencies, status, rankings, checkpoint)
 
 
 def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
@@ -132,27 +123,10 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
 # --- What the template shows (pure: facts in, plain values out) -------------------------
 
 
-def percent(part: int, whole: int) -> str:
-    """'93.2%': one decimal, rounded half-up like every other figure."""
-    return f"{round_half_up(Decimal(100 * part) / whole, 1)}%" if whole else DASH
-
-
-def signed(value: Decimal | None) -> str:
-    """A margin to a cut, in points: '+7.32', '-1.05', '0.00'."""
-    if value is None:
-        return DASH
-    return f"+{value}" if value > 0 else str(value)
-
-
-def shown(value: Any) -> str:
-    """A committee figure as it is, '—' when there is none."""
-    return DASH if value is None else str(value)
-
-
 def context(facts: Facts) -> dict[str, Any]:
     """The template's variables: every figure already a string."""
     wf, status = facts.workflow, facts.status
-    means = national_means(wf, facts.agencies)
+    means = status.national
     return {
         "cycle": {
             "id": wf.cycle_id, "title_th": wf.title_th, "title_en": wf.title_en,
@@ -160,7 +134,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": LEVELS.get(level, level),
+                "level": level_label(level),
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -178,36 +152,34 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rows = [
         {
             "key": d.key, "title_th": d.title_th, "title_en": d.title_en,
-            "weight": f"{(d.weight * 100).normalize():f}%",
-            "means": [str(means[lv]["dimensions"].get(d.key, DASH)) for lv in levels],
+            "weight": share(d.weight),
+            "means": [figure(means[lv]["dimensions"].get(d.key)) for lv in levels],
         }
         for d in wf.dimensions
     ]  # fmt: skip
-    overall = [
-        DASH if means[lv]["weighted"] is None else str(means[lv]["weighted"]) for lv in levels
-    ]
+    overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        LEVELS.get(lv, lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        level_label(lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [LEVELS.get(lv, lv) for lv in levels],
+        "levels": [level_label(lv) for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),
     }
 
 
-def _row(r: views.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
+def _row(r: results.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
     verdicts = f"{r.approvals}/{r.rejections}" if r.approvals or r.rejections else ""
     return {
         "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
         "members": r.members, "score": str(r.score), "scores": [str(r.scores[d]) for d in dims],
-        "committee": [shown(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
-        "verdicts": verdicts, "state": r.state, "margin": signed(r.margin),
+        "committee": [figure(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
+        "verdicts": verdicts, "state": r.state, "margin": margin(r.margin),
         "winner": r.state == State.AWARDED,
     }  # fmt: skip
 
@@ -241,10 +213,10 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "title_th": award.title_th,
         "title_en": award.title_en,
         "rules": _rules(wf, award),
-        "counts": facts.status["awards"].get(award.id, {}),
+        "counts": facts.status.awards.get(award.id, {}),
         "nominations": len(rows),
         "cut": describe_cut(award.winners),
-        "cut_score": DASH if ranking.cut_score is None else str(ranking.cut_score),
+        "cut_score": figure(ranking.cut_score),
         "dimensions": dims,
         "committee": COMMITTEE if committee else (),
         "reviewed": reviewed,
@@ -285,7 +257,7 @@ def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
 
 
 def _sensitivity(
-    wf: Workflow, award: Award, sens: Sensitivity, names: dict[str, str], rows: list[views.Row]
+    wf: Workflow, award: Award, sens: Sensitivity, names: dict[str, str], rows: list[results.Row]
 ) -> dict[str, Any]:
     titles = {d.key: d.title_th for d in wf.dimensions}
     weights = {d.key: d.weight for d in wf.dimensions}
@@ -294,14 +266,13 @@ def _sensitivity(
         return [f"{names.get(n, n)} ({n})" for n in ids]
 
     def row(p: Perturbation) -> dict[str, Any]:
-        sign = "+" if p.delta > 0 else "−"
         moved = DASH
         if p.weights is not None:
             after = p.weights[wf.dimension_keys.index(p.dimension)]
-            moved = f"{_pct(weights[p.dimension])} → {_pct(after)}"
+            moved = f"{share(weights[p.dimension], 1)} → {share(after, 1)}"
         return {
             "dimension": p.dimension, "title_th": titles[p.dimension],
-            "delta": f"{sign}{(abs(p.delta) * 100).normalize():f} pp", "weight": moved,
+            "delta": points(p.delta), "weight": moved,
             "possible": p.possible, "changed": p.changed,
             "entered": who(p.entered), "left": who(p.left), "unreviewed": who(p.unreviewed),
         }  # fmt: skip
@@ -323,26 +294,21 @@ def _sensitivity(
     }
 
 
-def _pct(weight: Decimal) -> str:
-    """A weight as a percentage with at most one decimal: '20%', '21.3%'."""
-    return f"{round_half_up(weight * 100, 1).normalize():f}%"
-
-
-def _footer(status: dict[str, Any], checkpoint: dict[str, Any] | None) -> dict[str, Any]:
-    log = status["log"]
+def _footer(status: results.Status, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    log = status.log
     cp = None
     if checkpoint is not None:
         cp = {
             "seq": checkpoint["seq"], "size": checkpoint["size"], "root": checkpoint["root"],
             "head": checkpoint["head"], "at": checkpoint["at"],
-            "public_key": checkpoint.get("public_key"), "since": log["events"] - checkpoint["seq"],
+            "public_key": checkpoint.get("public_key"), "since": log.events - checkpoint["seq"],
         }  # fmt: skip
     return {
-        "events": log["events"],
-        "head": log["head"],
+        "events": log.events,
+        "head": log.head,
         "checkpoint": cp,
-        "workflow_sha256": status["workflow_sha256"],
-        "survey_sha256": status["survey_sha256"] or DASH,
+        "workflow_sha256": status.workflow_sha256,
+        "survey_sha256": status.survey_sha256 or DASH,
     }
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from awards.paths import sarabun_faces
+from awards.rules.formatting import figure
 
 FAMILY = "Sarabun"
 PALETTE = ("#1d4e89", "#e07a1f", "#2a9d8f", "#8d5a97")
@@ -90,7 +91,7 @@ def dimension_means(
             bars = ax.barh(
                 ys, xs, height=height * 0.92, color=PALETTE[j % len(PALETTE)], label=name
             )
-            texts = ["" if v is None else str(v) for v in values]
+            texts = [figure(v, missing="") for v in values]
             ax.bar_label(bars, labels=texts, padding=3, fontsize=8)
         ax.set_yticks(range(n), labels)
         ax.invert_yaxis()
@@ -137,7 +138,7 @@ def distribution(
             color = PALETTE[1 + i % (len(PALETTE) - 1)]
             ax.axvline(float(value), color=color, linestyle="--", linewidth=1.2)
             ax.annotate(
-                f"{name} {value}",
+                f"{name} {figure(value)}",
                 (float(value), 1),
                 xycoords=("data", "axes fraction"),
                 xytext=(-4, -4 - 12 * i),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards.errors import NotFound
@@ -85,13 +85,13 @@ class Checked:
 
 
 def verify_checkpoints(
-    *, url: str | None = None, public_key: str | Path | None = None
+    *, url: str | None = None, engine: Engine | None = None, public_key: str | Path | None = None
 ) -> list[Checked]:
     """Check every checkpoint in the log: its signature (by the trusted public key when one is
     given), and that the current log still extends it (same root over the same first events,
     which is what a consistency proof from it to the current log shows)."""
     trusted = None if public_key is None else Path(public_key).read_text(encoding="ascii").strip()
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         leaves, hashes = _leaves(conn)
         events = [
@@ -130,13 +130,19 @@ def verify_checkpoints(
     return out
 
 
-def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dict[str, Any]:
+def prove(
+    nomination: str,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+) -> dict[str, Any]:
     """An inclusion proof of the nomination's award event under the latest checkpoint that
     covers it: everything an RFC 9162 verifier needs, as a JSON-ready dict."""
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
-        row = find_nomination(conn, workflow, code)
+        row = find_nomination(conn, workflow, nomination)
         award_seq = None
         for seq, body in conn.execute(
             select(col(Event.seq), col(Event.body)).where(
@@ -149,7 +155,7 @@ def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dic
                 award_seq = seq
         if award_seq is None:
             raise NotFound(
-                f"nomination {code} has no award decision to prove (it is '{row.state}')"
+                f"nomination {nomination} has no award decision to prove (it is '{row.state}')"
             )
         checkpoint = None
         for seq, body in conn.execute(
@@ -171,7 +177,7 @@ def prove(code: str, *, url: str | None = None, cycle: str | None = None) -> dic
         ).one()
     index = award_seq - 1
     return {
-        "nomination": code,
+        "nomination": nomination,
         "leaf_index": index,
         "tree_size": checkpoint["size"],
         "event": event_body.decode("utf-8"),

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select
 from sqlmodel import col
 
 from awards.errors import AwardsError, NotFound
 from awards.log import events
 from awards.log.chain import now
+from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import State
 from awards.rules.survey import Agency, read_survey
@@ -27,25 +28,30 @@ from awards.store.schema import open_engine
 
 
 @dataclass(frozen=True)
-class Opened:
+class Opened(Plain):
     cycle: str
     created: bool  # False when the same rules were already open
     database: str
 
 
-def init_cycle(workflow_path: str | Path, *, url: str | None = None, actor: str) -> Opened:
+def init_cycle(
+    workflow_path: str | Path, *, url: str | None = None, engine: Engine | None = None, actor: str
+) -> Opened:
     """Create the database if needed and open the cycle a workflow file declares.
 
     Opening the same file again is a no-op; a different file for an open cycle is refused,
     because decisions already logged were taken under the old rules.
     """
     workflow = load_workflow(workflow_path)
-    engine = open_engine(url, create=True)
+    engine = engine or open_engine(url, create=True)
+    where = (
+        engine.url.render_as_string(hide_password=False) if url is None else db.database_url(url)
+    )
     with db.write(engine) as conn:
         existing = _cycle_row(conn, workflow.cycle_id)
         if existing is not None:
             if existing.workflow_sha256 == workflow.sha256:
-                return Opened(workflow.cycle_id, False, db.database_url(url))
+                return Opened(workflow.cycle_id, False, where)
             raise AwardsError(
                 f"cycle {workflow.cycle_id} is already open with other rules "
                 f"(workflow {existing.workflow_sha256[:12]} from {existing.workflow_path}); "
@@ -81,7 +87,7 @@ def init_cycle(workflow_path: str | Path, *, url: str | None = None, actor: str)
         )
         if workflow.reviewers:
             committee.declare(conn, workflow.cycle_id, workflow.reviewers, actor, at, "workflow")
-    return Opened(workflow.cycle_id, True, db.database_url(url))
+    return Opened(workflow.cycle_id, True, where)
 
 
 def _cycle_row(conn: Connection, cycle_id: str) -> Any:
@@ -118,7 +124,7 @@ def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Imported:
+class Imported(Plain):
     cycle: str
     sha256: str
     agencies: int
@@ -130,6 +136,7 @@ def import_survey(
     path: str | Path,
     *,
     url: str | None = None,
+    engine: Engine | None = None,
     cycle: str | None = None,
     replace: bool = False,
     actor: str,
@@ -140,7 +147,7 @@ def import_survey(
     `replace`, and only while no nomination has moved past 'surveyed'; the replacement is
     logged and the earlier nominations are dropped with it.
     """
-    engine = open_engine(url)
+    engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
     survey = read_survey(path, workflow)  # every problem is reported before anything is written

@@ -1,0 +1,105 @@
+"""The decision log as a record to read and hand over: `awards log` (its history),
+`awards log export` (the whole log as JSON Lines) and `awards log verify` (the chain of an
+exported file or of the live log)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlmodel import col
+
+from awards.errors import LogError
+from awards.log import chain as eventlog
+from awards.log.chain import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
+from awards.store import database as db
+from awards.store.cycles import load_cycle
+from awards.store.models import Event
+from awards.store.schema import open_engine
+
+
+def history(
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    award: str | None = None,
+    nominee: str | None = None,
+) -> list[dict[str, Any]]:
+    """Logged events, oldest first, filtered by award and/or nominee. Each event is the
+    logged JSON object itself (decimals are already strings)."""
+    engine = engine or open_engine(url)
+    with db.read(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        if award:
+            workflow.award(award)
+        query = select(col(Event.body)).where(col(Event.cycle) == workflow.cycle_id)
+        if award:
+            query = query.where(col(Event.award) == award)
+        if nominee:
+            query = query.where(col(Event.nominee) == nominee)
+        bodies = [b for (b,) in conn.execute(query.order_by(col(Event.seq)))]  # type: ignore[arg-type]
+    return [parse_event(b, f"event {i}") for i, b in enumerate(bodies, start=1)]
+
+
+def _stored(conn: Connection, batch: int = 10_000) -> Iterator[tuple[int, str, bytes]]:
+    last = 0
+    while True:
+        rows = list(
+            conn.execute(
+                select(col(Event.seq), col(Event.hash), col(Event.body))
+                .where(col(Event.seq) > last)
+                .order_by(col(Event.seq))
+                .limit(batch)  # type: ignore[arg-type]
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+def export_log(
+    path: str | Path, *, url: str | None = None, engine: Engine | None = None
+) -> Verified:
+    """Write the whole log as JSON Lines, checking every stored hash on the way.
+
+    The file is written beside its destination and renamed into place, so a failed export
+    never leaves a half-written log behind.
+    """
+    engine = engine or open_engine(url)
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=".awards-log-", dir=target.parent if str(target.parent) else "."
+    )
+    count, prev = 0, GENESIS
+    try:
+        with os.fdopen(fd, "wb") as out, db.read(engine) as conn:
+            for seq, digest, body in _stored(conn):
+                if sha256(body) != digest:
+                    raise LogError(f"event {seq} in the database does not match its stored hash")
+                out.write(export_line(body, digest))
+                count, prev = seq, digest
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Verified(count, prev)
+
+
+def verify_file(path: str | Path) -> Verified:
+    """Verify an exported log; LogError names the first bad line."""
+    return eventlog.verify_file(str(path))
+
+
+def verify_database(*, url: str | None = None, engine: Engine | None = None) -> Verified:
+    """Verify the live log in the database the same way as an exported file."""
+    engine = engine or open_engine(url)
+    with db.read(engine) as conn:
+        return verify_lines(
+            (export_line(body, digest) for _, digest, body in _stored(conn)), "database"
+        )
