@@ -1,13 +1,22 @@
-"""Shared fixtures: a database URL per backend (SQLite always, PostgreSQL when configured)."""
+"""Shared fixtures: a database URL per backend (SQLite always, PostgreSQL when configured),
+and the demo cycle, run once per session."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+from support import copy_demo
+
+if TYPE_CHECKING:
+    from awards.commands.demo import DemoResult
 
 POSTGRES = os.environ.get("AWARDS_TEST_POSTGRES_URL")
 
@@ -43,3 +52,36 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'awards.db'}"
+
+
+def _fingerprint(folder: Path) -> tuple[object, ...]:
+    """What a change to a finished demo would alter: the log's head, and the folder's files."""
+    with contextlib.closing(sqlite3.connect(folder / "awards.db")) as conn:
+        head = conn.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    files = sorted(
+        (str(p.relative_to(folder)), p.stat().st_size)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
+    )
+    return head, files
+
+
+@pytest.fixture(scope="session")
+def demo_cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoResult]:
+    """The demo (awards.commands.demo.run): the 2019 cycle run to the end, its 75 certificates
+    rendered, its log exported. Run once per session and shared, so only read it: a test
+    that changes its database or files takes demo_copy (or support.copy_demo) instead."""
+    from awards.commands import demo
+
+    result = demo.run(tmp_path_factory.mktemp("demo") / "demo", actor="tester")
+    before = _fingerprint(result.directory)
+    yield result
+    assert _fingerprint(result.directory) == before, (
+        "a test changed the shared demo; give it demo_copy instead"
+    )
+
+
+@pytest.fixture
+def demo_copy(demo_cycle: DemoResult, tmp_path: Path) -> Path:
+    """A copy of the demo's folder (database, certificates, log, keys) to change freely."""
+    return copy_demo(demo_cycle.directory, tmp_path / "demo")

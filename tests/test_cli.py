@@ -41,9 +41,8 @@ def test_demo_runs_the_2019_cycle_and_verifies_its_log(tmp_path: Path):
     assert out.startswith(f"{tmp_path / 'demo' / 'decision-log.jsonl'}: ok: ")
 
 
-def test_demo_status_json_reports_counts_and_published_means(tmp_path: Path):
-    run("demo", str(tmp_path / "demo"))
-    code, out = run("status", "--json", db=f"sqlite:///{tmp_path / 'demo' / 'awards.db'}")
+def test_demo_status_json_reports_counts_and_published_means(demo_cycle):
+    code, out = run("status", "--json", db=demo_cycle.database)
     data = json.loads(out)
     assert code == 0
     assert data["awards"]["top-department"]["awarded"] == 10
