@@ -1,5 +1,5 @@
-"""Helpers the tests share: paths, small survey files written on the fly, a copy of the
-demo."""
+"""Helpers the tests share: paths, small survey files written on the fly, an opened cycle,
+a copy of the demo."""
 
 from __future__ import annotations
 
@@ -77,6 +77,27 @@ def small_survey(
             )
             n += 1
     return write_survey(path, lines)
+
+
+def open_cycle(
+    url: str,
+    folder: Path,
+    *,
+    workflow: Path = WORKFLOW,
+    survey: Path | None = None,
+    actor: str = "s",
+    **survey_options: int,
+) -> Path:
+    """Open the cycle of `workflow` (the 2019 one unless given) in the database at `url` and
+    import `survey`, or else a small survey written to `folder / "survey.csv"` with
+    `survey_options` (see small_survey). Returns the survey file, which replay needs."""
+    from awards.store.cycles import import_survey, init_cycle
+
+    if survey is None:
+        survey = small_survey(folder / "survey.csv", **survey_options)
+    init_cycle(workflow, url=url, actor=actor)
+    import_survey(survey, url=url, actor=actor)
+    return survey
 
 
 def copy_demo(source: Path, target: Path) -> Path:

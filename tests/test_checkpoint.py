@@ -13,18 +13,16 @@ from awards.commands.views import export_log, history
 from awards.errors import AwardsError
 from awards.log.signing import check_proof, generate_keys, load_key
 from awards.store.checkpoints import prove, verify_checkpoints
-from awards.store.cycles import import_survey, init_cycle
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, open_cycle
 
 
 @pytest.fixture
 def signed(tmp_path: Path) -> tuple[str, Path]:
     url = f"sqlite:///{tmp_path / 'awards.db'}"
     private, public = generate_keys(tmp_path / "committee.key")
-    init_cycle(WORKFLOW, url=url, actor="s")
-    import_survey(small_survey(tmp_path / "survey.csv"), url=url, actor="s")
+    open_cycle(url, tmp_path)
     advance(url=url, actor="s", award="top-province", key=load_key(private))
     return url, public
 

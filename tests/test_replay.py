@@ -12,9 +12,8 @@ from awards.commands.views import export_log, ranking
 from awards.log.chain import GENESIS, export_line, seal_many
 from awards.log.replay import Diverged, replay
 from awards.rules.states import Trigger
-from awards.store.cycles import import_survey, init_cycle
 
-from support import WORKFLOW, review, seat, small_survey
+from support import WORKFLOW, open_cycle, review, seat
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +21,7 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A whole cycle with verdicts, a rejection, a withdrawal and a revocation, exported."""
     tmp = tmp_path_factory.mktemp("replay")
     url = f"sqlite:///{tmp / 'awards.db'}"
-    survey = small_survey(tmp / "survey.csv")
-    init_cycle(WORKFLOW, url=url, actor="s")
-    import_survey(survey, url=url, actor="s")
+    survey = open_cycle(url, tmp)
     advance(url=url, actor="s")
     move_one("top-department:D025", Trigger.WITHDRAW, reason="merged", actor="s", url=url)
     seat(url)

@@ -20,9 +20,8 @@ from awards.errors import AwardsError
 from awards.log.replay import replay
 from awards.rules.states import Trigger
 from awards.rules.workflow import Reviewer
-from awards.store.cycles import import_survey, init_cycle
 
-from support import WORKFLOW, review, small_survey
+from support import WORKFLOW, open_cycle, review
 
 AWARDS = ("top-department", "top-province", "copy-free")
 NOMINEES = st.integers(min_value=0, max_value=29)
@@ -35,9 +34,7 @@ class Cycle(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="awards-stateful-"))
         self.url = f"sqlite:///{self.dir / 'awards.db'}"
-        self.survey = small_survey(self.dir / "survey.csv", departments=30, provinces=6)
-        init_cycle(WORKFLOW, url=self.url, actor="s")
-        import_survey(self.survey, url=self.url, actor="s")
+        self.survey = open_cycle(self.url, self.dir, departments=30, provinces=6)
         self.reviewers = 0
 
     def rows(self, award: str):
