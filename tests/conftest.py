@@ -8,6 +8,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from awards.commands.demo import DemoResult
 
 POSTGRES = os.environ.get("AWARDS_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _postgres_url(base: str) -> Iterator[str]:
@@ -38,15 +40,44 @@ def _postgres_url(base: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def _available(backend: str) -> str:
+    if backend == "postgresql" and not POSTGRES:
+        pytest.skip("AWARDS_TEST_POSTGRES_URL is not set")
+    return backend
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database: awards.db in `folder` (which must not hold one yet),
+    or a schema of its own on the test server, dropped on leaving."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'awards.db'}"
+    else:
+        assert POSTGRES is not None
+        yield from _postgres_url(POSTGRES)
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """One persistence suite, every backend: SQLite always, PostgreSQL when configured."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'awards.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("AWARDS_TEST_POSTGRES_URL is not set")
-    yield from _postgres_url(POSTGRES)
+    with fresh_database(_available(request.param), tmp_path) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+
+    def database(self, folder: Path) -> contextlib.AbstractContextManager[str]:
+        """A new, empty database of this backend (see fresh_database)."""
+        return fresh_database(self.name, folder)
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Every backend, for tests that need one database for a whole module or one per
+    Hypothesis example: `with backend.database(folder) as url:`."""
+    return Backend(_available(request.param))
 
 
 @pytest.fixture
