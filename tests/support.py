@@ -1,7 +1,9 @@
-"""Helpers the tests share: paths, and small survey files written on the fly."""
+"""Helpers the tests share: paths, small survey files written on the fly, an opened cycle,
+a copy of the demo."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +77,43 @@ def small_survey(
             )
             n += 1
     return write_survey(path, lines)
+
+
+def open_cycle(
+    url: str,
+    folder: Path,
+    *,
+    workflow: Path = WORKFLOW,
+    survey: Path | None = None,
+    actor: str = "s",
+    **survey_options: int,
+) -> Path:
+    """Open the cycle of `workflow` (the 2019 one unless given) in the database at `url` and
+    import `survey`, or else a small survey written to `folder / "survey.csv"` with
+    `survey_options` (see small_survey). Returns the survey file, which replay needs."""
+    from awards.store.cycles import import_survey, init_cycle
+
+    if survey is None:
+        survey = small_survey(folder / "survey.csv", **survey_options)
+    init_cycle(workflow, url=url, actor=actor)
+    import_survey(survey, url=url, actor=actor)
+    return survey
+
+
+def copy_demo(source: Path, target: Path) -> Path:
+    """A copy of a finished demo's folder (database, survey, keys, certificates, log) at
+    `target`, to change freely.
+
+    The database is a plain SQLite file once the demo's connections are closed (the engine
+    keeps none open between transactions); a -wal or -shm file left beside it is copied too.
+    The database records two absolute paths: the workflow's (the shipped file, the same for
+    every copy) and the survey's, in the cycle's survey import and its logged event, which
+    the chain fixes. The latter names the original folder's survey-2019.csv; nothing opens it
+    again (replay and the report take the survey as an argument or from the tables), and the
+    original stays in place, byte for byte the same as the copy's, for the whole session.
+    """
+    shutil.copytree(source, target)
+    return target
 
 
 def seat(

@@ -8,15 +8,13 @@ from sqlalchemy import text
 
 from awards.commands.advance import advance
 from awards.commands.audit import audit
-from awards.store.cycles import import_survey, init_cycle
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, review, seat, small_survey
+from support import open_cycle, review, seat
 
 
 def opened(url: str, tmp_path: Path) -> None:
-    init_cycle(WORKFLOW, url=url, actor="s")
-    import_survey(small_survey(tmp_path / "survey.csv"), url=url, actor="s")
+    open_cycle(url, tmp_path)
     advance(url=url, actor="s")
     seat(url)
     review("top-department:D029", approve=True, reviewer="a", url=url)

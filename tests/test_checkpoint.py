@@ -1,4 +1,5 @@
-"""Signed checkpoints: written after every stage, verified, and proofs against them."""
+"""Signed checkpoints: written after every stage, verified, and proofs against them, on every
+backend."""
 
 from __future__ import annotations
 
@@ -13,20 +14,17 @@ from awards.commands.logbook import export_log, history
 from awards.errors import AwardsError
 from awards.log.signing import check_proof, generate_keys, load_key
 from awards.store.checkpoints import prove, verify_checkpoints
-from awards.store.cycles import import_survey, init_cycle
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, open_cycle
 
 
 @pytest.fixture
-def signed(tmp_path: Path) -> tuple[str, Path]:
-    url = f"sqlite:///{tmp_path / 'awards.db'}"
+def signed(db_url: str, tmp_path: Path) -> tuple[str, Path]:
     private, public = generate_keys(tmp_path / "committee.key")
-    init_cycle(WORKFLOW, url=url, actor="s")
-    import_survey(small_survey(tmp_path / "survey.csv"), url=url, actor="s")
-    advance(url=url, actor="s", award="top-province", key=load_key(private))
-    return url, public
+    open_cycle(db_url, tmp_path)
+    advance(url=db_url, actor="s", award="top-province", key=load_key(private))
+    return db_url, public
 
 
 def test_generate_keys_keeps_the_private_key_to_its_owner_and_never_overwrites(tmp_path):
@@ -59,19 +57,28 @@ def test_a_checkpoint_by_another_key_is_not_trusted(signed, tmp_path):
     }
 
 
+# Someone with the database's admin rights, in the backend's own SQL: drop the append-only
+# trigger, then edit an event that every checkpoint covers.
+REWRITE = {
+    "sqlite": [
+        "DROP TRIGGER event_no_update",
+        "UPDATE event SET body = replace(body, 'secretary', 'someone') WHERE seq = 3",
+        "UPDATE event SET body = CAST(replace(CAST(body AS TEXT), '\"s\"', '\"x\"') AS BLOB) WHERE seq = 3",
+    ],
+    "postgresql": [
+        "DROP TRIGGER event_append_only ON event",
+        "UPDATE event SET body = convert_to(replace(convert_from(body, 'UTF8'), 'secretary', 'someone'), 'UTF8') WHERE seq = 3",
+        "UPDATE event SET body = convert_to(replace(convert_from(body, 'UTF8'), '\"s\"', '\"x\"'), 'UTF8') WHERE seq = 3",
+    ],
+}
+
+
 def test_an_event_rewritten_behind_the_triggers_breaks_the_checkpoints(signed):
     url, public = signed
     engine = open_engine(url)
-    with engine.begin() as conn:  # someone with the database's admin rights
-        conn.execute(text("DROP TRIGGER event_no_update"))
-        conn.execute(
-            text("UPDATE event SET body = replace(body, 'secretary', 'someone') WHERE seq = 3")
-        )
-        conn.execute(
-            text(
-                "UPDATE event SET body = CAST(replace(CAST(body AS TEXT), '\"s\"', '\"x\"') AS BLOB) WHERE seq = 3"
-            )
-        )
+    with engine.begin() as conn:
+        for statement in REWRITE[conn.dialect.name]:
+            conn.execute(text(statement))
     checked = verify_checkpoints(url=url, public_key=public)
     assert [c.problem for c in checked] == [
         f"the log no longer has the events this checkpoint signed (root over the first {c.size} events differs)"
@@ -99,7 +106,7 @@ def test_replay_checks_a_proof_against_the_checkpoints_of_the_log(signed, tmp_pa
     from test_cli import run
 
     url, _ = signed
-    survey = Path(url.removeprefix("sqlite:///")).parent / "survey.csv"
+    survey = tmp_path / "survey.csv"  # where signed opened the cycle from
     export_log(tmp_path / "log.jsonl", url=url)
     winner = next(e for e in history(url=url) if e.get("trigger") == "award")
     proof = prove(f"top-province:{winner['nominee']}", url=url)

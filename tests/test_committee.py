@@ -24,9 +24,8 @@ from awards.rules.scoring import candidates
 from awards.rules.survey import read_survey
 from awards.rules.workflow import Reviewer
 from awards.rules.workflow_file import load_workflow
-from awards.store.cycles import import_survey, init_cycle
 
-from support import WORKFLOW, agency_line, review, write_survey
+from support import WORKFLOW, agency_line, open_cycle, review, write_survey
 
 FINANCE, INTERIOR = "กระทรวงการคลัง", "กระทรวงมหาดไทย"
 AWARD = "top-department"
@@ -52,9 +51,9 @@ def workflow_with(tmp_path: Path, review_rule: str) -> Path:
 
 
 def opened(url: str, tmp_path: Path, workflow: Path = WORKFLOW) -> Path:
-    survey = mixed_survey(tmp_path / "survey.csv")
-    init_cycle(workflow, url=url, actor="s")
-    import_survey(survey, url=url, actor="s")
+    survey = open_cycle(
+        url, tmp_path, workflow=workflow, survey=mixed_survey(tmp_path / "survey.csv")
+    )
     advance(url=url, actor="s")
     return survey
 

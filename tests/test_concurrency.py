@@ -29,7 +29,6 @@ from awards.store import database as db
 from awards.store import writes
 from awards.store.cycles import (
     find_nomination,
-    import_survey,
     init_cycle,
     load_cycle,
     survey_sha256,
@@ -37,7 +36,7 @@ from awards.store.cycles import (
 from awards.store.models import Event, Nomination
 from awards.store.schema import open_engine
 
-from support import ROOT
+from support import ROOT, open_cycle
 
 WORKER = [sys.executable, str(ROOT / "bench" / "crash.py"), "--worker"]
 BENCH = ROOT / "bench" / "bench.toml"
@@ -68,8 +67,7 @@ def cycle(db_url: str, tmp_path: Path) -> tuple[str, Path, Path]:
     )  # fmt: skip
     workflow = tmp_path / "bench.toml"
     workflow.write_bytes(BENCH.read_bytes())
-    init_cycle(workflow, url=db_url, actor="secretary")
-    import_survey(survey, url=db_url, actor="secretary")
+    open_cycle(db_url, tmp_path, workflow=workflow, survey=survey, actor="secretary")
     return db_url, workflow, survey
 
 
@@ -279,11 +277,9 @@ def test_reviewers_and_advances_at_once_decide_each_nomination_once(db_url, tmp_
     from awards.commands.seats import add_reviewer, assign
     from awards.rules.workflow import Reviewer
 
-    from support import WORKFLOW, small_survey
+    from support import WORKFLOW
 
-    survey = small_survey(tmp_path / "survey.csv")
-    init_cycle(WORKFLOW, url=db_url, actor="secretary")
-    import_survey(survey, url=db_url, actor="secretary")
+    survey = open_cycle(db_url, tmp_path, actor="secretary")
     run_together(db_url, [[["advance"]]])
     for rid in ("a", "b", "c"):
         add_reviewer(Reviewer(rid, rid), url=db_url, actor="secretary")

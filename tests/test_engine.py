@@ -22,13 +22,12 @@ from awards.store.cycles import import_survey, init_cycle
 from awards.store.models import Event, Nomination
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, agency_line, review, seat, small_survey, write_survey
+from support import WORKFLOW, agency_line, open_cycle, review, seat, small_survey, write_survey
 
 
 @pytest.fixture
 def cycle(db_url: str, tmp_path: Path) -> str:
-    init_cycle(WORKFLOW, url=db_url, actor="secretary")
-    import_survey(small_survey(tmp_path / "survey.csv"), url=db_url, actor="secretary")
+    open_cycle(db_url, tmp_path, actor="secretary")
     return db_url
 
 

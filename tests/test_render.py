@@ -1,7 +1,7 @@
 """Plaques and certificates: templates, real PDFs, the record of rendered files, `awards verify`.
 
-The demo cycle is run once (75 certificates); tests that change its database or files work
-on a copy. Thai text is checked in the HTML and in WeasyPrint's laid-out lines, never through
+The demo cycle is run once per session (75 certificates); tests that change its database or
+files work on a copy. Thai text is checked in the HTML and in WeasyPrint's laid-out lines, never through
 PDF text extraction (which drops characters such as ำ); the PDFs are checked for what they
 are: page size, page count, fonts, metadata, and a low-resolution raster against a reference.
 """
@@ -17,7 +17,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -130,18 +129,17 @@ def query(directory: Path, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-@pytest.fixture(scope="module")
-def cycle(tmp_path_factory: pytest.TempPathFactory) -> demo.DemoResult:
-    """The demo: the 2019 cycle run to the end, its 75 certificates rendered."""
-    return demo.run(tmp_path_factory.mktemp("demo"), actor="tester")
+@pytest.fixture
+def cycle(demo_cycle: demo.DemoResult) -> demo.DemoResult:
+    """The demo: the 2019 cycle run to the end, its 75 certificates rendered (shared: read
+    only)."""
+    return demo_cycle
 
 
 @pytest.fixture
-def copy(cycle: demo.DemoResult, tmp_path: Path) -> Path:
+def copy(demo_copy: Path) -> Path:
     """A copy of the demo's folder (database and certificates) to change freely."""
-    target = tmp_path / "demo"
-    shutil.copytree(cycle.directory, target)
-    return target
+    return demo_copy
 
 
 def url_of(directory: Path) -> str:

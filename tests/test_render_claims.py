@@ -23,10 +23,9 @@ from awards.cli import main
 from awards.commands.advance import advance
 from awards.commands.logbook import verify_database
 from awards.store import database as db
-from awards.store.cycles import import_survey, init_cycle
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, small_survey
+from support import open_cycle
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -41,8 +40,7 @@ print(json.dumps({"rendered": r.total, "elsewhere": r.elsewhere}))
 @pytest.fixture
 def cycle(db_url: str, tmp_path: Path) -> str:
     """A small 2019 cycle advanced once: provinces and copy-free agencies awarded."""
-    init_cycle(WORKFLOW, url=db_url, actor="secretary")
-    import_survey(small_survey(tmp_path / "survey.csv"), url=db_url, actor="secretary")
+    open_cycle(db_url, tmp_path, actor="secretary")
     advance(url=db_url, actor="secretary")
     return db_url
 

@@ -1,8 +1,10 @@
-"""Offline replay: the log re-derived from the workflow and survey files alone."""
+"""Offline replay: the log re-derived from the workflow and survey files alone, as exported
+from every backend."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
@@ -13,32 +15,32 @@ from awards.commands.results import ranking
 from awards.log.chain import GENESIS, export_line, seal_many
 from awards.log.replay import Diverged, replay
 from awards.rules.states import Trigger
-from awards.store.cycles import import_survey, init_cycle
 
-from support import WORKFLOW, review, seat, small_survey
+from support import WORKFLOW, open_cycle, review, seat
+
+if TYPE_CHECKING:
+    from conftest import Backend
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def cycle(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> tuple[Path, Path]:
     """A whole cycle with verdicts, a rejection, a withdrawal and a revocation, exported."""
     tmp = tmp_path_factory.mktemp("replay")
-    url = f"sqlite:///{tmp / 'awards.db'}"
-    survey = small_survey(tmp / "survey.csv")
-    init_cycle(WORKFLOW, url=url, actor="s")
-    import_survey(survey, url=url, actor="s")
-    advance(url=url, actor="s")
-    move_one("top-department:D025", Trigger.WITHDRAW, reason="merged", actor="s", url=url)
-    seat(url)
-    for row in ranking("top-department", url=url).rows:
-        if row.state == "shortlisted":
-            verdict = row.nominee_id != "D028"
-            for reviewer in ("a", "b", "c"):
-                review(row.nomination, approve=verdict, reviewer=reviewer, url=url)
-    review("top-department:D027", approve=False, reviewer="a", url=url)  # a changed verdict
-    advance(url=url, actor="s")
-    move_one("top-department:D029", Trigger.REVOKE, reason="false answers", actor="s", url=url)
-    export_log(tmp / "log.jsonl", url=url)
-    return tmp / "log.jsonl", survey
+    with backend.database(tmp) as url:  # only the exported log outlives it
+        survey = open_cycle(url, tmp)
+        advance(url=url, actor="s")
+        move_one("top-department:D025", Trigger.WITHDRAW, reason="merged", actor="s", url=url)
+        seat(url)
+        for row in ranking("top-department", url=url).rows:
+            if row.state == "shortlisted":
+                verdict = row.nominee_id != "D028"
+                for reviewer in ("a", "b", "c"):
+                    review(row.nomination, approve=verdict, reviewer=reviewer, url=url)
+        review("top-department:D027", approve=False, reviewer="a", url=url)  # a changed verdict
+        advance(url=url, actor="s")
+        move_one("top-department:D029", Trigger.REVOKE, reason="false answers", actor="s", url=url)
+        export_log(tmp / "log.jsonl", url=url)
+        return tmp / "log.jsonl", survey
 
 
 def test_replay_re_derives_every_rule_decision(cycle):

@@ -1,4 +1,5 @@
-"""`awards report`: the HTML and PDF of a whole demo cycle, built once for the module."""
+"""`awards report`: the HTML and PDF of a whole demo cycle (the session's demo, copied), built
+once for the module."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from awards.store import checkpoints as checkpoint
 from awards.store import database as db
 from awards.store.schema import open_engine
 
-from support import WORKFLOW, small_survey
+from support import WORKFLOW, copy_demo, small_survey
 
 
 @dataclass(frozen=True)
@@ -42,25 +43,26 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The demo cycle with a signed checkpoint, and its report as HTML and PDF."""
+def built(tmp_path_factory: pytest.TempPathFactory, demo_cycle: demo.DemoResult) -> Built:
+    """The demo cycle (a copy: a checkpoint is added) with a signed checkpoint, and its
+    report as HTML and PDF."""
     folder = tmp_path_factory.mktemp("report")
-    result = demo.run(folder / "demo", actor="tester")
+    database = f"sqlite:///{copy_demo(demo_cycle.directory, folder / 'demo') / 'awards.db'}"
     private, _ = signing.generate_keys(folder / "committee.key")
-    with db.write(open_engine(result.database)) as conn:
+    with db.write(open_engine(database)) as conn:
         signed_at = checkpoint.write_checkpoint(
             conn, signing.load_key(private), cycle=demo.CYCLE, actor="tester"
         )
     out = folder / "report.html"
-    cli = CliRunner().invoke(main, ["--db", result.database, "report", "--out", str(out), "--pdf"])
+    cli = CliRunner().invoke(main, ["--db", database, "report", "--out", str(out), "--pdf"])
     return Built(
-        result.database,
+        database,
         out.read_text(encoding="utf-8"),
         folder / "report.pdf",
         cli.exit_code,
         cli.output,
-        results.status(url=result.database).as_dict(),
-        {a: results.ranking(a, url=result.database) for a in result.status.awards},
+        results.status(url=database).as_dict(),
+        {a: results.ranking(a, url=database) for a in demo_cycle.status.awards},
         signed_at,
     )
 
