@@ -6,7 +6,6 @@ package: no database, no WeasyPrint, no Jinja.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from awards import __version__
 from awards.errors import AwardsError
 from awards.paths import templates_dir
+from awards.rules.thai import thai_date, to_thai_digits
 from awards.rules.workflow import Ceremony
 
 BATCH = 250  # sheets per document: bounds a worker's memory, amortises font subsetting
@@ -63,15 +63,10 @@ class Occasion:
 
     def context(self) -> dict[str, Any]:
         """The template variables `cycle` and `ceremony`."""
-        from pythainlp.util import thai_strftime  # Thai months and BE years; import is slow
-
         c = self.ceremony
-        at = datetime.datetime.combine(c.date, datetime.time())
-        date_th = thai_strftime(at, "%-d %B พ.ศ. %Y", thaidigit=c.digits == "thai")
+        date_th = thai_date(c.date, thai_digits=c.digits == "thai")
         year_be = str(self.year_be)
         if c.digits == "thai":
-            from awards.rules.thai import to_thai_digits  # pythainlp again, already loaded here
-
             year_be = to_thai_digits(year_be)
         date_en = f"{c.date.day} {c.date:%B %Y}"
         return {

@@ -7,7 +7,8 @@ awards.rules.states.
 
 Versions: 1, the first logs; 2, verdicts carry adjusted scores and their previous value
 whole and come only from assigned reviewers, review decisions carry the committee's
-aggregate. Version 1 events replay as they were written.
+aggregate; 3, ranking compares Thai names in ICU's Thai dictionary order (before:
+pythainlp's approximation). Older events replay as they were written.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Kind(StrEnum):

@@ -31,6 +31,7 @@ from awards.rules.states import (
     destination,
 )
 from awards.rules.survey import Survey
+from awards.rules.thai import name_order
 from awards.rules.workflow import Award, Reviewer, Workflow
 
 _COMPARED = ("score", "rank", "of", "cut", "cut_score", "tie_break")
@@ -210,7 +211,11 @@ class Rederivation:
             open_stage = None
         if open_stage is None:
             nominees = self._in_state(award, SOURCE[name])
-            outcome = decide(name, self.workflow, award, nominees, self._tallies(award, nominees))
+            # A stage is written in one transaction, so its first event's version is the
+            # version of all of them, and says how its Thai names were compared.
+            names_in = name_order(event.get("schema_version", 1))
+            tallies = self._tallies(award, nominees)
+            outcome = decide(name, self.workflow, award, nominees, tallies, names_in)
             open_stage = (name, {d.nominee_id: d for d in outcome.decisions})
             self.stage[award.id] = open_stage
         expected = open_stage[1].pop(event["nominee"], None)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from awards.rules.scoring import Candidate
-from awards.rules.thai import thai_order
+from awards.rules.thai import NameOrder, thai_order
 from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, Award, Cut, Workflow
 
 
@@ -28,11 +28,17 @@ def chain(award: Award) -> tuple[str, ...]:
     return ("score", *[k for k in award.tie_break if k != "score"])
 
 
-def rank(workflow: Workflow, award: Award, cands: Sequence[Candidate]) -> list[Ranked]:
+def rank(
+    workflow: Workflow,
+    award: Award,
+    cands: Sequence[Candidate],
+    names_in: NameOrder = thai_order,
+) -> list[Ranked]:
     """Rank candidates best first by the award's chain; independent of input order.
 
     Scores and dimensions sort high to low, names and the id low to high; Thai names in Thai
-    dictionary order. Each result says which key of the chain decided its place.
+    dictionary order (`names_in`: the replay of an old log gives the order it was ranked
+    in). Each result says which key of the chain decided its place.
     """
     keys = workflow.dimension_keys
     names = chain(award)
@@ -49,7 +55,7 @@ def rank(workflow: Workflow, award: Award, cands: Sequence[Candidate]) -> list[R
     for p in prefixes:
         count[p] += 1
     tied = [c for c, p in zip(cands, prefixes, strict=True) if count[p] > 1]
-    order = thai_order(c.name_th for c in tied) if "name_th" in names and tied else {}
+    order = names_in(c.name_th for c in tied) if "name_th" in names and tied else {}
 
     def rest(c: Candidate) -> tuple[object, ...]:
         out: list[object] = []

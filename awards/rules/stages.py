@@ -26,6 +26,7 @@ from awards.rules.committee import NO_VOTES, Tally, award_candidates
 from awards.rules.ranking import Ranked, apply_cut, describe_cut, rank
 from awards.rules.scoring import Candidate
 from awards.rules.states import State, Trigger
+from awards.rules.thai import NameOrder, thai_order
 from awards.rules.workflow import Award, Cut, Review, Workflow
 
 
@@ -164,12 +165,13 @@ def decide(
     award: Award,
     nominees: Sequence[Candidate],
     tallies: Mapping[str, Tally] | None = None,
+    names_in: NameOrder = thai_order,
 ) -> Outcome:
     """What `stage` decides for the award's nominees in its source state.
 
     `tallies` (nominee id -> the committee's tally) matter to the review stage, and to the
     award stage of an award that ranks by the reviewed score; a nominee without one has no
-    verdicts.
+    verdicts. `names_in`: the order Thai names are compared in (see awards.rules.ranking).
     """
     tallies = tallies or {}
     if stage is Stage.REVIEW:
@@ -178,9 +180,9 @@ def decide(
         )
         return Outcome(stage, decisions, waiting)
     if stage is Stage.SHORTLIST:
-        return _cut(stage, rank(workflow, award, nominees), award.shortlist)
+        return _cut(stage, rank(workflow, award, nominees, names_in), award.shortlist)
     cands = award_candidates(workflow, award, nominees, tallies)
-    return _cut(stage, rank(workflow, award, cands), award.winners)
+    return _cut(stage, rank(workflow, award, cands, names_in), award.winners)
 
 
 def _cut(stage: Stage, ranked: Sequence[Ranked], cut: Cut) -> Outcome:
