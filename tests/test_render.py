@@ -1,8 +1,8 @@
 """Plaques and certificates: templates, real PDFs, the record of rendered files, `awards verify`.
 
 The demo cycle is run once per session (75 certificates); tests that change its database or
-files work on a copy. Thai text is checked in the HTML and in WeasyPrint's laid-out lines, never through
-PDF text extraction (which drops characters such as ำ); the PDFs are checked for what they
+files work on a copy. Thai text is checked in the HTML and in WeasyPrint's laid-out lines (the
+PDFs' text layer is read back in test_textlayer.py); the PDFs are checked for what they
 are: page size, page count, fonts, metadata, and a low-resolution raster against a reference.
 """
 
@@ -34,6 +34,7 @@ from awards.certificates import issuing
 from awards.certificates.pdfsplit import split
 from awards.certificates.plan import parse_code, verification_code
 from awards.certificates.sheet import Occasion, RenderError, Sheet, Templates, metadata
+from awards.certificates.thaifont import cache_folder
 from awards.certificates.typeset import Fetcher, RefusedURL, Renderer, font_folder, renderer
 from awards.cli import main
 from awards.commands import demo
@@ -409,7 +410,7 @@ def test_hostile_name_is_text_and_fetches_nothing():
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
     assert "<img" not in html
     assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 1
-    allowed = (templates_dir().resolve(), font_folder())
+    allowed = (templates_dir().resolve(), font_folder(), cache_folder())
     assert kit.fetcher.fetched
     assert all(any(path.is_relative_to(root) for root in allowed) for path in kit.fetcher.fetched)
     assert not [p for p in kit.fetcher.fetched if p.suffix not in (".css", ".ttf")]

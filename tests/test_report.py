@@ -7,6 +7,8 @@ import base64
 import html as html_lib
 import io
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -178,6 +180,22 @@ def test_report_pdf_renders_thai_with_embedded_fonts(built: Built):
     assert len(reader.pages) > 0
     assert "รายงานผลการคัดเลือกและความโปร่งใส" in text and "64.60" in text
     assert fonts == {"Sarabun", "Sarabun-Bold"}
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None,
+    reason="pdftotext is not installed (apt-get install poppler-utils)",
+)
+def test_report_pdf_text_reads_as_the_html_shows_it(built: Built):
+    pdf = subprocess.run(["pdftotext", str(built.pdf), "-"], capture_output=True, check=True)
+    text = re.sub(r"\s", "", pdf.stdout.decode("utf-8"))
+    page = built.html.split("<body", 1)[1]  # the <title> is not printed
+    body = re.sub(r"<style.*?</style>|<svg.*?</svg>", "", page, flags=re.S)
+    shown = re.sub(r"\s", "", html_lib.unescape(re.sub(r"<[^>]+>", "", body)))
+
+    for word in ("สำนักงาน", "ประจำ", "กำแพงเพชร", "อำนาจเจริญ", "ที่"):
+        assert (word, text.count(word)) == (word, shown.count(word))
+    assert shown.count("สำนักงาน") > 0
 
 
 def test_report_figures_are_rounded_half_up():

@@ -22,9 +22,10 @@ class SplitError(ValueError):
     """The batch PDF does not have one page per file asked for."""
 
 
-def split(pdf: bytes, infos: Sequence[dict[str, str]]) -> list[bytes]:
-    """One PDF per page of `pdf`, each with its own document information (`infos[i]`)."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
+def split(pdf: bytes | pypdf.PdfReader, infos: Sequence[dict[str, str]]) -> list[bytes]:
+    """One PDF per page of `pdf`, each with its own document information (`infos[i]`).
+    `pdf` may be a reader already open on it, whose objects were changed in place."""
+    reader = pdf if isinstance(pdf, pypdf.PdfReader) else pypdf.PdfReader(io.BytesIO(pdf))
     pages = list(reader.pages)
     if len(pages) != len(infos):
         raise SplitError(f"the batch has {len(pages)} pages for {len(infos)} files")

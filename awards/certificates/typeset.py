@@ -11,6 +11,7 @@ sheet's own layer (recipient, serial, code, QR) is laid out per page and drawn o
 from __future__ import annotations
 
 import hashlib
+import io
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import fontpkg_sarabun
+import pypdf
 
+from awards.certificates import textlayer
 from awards.certificates.html import award_context, html
 from awards.certificates.pdfsplit import split
 from awards.certificates.sheet import (
@@ -32,13 +35,14 @@ from awards.certificates.sheet import (
     metadata,
     temp_path,
 )
-from awards.paths import sarabun_faces
+from awards.certificates.thaifont import cache_folder, derived_faces
 
 with warnings.catch_warnings():
     # Without the HarfBuzz-Subset library WeasyPrint warns on import and subsets fonts with
     # fontTools instead: the same PDFs, only slower, which batching makes up for.
     warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
     from weasyprint import CSS, HTML
+    from weasyprint.draw import draw_page
     from weasyprint.formatting_structure import boxes
     from weasyprint.pdf.metadata import DocumentMetadata
     from weasyprint.text.fonts import FontConfiguration
@@ -53,11 +57,12 @@ def font_folder() -> Path:
 
 
 def fonts_css() -> str:
-    """@font-face rules for every Sarabun face the package ships."""
+    """@font-face rules for every Sarabun face the package ships, as derived for a text
+    layer that keeps ำ (awards.certificates.thaifont)."""
     return "\n".join(
         f'@font-face {{ font-family: "{f.family}"; src: url("{f.path.as_uri()}"); '
         f"font-weight: {f.weight}; font-style: {f.style}; }}"
-        for f in sarabun_faces()
+        for f in derived_faces()
     )
 
 
@@ -109,7 +114,7 @@ class Renderer:
 
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
-        self.fetcher = Fetcher(templates, [font_folder()])
+        self.fetcher = Fetcher(templates, [font_folder(), cache_folder()])
         self.font_config = FontConfiguration()
         self.fonts = CSS(string=fonts_css(), font_config=self.font_config, url_fetcher=self.fetcher)
         self._static: dict[tuple[Any, ...], Any] = {}
@@ -144,7 +149,7 @@ class Renderer:
         static = self.static_layer(template, occasion, sheets[0])
         doc = self._render(template, self.html(template, occasion, sheets, "sheet"))
         _check(doc, template, [s.serial for s in sheets])
-        shared: dict[str, Any] = {}
+        shared: dict[Any, Any] = {}
         return doc.copy([_LayeredPage(page, static, shared) for page in doc.pages])
 
     def static_layer(self, template: str, occasion: Occasion, sheet: Sheet) -> Any:
@@ -203,11 +208,18 @@ def _overflowing(page_box: Any) -> Iterator[tuple[Any, str]]:
 
 
 class _LayeredPage:
-    """A sheet's page drawn over the static layer. The static layer is drawn once per PDF,
-    into a form XObject that every page of that PDF then shows: WeasyPrint's Page API plus
-    its PDF stream's groups (the same as it uses for opacity)."""
+    """A sheet's page drawn with the static layer. The static layer is drawn once per PDF,
+    into form XObjects that every page of that PDF then shows: WeasyPrint's Page API plus
+    its PDF stream's groups (the same as it uses for opacity).
 
-    def __init__(self, page: Any, static: Any, shared: dict[str, Any]) -> None:
+    The two layers are drawn interleaved, block by block from the top of the sheet (each
+    positioned block of the static layer, each of the sheet's own), so that the order of
+    the text in the PDF is the order it is read in: the title, the recipient, the award,
+    the signatory, the serial. (Drawn static layer first, the recipient came after the
+    signatory for a screen reader or a copy of the whole page.) Consecutive static blocks
+    share one XObject."""
+
+    def __init__(self, page: Any, static: Any, shared: dict[Any, Any]) -> None:
         self._page, self._static, self._shared = page, static, shared
         for name in ("width", "height", "bleed", "bookmarks", "links", "anchors", "forms"):
             setattr(self, name, getattr(page, name))
@@ -215,11 +227,66 @@ class _LayeredPage:
 
     def paint(self, stream: Any, scale: float = 1) -> None:
         if self._shared.get("resources") is not stream._resources:  # a new PDF is written
+            self._shared.clear()
+            self._shared["resources"] = stream._resources
+        static = _blocks(self._static._page_box, "sheet")
+        own = _blocks(self._page_box, "sheet-layer")
+        if not static or not own:  # not the two layers of _base.html: draw them whole
+            self._static_group(stream, scale, None)
+            self._page.paint(stream, scale)
+            return
+        order = sorted([(b, True) for b in static] + [(b, False) for b in own], key=_reading)
+        runs: list[tuple[bool, list[Any]]] = []
+        for box, is_static in order:
+            if runs and runs[-1][0] == is_static:
+                runs[-1][1].append(box)
+            else:
+                runs.append((is_static, [box]))
+        for is_static, blocks in runs:
+            if is_static:
+                self._static_group(stream, scale, blocks)
+            else:
+                with stream.stacked():
+                    stream.transform(a=scale, d=scale)
+                    draw_page(_only(self._page_box, {id(b) for b in blocks}), stream)
+
+    def _static_group(self, stream: Any, scale: float, blocks: list[Any] | None) -> None:
+        """Show the XObject of these static blocks (all of them for None), drawn once."""
+        key = ("group", None if blocks is None else tuple(id(b) for b in blocks))
+        if key not in self._shared:
             group = stream.add_group(*stream.page_rectangle)
-            self._static.paint(group, scale)
-            self._shared.update(resources=stream._resources, group=group.id)
-        stream.draw_x_object(self._shared["group"])
-        self._page.paint(stream, scale)
+            if blocks is None:
+                self._static.paint(group, scale)
+            else:
+                with group.stacked():
+                    group.transform(a=scale, d=scale)
+                    draw_page(_only(self._static._page_box, {id(b) for b in blocks}), group)
+            self._shared[key] = group.id
+        stream.draw_x_object(self._shared[key])
+
+
+def _blocks(page_box: Any, parent_class: str) -> list[Any]:
+    """The boxes directly inside the first element of class `parent_class`."""
+    for box in page_box.descendants(placeholders=True):
+        element = getattr(box, "element", None)
+        if element is not None and parent_class in (element.get("class") or "").split():
+            return [c for c in box.children if getattr(c, "element", None) is not None]
+    return []
+
+
+def _reading(block: tuple[Any, bool]) -> tuple[float, float, bool]:
+    """Top to bottom, then left to right; a static block before the sheet's at the same
+    place (the frame under the name)."""
+    box, is_static = block
+    return (round(box.position_y, 1), round(box.position_x, 1), not is_static)
+
+
+def _only(box: Any, keep: set[int]) -> Any:
+    """A copy of the box tree holding only the boxes in `keep` (by id) and their ancestors."""
+    if id(box) in keep:
+        return box
+    children = [c for c in (_only(c, keep) for c in getattr(box, "children", ())) if c is not None]
+    return box.copy_with_children(children) if children else None
 
 
 _RENDERERS: dict[Templates, Renderer] = {}  # per process, so each worker loads fonts once
@@ -260,9 +327,11 @@ def render_batch(batch: Batch) -> list[Rendered]:
                 # WeasyPrint opens its sRGB profile for PDF/A and leaves the file to the
                 # garbage collector; the warning says nothing about our output.
                 warnings.simplefilter("ignore", ResourceWarning)
-                blobs.append(one.write_pdf(pdf_variant=PDFA, custom_metadata=True))
+                blobs.append(textlayer.fixed(one.write_pdf(pdf_variant=PDFA, custom_metadata=True)))
     else:
-        blobs = split(doc.write_pdf(), [metadata(s, batch.occasion) for s in batch.sheets])
+        batch_pdf = pypdf.PdfReader(io.BytesIO(doc.write_pdf()))
+        textlayer.fix(batch_pdf)  # once for the batch: its pages share their fonts
+        blobs = split(batch_pdf, [metadata(s, batch.occasion) for s in batch.sheets])
     done: list[Rendered] = []
     try:
         for sheet, data in zip(batch.sheets, blobs, strict=True):

@@ -375,4 +375,6 @@ def to_pdf(templates: Templates, page: str) -> tuple[bytes, int]:
         )
     except RefusedURL as exc:
         raise RenderError(f"template {TEMPLATE}: {exc}") from None
-    return doc.write_pdf(), len(doc.pages)
+    from awards.certificates import textlayer  # with WeasyPrint: only for --pdf
+
+    return textlayer.fixed(doc.write_pdf()), len(doc.pages)
