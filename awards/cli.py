@@ -502,15 +502,19 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
             click.echo(f"nothing rendered here: {others}")
         elif result.current:
             click.echo(f"nothing to render: all {result.current} certificates are already in {out}")
-        else:
+        elif not result.unfit:
             click.echo(f"nothing to render: no nomination of cycle {result.cycle} is awarded")
-        return
-    kind = "PDF/A-3b certificate" if pdfa else "certificate"
-    plural = "" if result.total == 1 else "s"
-    counts = ", ".join(f"{a} {n}" for a, n in result.rendered.items() if n)
-    kept = f"; {result.current} already there" if result.current else ""
-    kept += f"; {others}" if result.elsewhere else ""
-    click.echo(f"{result.total} {kind}{plural} rendered into {out} ({counts}){kept}")
+    else:
+        kind = "PDF/A-3b certificate" if pdfa else "certificate"
+        plural = "" if result.total == 1 else "s"
+        counts = ", ".join(f"{a} {n}" for a, n in result.rendered.items() if n)
+        kept = f"; {result.current} already there" if result.current else ""
+        kept += f"; {others}" if result.elsewhere else ""
+        click.echo(f"{result.total} {kind}{plural} rendered into {out} ({counts}){kept}")
+    for u in result.unfit:  # every other sheet was rendered and recorded
+        click.echo(f"not rendered: {u.nomination} ({u.serial}, a name of {u.length} characters): {u.problem}", err=True)  # fmt: skip
+    if result.unfit:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()

@@ -384,7 +384,7 @@ def test_split_gives_each_file_its_own_page_and_information():
 
 
 def test_render_name_too_long_for_its_box_is_an_error():
-    long = "สำนักงานป้องกันและบรรเทาสาธารณภัยจังหวัดพระนครศรีอยุธยา " * 3
+    long = "สำนักงานป้องกันและบรรเทาสาธารณภัยจังหวัดพระนครศรีอยุธยา " * 5
 
     with pytest.raises(RenderError) as caught:
         renderer(Templates.for_cycle()).layout("certificate", OCCASION, [sheet(recipient_th=long)])

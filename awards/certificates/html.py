@@ -1,7 +1,7 @@
 """Templates to HTML: sandboxed Jinja2, autoescaped, with StrictUndefined.
 
 A template sees `cycle`, `ceremony`, `award`, `template`, `layer` and the `sheets` of one
-award (see templates/_base.html). No WeasyPrint here, so the planning process can check
+award (see templates/_base.html), and `fit_name` to size and break a name for its box. No WeasyPrint here, so the planning process can check
 every template before any rendering starts.
 """
 
@@ -18,6 +18,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNot
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from awards.certificates.namefit import name_fit
 from awards.certificates.sheet import Occasion, RenderError, Sheet, Templates
 
 LAYERS = ("page", "static", "sheet")
@@ -54,13 +55,15 @@ def award_context(s: Sheet) -> dict[str, str]:
 @cache
 def environment(templates: Templates) -> SandboxedEnvironment:
     """The Jinja environment of these template folders (one per process)."""
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=FileSystemLoader([str(f) for f in templates.folders]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["fit_name"] = name_fit  # a name's size and lines (awards.certificates.namefit)
+    return env
 
 
 def _template_error(exc: Exception, name: str, templates: Templates) -> RenderError:

@@ -30,7 +30,7 @@ from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
 from awards.store.schema import open_engine
 
-__all__ = ["Item", "Plan", "RenderResult", "certificate_html", "plan", "render"]
+__all__ = ["Item", "Plan", "RenderResult", "Unrendered", "certificate_html", "plan", "render"]
 
 
 def certificate_html(
@@ -56,6 +56,17 @@ def certificate_html(
 
 
 @dataclass
+class Unrendered(Plain):
+    """A sheet left out because its text does not fit its template (nothing recorded)."""
+
+    nomination: str
+    serial: str
+    recipient_th: str
+    length: int  # characters in the recipient's Thai name
+    problem: str
+
+
+@dataclass
 class RenderResult(Plain):
     cycle: str
     out: Path
@@ -63,6 +74,7 @@ class RenderResult(Plain):
     rendered: dict[str, int] = field(default_factory=dict)  # award -> files written
     current: int = 0  # awarded nominations whose PDF was already there
     elsewhere: int = 0  # left to another `awards render` running at the same time
+    unfit: list[Unrendered] = field(default_factory=list)  # the rest rendered without them
 
     @property
     def total(self) -> int:
@@ -112,17 +124,22 @@ def render(
     claims = _Claims(engine, p, pending, size, Batch(p.templates, (), p.occasion, folder, secrets.token_hex(6), pdfa))  # fmt: skip
 
     def done(batch: Batch, files: list[Rendered]) -> None:
-        items = claims.record(batch, files, actor)
+        # A sheet whose text does not fit is reported, and the rest of its batch recorded.
+        unfit = [f for f in files if f.problem]
+        for f in unfit:
+            s = f.sheet
+            result.unfit.append(Unrendered(s.nomination, s.serial, s.recipient_th, len(s.recipient_th), f.problem))  # fmt: skip
+        items = claims.record(batch, [f for f in files if not f.problem], actor)
         for i in items:
             result.rendered[i.award] += 1
         if progress:
-            progress(result.total + claims.elsewhere, len(pending))
+            progress(result.total + len(result.unfit) + claims.elsewhere, len(pending))
 
     try:
         run_batches(claims, workers=workers if len(pending) > size else 1, done=done)
     finally:
         claims.release()
-    result.elsewhere = len(pending) - result.total
+    result.elsewhere = len(pending) - result.total - len(result.unfit)
     return result
 
 
@@ -201,7 +218,12 @@ class _Claims:
         """Put a batch's files in place and record them with their events, all or nothing;
         its claim ends with it."""
         claim, items = self.open.pop(id(batch))
-        _record(claim, self.plan, batch, files, items, actor)
+        made = {f.sheet.serial for f in files}
+        items = [i for i in items if i.sheet.serial in made]  # the sheets that did not fit: none
+        if items:
+            _record(claim, self.plan, batch, files, items, actor)
+        else:
+            claim.release()
         return items
 
     def release(self) -> None:

@@ -175,12 +175,14 @@ class Batch:
 
 @dataclass(frozen=True)
 class Rendered:
-    """One finished file, still under its temporary name until it is recorded."""
+    """One finished file, still under its temporary name until it is recorded; or, with a
+    `problem`, a sheet that could not be rendered (its text does not fit) and no file."""
 
     sheet: Sheet
     temp: Path
     sha256: str
     size: int
+    problem: str = ""
 
 
 def temp_path(out: Path, run: str, serial: str) -> Path:

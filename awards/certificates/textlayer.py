@@ -5,11 +5,12 @@ typeset to search, copy-paste and screen readers.
   glyph of a cluster but the last to nothing, the last to the whole cluster) and keeps that
   for the document. Each glyph of a derived Sarabun face (awards.certificates.thaifont)
   maps instead to the text the font says it stands for.
-- Stacked marks: Thai draws two marks at the same place (ที่: SARA II and MAI EK above THO
-  THAHAN). Text extractors take a glyph drawn where the one before it was drawn for
-  duplicated text (fake bold) and cut the word there (pdftotext gave ทีม / ่ ค / ี). A
-  cluster with stacked marks is wrapped in a marked-content span whose /ActualText is the
-  cluster's text, which extractors use instead of the glyphs.
+- Marks: a Thai vowel or tone mark takes no room of its own: it is drawn where the next
+  letter starts, or where another mark was (ที่: SARA II and MAI EK over THO THAHAN). Text
+  extractors take a glyph drawn where the one before it was for duplicated text (fake bold)
+  and cut the word there, then sort the pieces by position (pdftotext gave ทีม / ่ ค / ี and
+  ศก / ั ดิ์). Each cluster of a letter and its marks is wrapped in a marked-content span
+  whose /ActualText is the cluster's text, which extractors use instead of the glyphs.
 
 A font is recognised by the PostScript name of its embedded program; any other font is left
 as WeasyPrint wrote it.
@@ -37,7 +38,7 @@ _ENTRY = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
 def fix(reader: pypdf.PdfReader) -> int:
     """Fix, in the reader's objects, the text of every Sarabun font that the pages use
     (directly or in a form XObject): their ToUnicode maps and the content streams that draw
-    stacked marks. Returns how many fonts were fixed."""
+    marks. Returns how many fonts were fixed."""
     faces = _faces_by_name()
     ours: dict[int, Path] = {}
     for ref, font in _fonts(reader):
@@ -116,8 +117,8 @@ Token = tuple[int | None, bytes]  # (glyph id, its <hex>) in a TJ array, or (Non
 
 
 def _spans(data: bytes, fonts: dict[str, Path]) -> bytes:
-    """`data` with each cluster of a base glyph and two or more marks drawn inside a span
-    carrying its text as /ActualText; `data` itself when no cluster needs one."""
+    """`data` with each cluster of a base glyph and its marks drawn inside a span carrying
+    its text as /ActualText; `data` itself when no cluster needs one."""
     out: list[bytes] = []
     last, font = 0, None
     run: list[re.Match[bytes]] = []
@@ -146,7 +147,7 @@ def _spans(data: bytes, fonts: dict[str, Path]) -> bytes:
 
 
 def _spanned_run(run: list[re.Match[bytes]], texts: dict[int, str], marks: frozenset[int]) -> bytes | None:  # fmt: skip
-    """A run of TJ and Ts operators, drawn again with each stacked-mark cluster in an
+    """A run of TJ and Ts operators, drawn again with each cluster that has marks in an
     /ActualText span; None when it has no such cluster."""
     tokens: list[Token | bytes] = []  # a bytes item is an operator kept as it is (Ts)
     for op in run:
@@ -162,16 +163,16 @@ def _spanned_run(run: list[re.Match[bytes]], texts: dict[int, str], marks: froze
                 tokens.append((int(glyphs[i : i + 4], 16), b"<" + glyphs[i : i + 4] + b">"))
     glyph_at = [i for i, t in enumerate(tokens) if isinstance(t, tuple) and t[0] is not None]
     bases = [i for i in glyph_at if tokens[i][0] not in marks or i == glyph_at[0]]  # type: ignore[index]
-    stacked = []
+    spanned = []
     for a, b in itertools.pairwise([*bases, len(tokens)]):
         inside = [tokens[i][0] for i in glyph_at if a <= i < b]  # type: ignore[index]
-        if sum(1 for g in inside if g in marks) >= 2:
-            stacked.append((a, b, "".join(texts.get(g, "") for g in inside)))  # type: ignore[arg-type]
-    if not stacked:
+        if any(g in marks for g in inside):
+            spanned.append((a, b, "".join(texts.get(g, "") for g in inside)))  # type: ignore[arg-type]
+    if not spanned:
         return None
     out: list[bytes] = []
     at = 0
-    for a, b, text in stacked:
+    for a, b, text in spanned:
         out += _drawn(tokens[at:a])
         actual = ("\ufeff" + text).encode("utf-16-be").hex().encode()
         out += [b"/Span <</ActualText <" + actual + b">>> BDC", *_drawn(tokens[a:b]), b"EMC"]

@@ -162,28 +162,42 @@ class Renderer:
         return self._static[key]
 
 
+class Unfit(RenderError):
+    """Sheets whose text does not fit (serial -> what does not fit where); the other sheets
+    of the document are good."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more sheets)" if len(problems) > 1 else ""
+        super().__init__(next(iter(problems.values())) + more)
+
+
 def _check(doc: Any, template: str, serials: Sequence[str], what: str = "") -> None:
-    """One page per sheet, in order, and no `fit` box overflowing."""
+    """One page per sheet, in order, and no `fit` box overflowing; Unfit names the sheets
+    that break either rule."""
     wanted = set(serials)
     starts = [next((a for a in page.anchors if a in wanted), None) for page in doc.pages]
     for i, started in enumerate(starts):
         if i >= len(serials) or started != serials[i]:
-            over = what or serials[max(i - 1, 0)]
-            raise RenderError(
-                f"{over}: the text does not fit on one page of template '{template}'; "
+            over = serials[max(i - 1, 0)]
+            raise Unfit({over: (
+                f"{what or over}: the text does not fit on one page of template '{template}'; "
                 "shorten it or adjust the template"
-            )
+            )})  # fmt: skip
     if len(starts) != len(serials):
         raise RenderError(
             f"template '{template}' gave {len(starts)} pages for {len(serials)} sheets"
         )
+    problems: dict[str, str] = {}
     for page, serial in zip(doc.pages, serials, strict=True):
         for box, text in _overflowing(page._page_box):
             name = ".".join(["", *(box.element.get("class") or "").split()])
-            raise RenderError(
+            problems.setdefault(serial, (
                 f"{what or serial}: '{text[:60]}' does not fit its box ({name}) in template "
                 f"'{template}'; shorten the text or enlarge the box"
-            )
+            ))  # fmt: skip
+    if problems:
+        raise Unfit(problems)
 
 
 def _overflowing(page_box: Any) -> Iterator[tuple[Any, str]]:
@@ -302,17 +316,19 @@ def renderer(templates: Templates) -> Renderer:
 def render_batch(batch: Batch) -> list[Rendered]:
     """Typeset a batch and write one temporary file per sheet (removed if anything fails)."""
     r = renderer(batch.templates)
-    docs = [
-        r.layout(template, batch.occasion, sheets, layered=batch.layered)
-        for template, sheets in batch.parts
-    ]
+    parts, docs, unfit = _fitting(r, batch)
+    sheets = [s for _, part in parts for s in part]
+    failed = [Rendered(s, temp_path(batch.out, batch.run, s.serial), "", 0, unfit[s.serial])
+              for s in batch.sheets if s.serial in unfit]  # fmt: skip
+    if not parts:
+        return failed
     # One document of every part's pages: one write_pdf, one subsetting of each font.
     doc = docs[0].copy([page for d in docs for page in d.pages])
     if batch.pdfa:
         # PDF/A carries its metadata in XMP too, which a split would lose: one document per
         # page instead, sharing the layout. Slower (each subsets its fonts); for archives.
         blobs = []
-        for sheet, page in zip(batch.sheets, doc.pages, strict=True):
+        for sheet, page in zip(sheets, doc.pages, strict=True):
             one = doc.copy([page])
             info = metadata(sheet, batch.occasion)
             one.metadata = DocumentMetadata(
@@ -331,10 +347,10 @@ def render_batch(batch: Batch) -> list[Rendered]:
     else:
         batch_pdf = pypdf.PdfReader(io.BytesIO(doc.write_pdf()))
         textlayer.fix(batch_pdf)  # once for the batch: its pages share their fonts
-        blobs = split(batch_pdf, [metadata(s, batch.occasion) for s in batch.sheets])
+        blobs = split(batch_pdf, [metadata(s, batch.occasion) for s in sheets])
     done: list[Rendered] = []
     try:
-        for sheet, data in zip(batch.sheets, blobs, strict=True):
+        for sheet, data in zip(sheets, blobs, strict=True):
             temp = temp_path(batch.out, batch.run, sheet.serial)
             temp.write_bytes(data)
             done.append(Rendered(sheet, temp, hashlib.sha256(data).hexdigest(), len(data)))
@@ -342,4 +358,33 @@ def render_batch(batch: Batch) -> list[Rendered]:
         for d in done:
             d.temp.unlink(missing_ok=True)
         raise
-    return done
+    return done + failed
+
+
+Parts = tuple[tuple[str, tuple[Sheet, ...]], ...]
+
+
+def _fitting(r: Renderer, batch: Batch) -> tuple[Parts, list[Any], dict[str, str]]:
+    """The batch's parts less the sheets whose text does not fit, their laid-out documents,
+    and why each sheet left out does not fit. A sheet that does not fit is one sheet's
+    problem: the others are laid out again without it (a static layer that does not fit is
+    the template's, and stops the batch)."""
+    parts: Parts = batch.parts
+    unfit: dict[str, str] = {}
+    while parts:
+        try:
+            docs = [
+                r.layout(template, batch.occasion, sheets, layered=batch.layered)
+                for template, sheets in parts
+            ]
+            return parts, docs, unfit
+        except Unfit as exc:
+            if not set(exc.problems) <= {s.serial for _, sheets in parts for s in sheets}:
+                raise
+            unfit.update(exc.problems)
+        parts = tuple(
+            (t, kept)
+            for t, sheets in parts
+            if (kept := tuple(s for s in sheets if s.serial not in unfit))
+        )
+    return parts, [], unfit
