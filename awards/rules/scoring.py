@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from awards.rules.survey import Agency
@@ -49,7 +50,19 @@ class Candidate(NamedTuple):
     members: int
     scores: tuple[Decimal, ...]  # per dimension, rounded to the workflow's precision
     weighted: Decimal  # rounded
-    score: Decimal  # the score the award ranks by (weighted or one dimension)
+    score: Decimal  # the score the award ranks by (weighted, one dimension or a count)
+    fields: Mapping[str, str] = MappingProxyType({})  # declared text fields, by key
+
+
+# The survey's own text columns, which every nominee carries as an attribute.
+OWN_FIELDS = ("level", "ministry", "province")
+
+
+def field_value(nominee: Candidate | Agency, key: str) -> str:
+    """A nominee's value of a text field: the survey's own columns or a declared field."""
+    if key in OWN_FIELDS:
+        return str(getattr(nominee, key))
+    return str(nominee.fields.get(key, ""))
 
 
 def in_pool(award: Award, agency: Agency, keys: Sequence[str]) -> bool:
