@@ -33,7 +33,17 @@ from awards.rules.states import (
 from awards.rules.survey import Survey
 from awards.rules.workflow import Award, Reviewer, Workflow
 
-_COMPARED = ("score", "rank", "of", "cut", "cut_score", "tie_break", "segment", "tier", "quota_full")
+_COMPARED = (
+    "score",
+    "rank",
+    "of",
+    "cut",
+    "cut_score",
+    "tie_break",
+    "segment",
+    "tier",
+    "quota_full",
+)
 _REVIEW_COMPARED = (
     "approve",
     "reject",
