@@ -156,7 +156,7 @@ def test_rank_is_independent_of_input_order(rows, rnd):
 
 def test_apply_cut_keeps_top_n_and_reports_the_cut_line():
     ranked = rank(WF, TOP, [cand(str(i), str(90 - i)) for i in range(5)])
-    kept, dropped, line = apply_cut(ranked, Cut(top=3))
+    kept, dropped, line, *_ = apply_cut(ranked, Cut(top=3))
     assert [r.candidate.nominee_id for r in kept] == ["0", "1", "2"]
     assert [r.candidate.nominee_id for r in dropped] == ["3", "4"]
     assert line == Decimal("88")
@@ -164,7 +164,7 @@ def test_apply_cut_keeps_top_n_and_reports_the_cut_line():
 
 def test_apply_cut_threshold_with_top_keeps_only_those_above():
     ranked = rank(WF, TOP, [cand(str(i), str(90 - i)) for i in range(5)])
-    kept, _, line = apply_cut(ranked, Cut(top=4, threshold=Decimal("88.5")))
+    kept, _, line, *_ = apply_cut(ranked, Cut(top=4, threshold=Decimal("88.5")))
     assert [r.candidate.nominee_id for r in kept] == ["0", "1"]
     assert line == Decimal("89")
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from awards import __version__
 from awards.errors import AwardsError
 from awards.paths import templates_dir
 from awards.rules.thai import thai_date, to_thai_digits
 from awards.rules.workflow import Ceremony
+from awards.version import __version__
 
 BATCH = 250  # sheets per document: bounds a worker's memory, amortises font subsetting
 TEMP_PREFIX = ".awards-render-"

@@ -20,11 +20,11 @@ from sqlmodel import col
 from awards.rules.committee import NO_VOTES, award_candidates
 from awards.rules.plain import Plain
 from awards.rules.ranking import describe_cut, rank
-from awards.rules.scoring import national_means
+from awards.rules.scoring import Candidate, field_value, national_means
 from awards.rules.stages import Stage, decide
 from awards.rules.states import State, nomination_code
 from awards.rules.survey import Agency
-from awards.rules.workflow import Workflow
+from awards.rules.workflow import Award, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
@@ -115,6 +115,8 @@ class Row(Plain):
     sd: Decimal | None = None  # disagreement: standard deviation of the reviewers' scores
     low: Decimal | None = None  # the lowest and highest reviewer score
     high: Decimal | None = None
+    segment: str | None = None  # the value of the award's segment_by field: ranks count within it
+    tier: str | None = None  # the band the score falls in, for an award with bands
 
 
 @dataclass(frozen=True)
@@ -161,21 +163,34 @@ def read_ranking(
     state = {r.candidate.nominee_id: r.state for r in rows}
     cands = [r.candidate for r in rows]
     tallies = panel.tallies(workflow, declared, cands, votes)
-    ranked = rank(workflow, declared, award_candidates(workflow, declared, cands, tallies))
+    # Ranked as the award stage ranks: within each segment, when the award has segments.
+    segment_of = {c.nominee_id: _segment(declared, c) for c in cands}
+    by_segment: dict[str | None, list[Candidate]] = {}
+    for c in award_candidates(workflow, declared, cands, tallies):
+        by_segment.setdefault(segment_of[c.nominee_id], []).append(c)
+    ranked = [
+        r
+        for s in sorted(by_segment, key=lambda s: "" if s is None else s)
+        for r in rank(workflow, declared, by_segment[s])
+    ]
     # The winners' cut line as the award stage would draw it over the nominations still in
     # contention or decided by the rules (those a person took out do not count).
     contenders = [c for c in cands if state[c.nominee_id] not in _REMOVED]
-    line = decide(Stage.AWARD, workflow, declared, contenders, tallies).line
+    outcome = decide(Stage.AWARD, workflow, declared, contenders, tallies)
+    line = outcome.line
     keys = workflow.dimension_keys
     out = []
     for r in ranked[:limit] if limit else ranked:
         c = r.candidate
         t = tallies.get(c.nominee_id, NO_VOTES)
+        segment = segment_of[c.nominee_id]
+        cut_line = outcome.line_of(segment)
+        tier = next((b.key for b in declared.tiers if b.holds(c.score)), None)
         out.append(
             Row(r.rank, nomination_code(declared.id, c.nominee_id), c.nominee_id, c.name_th, c.name_en, c.score,
                 dict(zip(keys, c.scores, strict=True)), c.members, state[c.nominee_id],
-                None if line is None else c.score - line, r.decided_by, t.approvals, t.rejections,
-                t.aggregate, t.sd, t.low, t.high)
+                None if cut_line is None else c.score - cut_line, r.decided_by, t.approvals, t.rejections,
+                t.aggregate, t.sd, t.low, t.high, segment, tier)
         )  # fmt: skip
     return Ranking(
         workflow.cycle_id,
@@ -188,3 +203,7 @@ def read_ranking(
         out,
         declared.review.rank_by,
     )
+
+
+def _segment(award: Award, nominee: Candidate) -> str | None:
+    return None if award.segment_by is None else field_value(nominee, award.segment_by)

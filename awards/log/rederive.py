@@ -34,7 +34,17 @@ from awards.rules.survey import Survey
 from awards.rules.thai import name_order
 from awards.rules.workflow import Award, Reviewer, Workflow
 
-_COMPARED = ("score", "rank", "of", "cut", "cut_score", "tie_break")
+_COMPARED = (
+    "score",
+    "rank",
+    "of",
+    "cut",
+    "cut_score",
+    "tie_break",
+    "segment",
+    "tier",
+    "quota_full",
+)
 _REVIEW_COMPARED = (
     "approve",
     "reject",

@@ -23,7 +23,6 @@ from markupsafe import Markup
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
-from awards import __version__
 from awards.certificates.html import environment
 from awards.certificates.sheet import RenderError, Templates
 from awards.commands import results
@@ -41,6 +40,7 @@ from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
 from awards.store.schema import open_engine
+from awards.version import __version__
 
 TEMPLATE = "report/report.html"
 COMMITTEE = ("aggregate", "sd", "low", "high")  # per-nomination committee figures, if any

@@ -7,14 +7,14 @@ the chain decided it, so the log can show why a nominee is above or below its ne
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
-from awards.rules.scoring import Candidate
+from awards.rules.scoring import Candidate, field_value
 from awards.rules.thai import NameOrder, thai_order
-from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, Award, Cut, Workflow
+from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, Award, Cut, Quota, Tier, Workflow
 
 
 class Ranked(NamedTuple):
@@ -42,7 +42,10 @@ def rank(
     """
     keys = workflow.dimension_keys
     names = chain(award)
-    first_name = next((i for i, k in enumerate(names) if k in NAME_KEYS), len(names))
+    # The numeric prefix of the chain: the keys before the first name or the unique id.
+    first_name = next(
+        (i for i, k in enumerate(names) if k in NAME_KEYS or k == UNIQUE_KEY), len(names)
+    )
     index = [None if k == "score" else keys.index(k) for k in names[:first_name]]
 
     def numeric(c: Candidate, i: int | None) -> Decimal:
@@ -102,17 +105,72 @@ def describe_cut(cut: Cut) -> str:
     return " with ".join(parts)
 
 
+class Cutting(NamedTuple):
+    """A ranking split by a cut.
+
+    `kept` and `dropped` keep rank order; `line` is the lowest kept score, or the lowest
+    score the cut admits when nobody is kept. `tiers`: each kept nominee's band, when the
+    award declares bands. `skipped`: nominees inside the cut left out because their quota
+    was full, with the quota that was. `joint`: nominees kept past the top N because they
+    tie on score with the last place (ties = "joint").
+    """
+
+    kept: list[Ranked]
+    dropped: list[Ranked]
+    line: Decimal | None
+    tiers: dict[str, Tier]
+    skipped: dict[str, str]
+    joint: frozenset[str]
+
+
 def apply_cut(
-    ranked: Sequence[Ranked], cut: Cut
-) -> tuple[list[Ranked], list[Ranked], Decimal | None]:
-    """Split a ranking into (kept, dropped) and give the cut line: the lowest kept score, or
-    the threshold when nobody is kept."""
+    ranked: Sequence[Ranked],
+    cut: Cut,
+    *,
+    quota: Quota | None = None,
+    tiers: Sequence[Tier] = (),
+    ties: str = "chain",
+) -> Cutting:
+    """Split a ranking by a cut: the top N in rank order and/or those scoring at least the
+    threshold; with `tiers`, only scores inside one of the bands; with `quota`, at most N
+    per value of a field, the next eligible nominee taking a skipped one's place; with
+    `ties = "joint"`, every nominee tied on score with the last place is kept too."""
     kept: list[Ranked] = []
     dropped: list[Ranked] = []
+    tier_of: dict[str, Tier] = {}
+    skipped: dict[str, str] = {}
+    joint: set[str] = set()
+    taken: Counter[str] = Counter()
     for r in ranked:
-        ok = (cut.top is None or len(kept) < cut.top) and (
-            cut.threshold is None or r.candidate.score >= cut.threshold
-        )
-        (kept if ok else dropped).append(r)
-    line = kept[-1].candidate.score if kept else cut.threshold
-    return kept, dropped, line
+        c = r.candidate
+        if cut.threshold is not None and c.score < cut.threshold:
+            dropped.append(r)
+            continue
+        tier = next((t for t in tiers if t.holds(c.score)), None)
+        if tiers and tier is None:
+            dropped.append(r)
+            continue
+        tied = False
+        if cut.top is not None and len(kept) >= cut.top:
+            tied = ties == "joint" and bool(kept) and c.score == kept[-1].candidate.score
+            if not tied:
+                dropped.append(r)
+                continue
+        if quota is not None:
+            value = field_value(c, quota.field)
+            if taken[value] >= quota.max:
+                skipped[c.nominee_id] = f"{quota.field} {value}: at most {quota.max}"
+                dropped.append(r)
+                continue
+            taken[value] += 1
+        kept.append(r)
+        if tier is not None:
+            tier_of[c.nominee_id] = tier
+        if tied:
+            joint.add(c.nominee_id)
+    floor = cut.threshold
+    if tiers:
+        lowest = min(t.min for t in tiers)
+        floor = lowest if floor is None else max(floor, lowest)
+    line = kept[-1].candidate.score if kept else floor
+    return Cutting(kept, dropped, line, tier_of, skipped, frozenset(joint))

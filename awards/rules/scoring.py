@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from awards.rules.survey import Agency
 from awards.rules.thai import province_names
-from awards.rules.workflow import WEIGHTED, Award, Workflow
+from awards.rules.workflow import Award, Workflow
 
 _QUANTUM = [Decimal(1).scaleb(-p) for p in range(10)]
 
@@ -49,7 +50,19 @@ class Candidate(NamedTuple):
     members: int
     scores: tuple[Decimal, ...]  # per dimension, rounded to the workflow's precision
     weighted: Decimal  # rounded
-    score: Decimal  # the score the award ranks by (weighted or one dimension)
+    score: Decimal  # the score the award ranks by (weighted, one dimension or a count)
+    fields: Mapping[str, str] = MappingProxyType({})  # declared text fields, by key
+
+
+# The survey's own text columns, which every nominee carries as an attribute.
+OWN_FIELDS = ("level", "ministry", "province")
+
+
+def field_value(nominee: Candidate | Agency, key: str) -> str:
+    """A nominee's value of a text field: the survey's own columns or a declared field."""
+    if key in OWN_FIELDS:
+        return str(getattr(nominee, key))
+    return str(nominee.fields.get(key, ""))
 
 
 def in_pool(award: Award, agency: Agency, keys: Sequence[str]) -> bool:
@@ -61,6 +74,9 @@ def in_pool(award: Award, agency: Agency, keys: Sequence[str]) -> bool:
         return False
     for flag, wanted in pool.flags.items():
         if agency.flags.get(flag, False) != wanted:
+            return False
+    for key, admitted in pool.where.items():
+        if field_value(agency, key) not in admitted:
             return False
     if pool.min or pool.max:
         if agency.scores is None:
@@ -76,33 +92,49 @@ def in_pool(award: Award, agency: Agency, keys: Sequence[str]) -> bool:
 def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> list[Candidate]:
     """The award's nominees: pooled agencies, or groups of them scored as their mean.
 
-    Pooled agencies without scores (non-respondents admitted by a pool that does not ask for
-    `responded`) cannot be ranked and are left out.
+    An award scores by the weighted score, by one dimension, or by a declared count field
+    (votes; a group scores the sum of its members' counts). Pooled agencies without scores
+    (non-respondents admitted by a pool that does not ask for `responded`) cannot be ranked
+    and are left out.
     """
     keys = workflow.dimension_keys
     weights = tuple(d.weight for d in workflow.dimensions)
     places = workflow.precision
-    score_index = None if award.score == WEIGHTED else keys.index(award.score)
+    counted = award.score in workflow.field_keys
+    score_index = keys.index(award.score) if award.score in keys else None
     pooled = [a for a in agencies if a.scores is not None and in_pool(award, a, keys)]
 
     def make(
-        nid: str, th: str, en: str, a: Agency, members: int, exact: Sequence[Decimal]
+        nid: str,
+        th: str,
+        en: str,
+        a: Agency,
+        members: Sequence[Agency],
+        exact: Sequence[Decimal],
+        fields: Mapping[str, str],
     ) -> Candidate:
         quantum = _QUANTUM[places]
         scores = tuple([s.quantize(quantum, ROUND_HALF_UP) for s in exact])
         weighted = weighted_exact(exact, weights).quantize(quantum, ROUND_HALF_UP)
-        score = weighted if score_index is None else scores[score_index]
+        if counted:
+            score = Decimal(sum(int(m.fields[award.score]) for m in members))
+        else:
+            score = weighted if score_index is None else scores[score_index]
         return Candidate(
-            nid, th, en, a.level, a.ministry, a.province, members, scores, weighted, score
-        )
+            nid, th, en, a.level, a.ministry, a.province, len(members), scores, weighted,
+            score, fields,
+        )  # fmt: skip
 
     if award.group_by is None:
-        return [make(a.agency_id, a.name_th, a.name_en, a, 1, a.scores or ()) for a in pooled]
+        return [
+            make(a.agency_id, a.name_th, a.name_en, a, (a,), a.scores or (), a.fields)
+            for a in pooled
+        ]
 
     groups: dict[str, list[Agency]] = defaultdict(list)
     field = award.group_by.field
     for a in pooled:
-        groups[getattr(a, field)].append(a)
+        groups[field_value(a, field)].append(a)
     result = []
     for name in sorted(groups):
         members = groups[name]
@@ -115,7 +147,11 @@ def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> 
         ]
         first = members[0]
         en = province_name_en(name) if field == "province" else ""
-        result.append(make(name, name, en, first, len(members), means))
+        # A group carries the fields its members all share (the grouping field among them).
+        shared = {
+            k: v for k, v in first.fields.items() if all(m.fields.get(k) == v for m in members)
+        }
+        result.append(make(name, name, en, first, members, means, shared))
     return result
 
 

@@ -24,10 +24,10 @@ from typing import NamedTuple
 
 from awards.rules.committee import NO_VOTES, Tally, award_candidates
 from awards.rules.ranking import Ranked, apply_cut, describe_cut, rank
-from awards.rules.scoring import Candidate
+from awards.rules.scoring import Candidate, field_value
 from awards.rules.states import State, Trigger
 from awards.rules.thai import NameOrder, thai_order
-from awards.rules.workflow import Award, Cut, Review, Workflow
+from awards.rules.workflow import Award, Review, Tier, Workflow
 
 
 class Stage(StrEnum):
@@ -70,6 +70,7 @@ class CutInfo(NamedTuple):
     of: int
     cut: str
     cut_score: Decimal | None
+    segment: str | None = None  # the value of the award's segment_by field, if it has one
 
 
 class CutDecision(NamedTuple):
@@ -83,22 +84,41 @@ class CutDecision(NamedTuple):
     decided_by: str
     within: bool
     info: CutInfo
+    tier: Tier | None = None  # the winner's band, when the award declares bands
+    quota: str | None = None  # the quota that was full, when it left this nominee out
+    joint: bool = False  # kept past the top N for tying on score with the last place
 
     @property
     def evidence(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "score": str(self.score),
             "rank": self.rank,
             "of": self.info.of,
             "cut": self.info.cut,
             "cut_score": None if self.info.cut_score is None else str(self.info.cut_score),
-            "tie_break": self.decided_by,
+            "tie_break": "joint" if self.joint else self.decided_by,
         }
+        # Only the rules an award uses appear, so logs of awards without them read as before.
+        if self.info.segment is not None:
+            out["segment"] = self.info.segment
+        if self.tier is not None:
+            out["tier"] = self.tier.key
+        if self.quota is not None:
+            out["quota_full"] = self.quota
+        return out
 
     @property
     def reason(self) -> str:
         verb = "within" if self.within else "outside"
-        return f"{self.info.stage}: rank {self.rank} of {self.info.of}, score {self.score}, {verb} the cut ({self.info.cut})"
+        where = f" in {self.info.segment}" if self.info.segment is not None else ""
+        said = f"{self.info.stage}: rank {self.rank} of {self.info.of}{where}, score {self.score}, {verb} the cut ({self.info.cut})"
+        if self.quota is not None:
+            said += f"; quota full ({self.quota})"
+        if self.tier is not None:
+            said += f"; tier {self.tier.key}"
+        if self.joint:
+            said += "; tied with the last place (joint)"
+        return said
 
 
 class ReviewDecision(NamedTuple):
@@ -157,6 +177,11 @@ class Outcome:
     waiting: list[str] = field(default_factory=list)
     kept: list[Ranked] = field(default_factory=list)
     line: Decimal | None = None
+    lines: dict[str | None, Decimal | None] = field(default_factory=dict)  # per segment
+
+    def line_of(self, segment: str | None) -> Decimal | None:
+        """The cut line that applies to a nominee of this segment (None: unsegmented)."""
+        return self.lines.get(segment, self.line)
 
 
 def decide(
@@ -179,25 +204,46 @@ def decide(
             award, tallies, sorted(c.nominee_id for c in nominees)
         )
         return Outcome(stage, decisions, waiting)
-    if stage is Stage.SHORTLIST:
-        return _cut(stage, rank(workflow, award, nominees, names_in), award.shortlist)
-    cands = award_candidates(workflow, award, nominees, tallies)
-    return _cut(stage, rank(workflow, award, cands, names_in), award.winners)
-
-
-def _cut(stage: Stage, ranked: Sequence[Ranked], cut: Cut) -> Outcome:
+    if stage is Stage.AWARD:
+        nominees = award_candidates(workflow, award, nominees, tallies)
     declared = next(d for d in PIPELINE if d.stage is stage)
-    kept, dropped, line = apply_cut(ranked, cut)
-    info = CutInfo(stage.value, len(ranked), describe_cut(cut), line)
+    # Each segment (e.g. each size class) is ranked and cut on its own; an award without
+    # segments is one segment, None.
+    segments: dict[str | None, list[Candidate]] = {}
+    for c in nominees:
+        key = None if award.segment_by is None else field_value(c, award.segment_by)
+        segments.setdefault(key, []).append(c)
     out: list[Decision] = []
-    for trig, rows, within in ((declared.keep, kept, True), (declared.drop, dropped, False)):
-        for r in rows:
-            c = r.candidate
-            out.append(CutDecision(c.nominee_id, trig, r.rank, c.score, r.decided_by, within, info))
+    kept: list[Ranked] = []
+    lines: dict[str | None, Decimal | None] = {}
+    for segment in sorted(segments, key=lambda s: "" if s is None else s):
+        ranked = rank(workflow, award, segments[segment], names_in)
+        if stage is Stage.SHORTLIST:
+            cutting = apply_cut(ranked, award.shortlist, ties=award.ties)
+            cut = award.shortlist
+        else:  # quotas and bands decide winners, not the shortlist
+            cutting = apply_cut(ranked, award.winners, quota=award.quota, tiers=award.tiers,
+                                ties=award.ties)  # fmt: skip
+            cut = award.winners
+        info = CutInfo(stage.value, len(ranked), describe_cut(cut), cutting.line, segment)
+        lines[segment] = cutting.line
+        kept += cutting.kept
+        for trig, rows, within in (
+            (declared.keep, cutting.kept, True),
+            (declared.drop, cutting.dropped, False),
+        ):
+            for r in rows:
+                c = r.candidate
+                out.append(
+                    CutDecision(c.nominee_id, trig, r.rank, c.score, r.decided_by, within, info,
+                                cutting.tiers.get(c.nominee_id), cutting.skipped.get(c.nominee_id),
+                                c.nominee_id in cutting.joint)
+                )  # fmt: skip
     # In nominee-id order, not rank order: the log's and the tables' indexes are then written
     # in key order, which at a million nominees is several times faster than random order.
     out.sort(key=lambda d: d.nominee_id)
-    return Outcome(stage, out, kept=list(kept), line=line)
+    line = lines.get(None) if award.segment_by is None else None
+    return Outcome(stage, out, kept=kept, line=line, lines=lines)
 
 
 def review_outcome(review: Review, approvals: int, rejections: int) -> Trigger | None:

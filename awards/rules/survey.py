@@ -58,6 +58,7 @@ class Agency(NamedTuple):
     responded: bool
     scores: tuple[Decimal, ...] | None
     flags: Mapping[str, bool]
+    fields: Mapping[str, str] = MappingProxyType({})  # declared fields ([[survey.fields]])
 
 
 @dataclass(frozen=True)

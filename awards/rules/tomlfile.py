@@ -137,18 +137,22 @@ class Checker:
         self.known(table or {}, path, allowed)
         return table
 
-    def tables(self, doc: Table, key: str, allowed: Names) -> list[tuple[str, Table]]:
-        """An array of tables (at least one), each with its path."""
-        items = self.get(doc, key, list)
+    def tables(
+        self, doc: Table, key: str, allowed: Names, under: str = ""
+    ) -> list[tuple[str, Table]]:
+        """An array of tables (at least one), each with its path (`under` is the dotted path
+        of the table that holds the array, for an array below the top level)."""
+        path = join(under, key) if under else key
+        items = self.get(doc, path, list)
         if not items and (items is not None or key not in doc):
-            self.add(key, f"no {key}; declare at least one [[{key}]]")
+            self.add(path, f"no {key}; declare at least one [[{path}]]")
         found: list[tuple[str, Table]] = []
         for i, item in enumerate(items or []):
             if isinstance(item, dict):
-                self.known(item, f"{key}[{i}]", allowed)
-                found.append((f"{key}[{i}]", item))
+                self.known(item, f"{path}[{i}]", allowed)
+                found.append((f"{path}[{i}]", item))
             else:
-                self.add(f"{key}[{i}]", "table expected", item)
+                self.add(f"{path}[{i}]", "table expected", item)
         return found
 
     def text(self, table: Table, path: str, pattern: str = "", rule: str = "") -> str:

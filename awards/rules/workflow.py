@@ -27,12 +27,16 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "responded",
 )
 # The values a field may take; the workflow file's checks report anything else.
+# The levels a workflow has when it declares none ([[levels]]): those of the 2019 survey.
 LEVELS: tuple[str, ...] = ("department", "provincial")
 KINDS: tuple[str, ...] = ("plaque", "certificate")
 APPROVALS: tuple[str, ...] = ("majority", "unanimous")
 AGGREGATES: tuple[str, ...] = ("mean", "median")
 RANK_BY: tuple[str, ...] = ("survey", "reviewed")
+# The survey's own text columns a rule may group, segment or cap by; declared text fields too.
 GROUP_FIELDS: tuple[str, ...] = ("province", "ministry")
+FIELD_KINDS: tuple[str, ...] = ("text", "count")  # a label, or a non-negative integer (votes)
+TIES: tuple[str, ...] = ("chain", "joint")
 DIGITS: tuple[str, ...] = ("thai", "arabic")
 # Tie-break keys besides the dimension keys. "id" is the unique key every chain ends with.
 NAME_KEYS: tuple[str, ...] = ("name_th", "name_en")
@@ -43,6 +47,33 @@ REVIEWER_ID_RULE = (
     r"[A-Za-z0-9][A-Za-z0-9._-]*",
     "reviewer id must start with a letter or digit and use only letters, digits, '.', '_' and '-'",
 )
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of government the survey covers (department, provincial, local, ...)."""
+
+    key: str
+    title_th: str
+    title_en: str
+
+
+DEFAULT_LEVELS: tuple[Level, ...] = (
+    Level("department", "ระดับกรม", "Department level"),
+    Level("provincial", "ระดับจังหวัด", "Provincial level"),
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A survey column the rules may read besides the scores: a text label (with the values
+    it may take, if declared) or a count such as votes."""
+
+    key: str
+    kind: str  # "text" or "count"
+    values: tuple[str, ...] = ()  # for text: the allowed values; empty allows any
+    title_th: str = ""
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,8 @@ class Pool:
     flags: Mapping[str, bool] = field(default_factory=dict)
     min: Mapping[str, Decimal] = field(default_factory=dict)
     max: Mapping[str, Decimal] = field(default_factory=dict)
+    # field key -> the values admitted (one value for "equals", several for "one of")
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +111,29 @@ class Cut:
 
     top: int | None = None
     threshold: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most `max` winners per value of `field` (e.g. one per ministry); the next eligible
+    nominee takes the place of one skipped."""
+
+    field: str
+    max: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A named band of winners by score: `min` <= score, and score < `max` when given."""
+
+    key: str
+    title_th: str
+    title_en: str
+    min: Decimal
+    max: Decimal | None = None
+
+    def holds(self, score: Decimal) -> bool:
+        return score >= self.min and (self.max is None or score < self.max)
 
 
 @dataclass(frozen=True)
@@ -123,13 +179,17 @@ class Award:
     template: str
     pool: Pool
     group_by: GroupBy | None
-    score: str  # "weighted" or a dimension key
+    score: str  # "weighted", a dimension key or a count field (votes)
     shortlist: Cut
     winners: Cut
     review: Review
     tie_break: tuple[str, ...]
     reason_th: str = ""
     reason_en: str = ""
+    segment_by: str | None = None  # the cuts apply within each value of this field
+    quota: Quota | None = None  # at most N winners per value of a field
+    tiers: tuple[Tier, ...] = ()  # each winner gets the one band its score falls in
+    ties: str = "chain"  # "joint": everyone tied on score at the last winning place wins
 
 
 @dataclass(frozen=True)
@@ -164,10 +224,27 @@ class Workflow:
     path: str
     ceremony: Ceremony | None = None  # needed only to print certificates
     reviewers: tuple[Reviewer, ...] = ()  # declared in the file; more can be added per cycle
+    levels: tuple[Level, ...] = DEFAULT_LEVELS
+    fields: tuple[Field, ...] = ()  # declared survey fields besides scores and flags
 
     @property
     def dimension_keys(self) -> tuple[str, ...]:
         return tuple(d.key for d in self.dimensions)
+
+    @property
+    def level_keys(self) -> tuple[str, ...]:
+        return tuple(level.key for level in self.levels)
+
+    @property
+    def field_keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+    def level(self, key: str) -> Level:
+        """The declared level; one of the key alone when it is not declared."""
+        for level in self.levels:
+            if level.key == key:
+                return level
+        return Level(key, key, key)
 
     def award(self, award_id: str) -> Award:
         """The award with this id; NotFound naming the ones that exist."""

@@ -13,18 +13,19 @@ from awards.rules.tomlfile import Names, Table, key_of, suggest
 from awards.rules.workflow import (
     AGGREGATES,
     APPROVALS,
-    GROUP_FIELDS,
     KINDS,
-    LEVELS,
     NAME_KEYS,
     RANK_BY,
+    TIES,
     UNIQUE_KEY,
     WEIGHTED,
     Award,
     Cut,
     GroupBy,
     Pool,
+    Quota,
     Review,
+    Tier,
 )
 from awards.rules.workflow_checker import WorkflowChecker
 
@@ -32,8 +33,12 @@ from awards.rules.workflow_checker import WorkflowChecker
 _AWARD_KEYS = (
     "id", "code", "title_th", "title_en", "kind", "template", "score", "tie_break",
     "reason_th", "reason_en", "pool", "group_by", "shortlist", "winners", "review",
+    "segment_by", "quota", "tiers", "ties",
 )  # fmt: skip
-_POOL_KEYS = ("level", "responded", "flags", "min", "max")
+_POOL_KEYS = ("level", "responded", "flags", "min", "max", "where")
+_QUOTA_KEYS = ("field", "max")
+_TIER_KEYS = ("key", "title_th", "title_en", "min", "max")
+_TIER_RULE = (r"[a-z][a-z0-9_-]*", "tier key must start with a-z and use only a-z, 0-9, _ and -")
 _GROUP_KEYS = ("field", "min_members")
 _CUT_KEYS = ("top", "threshold")
 _REVIEW_KEYS = ("quorum", "approval", "aggregate", "rank_by")
@@ -63,9 +68,11 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
     """One [[awards]] table; an absent shortlist is the winners cut itself."""
     score = c.get(t, f"{path}.score", str)
     score = WEIGHTED if score is None else score
-    if score != WEIGHTED and score not in c.dimension_keys:
-        hint = suggest(score, (WEIGHTED, *c.dimension_keys))
-        c.add(f"{path}.score", f"unknown dimension '{score}'; {hint}", score)
+    scores = (WEIGHTED, *c.dimension_keys, *c.count_fields)
+    if score not in scores:
+        hint = suggest(score, scores)
+        message = f"unknown score '{score}': a dimension, 'weighted' or a count field; {hint}"
+        c.add(f"{path}.score", message, score)
     winners = _cut(c, t, f"{path}.winners", required=True) or Cut()
     shortlist = _cut(c, t, f"{path}.shortlist")
     if shortlist is not None:
@@ -86,6 +93,10 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
         tie_break=_tie_break(c, t, f"{path}.tie_break"),
         reason_th=c.get(t, f"{path}.reason_th", str) or "",
         reason_en=c.get(t, f"{path}.reason_en", str) or "",
+        segment_by=_text_field(c, t, f"{path}.segment_by"),
+        quota=_quota(c, t, f"{path}.quota"),
+        tiers=_tiers(c, t, f"{path}.tiers"),
+        ties=c.choice(t, f"{path}.ties", TIES) or "chain",
     )
 
 
@@ -93,7 +104,7 @@ def _pool(c: WorkflowChecker, award: Table, path: str) -> Pool:
     t = c.table(award, path, _POOL_KEYS)
     if t is None:
         return Pool()
-    level = c.choice(t, f"{path}.level", LEVELS)
+    level = c.choice(t, f"{path}.level", c.level_keys)
     responded = c.get(t, f"{path}.responded", bool)
     flags: dict[str, bool] = {}
     wanted = c.get(t, f"{path}.flags", dict) or {}
@@ -116,15 +127,95 @@ def _pool(c: WorkflowChecker, award: Table, path: str) -> Pool:
             message = f"min {low} is above max {high} for '{key}'; lower min or raise max"
             c.add(f"{path}.min.{key}", message, low)
     return Pool(
-        level, True if responded is None else responded, flags, bounds["min"], bounds["max"]
-    )
+        level, True if responded is None else responded, flags, bounds["min"], bounds["max"],
+        _where(c, t, f"{path}.where"),
+    )  # fmt: skip
+
+
+def _where(c: WorkflowChecker, pool: Table, path: str) -> dict[str, tuple[str, ...]]:
+    """Field filters: `{ agency_type = "state_enterprise" }` (equals) or a list (one of)."""
+    where: dict[str, tuple[str, ...]] = {}
+    for key, wanted in (c.get(pool, path, dict) or {}).items():
+        at = f"{path}.{key}"
+        if key not in c.text_fields:
+            c.add(at, f"unknown field '{key}'; {suggest(key, c.text_fields)}", key)
+            continue
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values or not all(isinstance(v, str) and v.strip() for v in values):
+            c.add(at, "a value or a list of values expected (strings)", wanted)
+            continue
+        allowed = _allowed(c, key)
+        for value in values:
+            if allowed and value not in allowed:
+                c.add(at, f"'{value}' is not a value of '{key}'; {suggest(value, allowed)}", value)
+        where[key] = tuple(values)
+    return where
+
+
+def _allowed(c: WorkflowChecker, key: str) -> tuple[str, ...]:
+    """The values a text field may take, when they are known (levels, declared values)."""
+    if key == "level":
+        return c.level_keys
+    field = c.field(key)
+    return () if field is None else field.values
+
+
+def _text_field(c: WorkflowChecker, award: Table, path: str) -> str | None:
+    key = c.get(award, path, str)
+    if key is not None and key not in c.text_fields:
+        c.add(path, f"unknown field '{key}'; {suggest(key, c.text_fields)}", key)
+        return None
+    return key
+
+
+def _quota(c: WorkflowChecker, award: Table, path: str) -> Quota | None:
+    t = c.table(award, path, _QUOTA_KEYS)
+    if t is None:
+        return None
+    field = c.get(t, f"{path}.field", str, required=True)
+    if field is not None and field not in c.text_fields:
+        c.add(f"{path}.field", f"unknown field '{field}'; {suggest(field, c.text_fields)}", field)
+    return Quota(field or "", c.integer(t, f"{path}.max", 1) or 1)
+
+
+def _tiers(c: WorkflowChecker, award: Table, path: str) -> tuple[Tier, ...]:
+    """Named bands by score, each [min, max); no two may overlap, so a winner has one."""
+    if key_of(path) not in award:
+        return ()
+    tiers: list[Tier] = []
+    for at, item in c.tables(award, key_of(path), _TIER_KEYS, under=path.rsplit(".", 1)[0]):
+        key = c.text(item, f"{at}.key", *_TIER_RULE)
+        low = c.number(item, f"{at}.min", required=True)
+        high = c.number(item, f"{at}.max")
+        if low is not None and high is not None and high <= low:
+            c.add(f"{at}.max", f"max {high} must be above min {low}", high)
+            continue
+        if key in {tier.key for tier in tiers}:
+            c.add(f"{at}.key", f"tier '{key}' is declared twice; name each tier once", key)
+            continue
+        tier = Tier(key, c.text(item, f"{at}.title_th"), c.text(item, f"{at}.title_en"),
+                    low if low is not None else Decimal(0), high)  # fmt: skip
+        for other in tiers:
+            if _overlap(tier, other):
+                message = (
+                    f"tier '{key}' overlaps tier '{other.key}'; a winner must fall in one band"
+                )
+                c.add(f"{at}.min", message, str(low))
+        tiers.append(tier)
+    return tuple(tiers)
+
+
+def _overlap(a: Tier, b: Tier) -> bool:
+    a_high = a.max if a.max is not None else Decimal("Infinity")
+    b_high = b.max if b.max is not None else Decimal("Infinity")
+    return a.min < b_high and b.min < a_high
 
 
 def _group_by(c: WorkflowChecker, award: Table, path: str) -> GroupBy | None:
     t = c.table(award, path, _GROUP_KEYS)
     if t is None:
         return None
-    group_field = c.choice(t, f"{path}.field", GROUP_FIELDS, required=True) or ""
+    group_field = c.choice(t, f"{path}.field", c.text_fields[1:], required=True) or ""
     return GroupBy(group_field, c.integer(t, f"{path}.min_members", 1) or 1)
 
 

@@ -1,6 +1,6 @@
 """The checker a workflow file is read with: located problems, plus the names it declares.
 
-Dimension keys and survey flags share one namespace; later sections (the survey's columns,
+Dimension keys, survey flags and declared survey fields share one namespace; later sections (the survey's columns,
 each award's score, pool and tie-breaks) may only use names declared before them.
 """
 
@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 
 from awards.rules.tomlfile import Checker, Names
-from awards.rules.workflow import DEFAULT_COLUMNS, UNIQUE_KEY, WEIGHTED
+from awards.rules.workflow import (
+    DEFAULT_COLUMNS,
+    DEFAULT_LEVELS,
+    GROUP_FIELDS,
+    UNIQUE_KEY,
+    WEIGHTED,
+    Field,
+    Level,
+)
 
 # Names a dimension or flag may not take: survey columns and keys that rules already use.
 RESERVED: frozenset[str] = frozenset((*DEFAULT_COLUMNS, UNIQUE_KEY, "score", WEIGHTED))
@@ -24,6 +32,25 @@ class WorkflowChecker(Checker):
         self.taken: dict[str, str] = {}  # dimension key or flag -> where it is declared
         self.dimension_keys: Names = ()
         self.flags: Names = ()
+        self.levels: tuple[Level, ...] = DEFAULT_LEVELS
+        self.fields: tuple[Field, ...] = ()
+
+    @property
+    def level_keys(self) -> Names:
+        return tuple(level.key for level in self.levels)
+
+    @property
+    def text_fields(self) -> Names:
+        """The text fields a rule may group, segment, cap or filter by: the survey's own
+        (level, ministry, province) and the declared ones."""
+        return ("level", *GROUP_FIELDS, *(f.key for f in self.fields if f.kind == "text"))
+
+    @property
+    def count_fields(self) -> Names:
+        return tuple(f.key for f in self.fields if f.kind == "count")
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
 
     def name(self, value: str, path: str, what: str) -> bool:
         """Check a dimension key or flag, and record it as taken if it is good."""

@@ -19,11 +19,15 @@ from awards.rules.thai import be_year
 from awards.rules.tomlfile import Table, key_of, suggest, syntax_problem
 from awards.rules.workflow import (
     DEFAULT_COLUMNS,
+    DEFAULT_LEVELS,
     DIGITS,
+    FIELD_KINDS,
     REVIEWER_ID_RULE,
     Award,
     Ceremony,
     Dimension,
+    Field,
+    Level,
     Reviewer,
     Workflow,
 )
@@ -32,11 +36,15 @@ from awards.rules.workflow_checker import WorkflowChecker
 
 # The keys each table may hold; anything else is reported with the closest known key.
 _TOP_KEYS = (
-    "schema_version", "cycle", "dimensions", "survey", "awards", "ceremony", "reviewers",
+    "schema_version", "cycle", "levels", "dimensions", "survey", "awards", "ceremony",
+    "reviewers",
 )  # fmt: skip
 _CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
 _DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
-_SURVEY_KEYS = ("flags", "columns")
+_SURVEY_KEYS = ("flags", "fields", "columns")
+_LEVEL_KEYS = ("key", "title_th", "title_en")
+_FIELD_KEYS = ("key", "kind", "values", "title_th", "title_en")
+_LEVEL_RULE = (r"[a-z][a-z0-9_]*", "level key must start with a-z and use only a-z, 0-9 and _")
 _REVIEWER_KEYS = ("id", "name", "ministries", "provinces")
 _CEREMONY_KEYS = (
     "date", "place_th", "signatory_th", "position_th", "signatory_en", "position_en",
@@ -90,8 +98,49 @@ def _dimensions(c: WorkflowChecker, doc: Table) -> tuple[Dimension, ...]:
     return tuple(dimensions)
 
 
+def _levels(c: WorkflowChecker, doc: Table) -> tuple[Level, ...]:
+    """The optional [[levels]] the survey covers; without them, department and provincial."""
+    if "levels" not in doc:
+        return DEFAULT_LEVELS
+    levels: list[Level] = []
+    for path, item in c.tables(doc, "levels", _LEVEL_KEYS):
+        key = c.text(item, f"{path}.key", *_LEVEL_RULE)
+        if key in {level.key for level in levels}:
+            c.add(f"{path}.key", f"level '{key}' is declared twice; list each level once", key)
+            continue
+        levels.append(
+            Level(key, c.text(item, f"{path}.title_th"), c.text(item, f"{path}.title_en"))
+        )
+    return tuple(levels)
+
+
+def _fields(c: WorkflowChecker, table: Table) -> tuple[Field, ...]:
+    """The [[survey.fields]]: text labels (optionally from a list of values) or counts."""
+    fields: list[Field] = []
+    for path, item in c.tables(table, "fields", _FIELD_KEYS, under="survey"):
+        key = c.get(item, f"{path}.key", str, required=True)
+        good = key is not None and c.name(key, f"{path}.key", "field key")
+        kind = c.choice(item, f"{path}.kind", FIELD_KINDS) or "text"
+        values: list[str] = []
+        for i, value in enumerate(c.get(item, f"{path}.values", list) or []):
+            if not isinstance(value, str) or not value.strip():
+                c.add(f"{path}.values[{i}]", "a non-empty string expected", value)
+            elif value in values:
+                c.add(f"{path}.values[{i}]", f"value '{value}' is listed twice", value)
+            else:
+                values.append(value)
+        if values and kind != "text":
+            c.add(f"{path}.values", f"only a text field lists its values; '{key}' is a {kind}")
+        title_th = c.get(item, f"{path}.title_th", str) or ""
+        title_en = c.get(item, f"{path}.title_en", str) or ""
+        if good and key is not None:
+            fields.append(Field(key, kind, tuple(values), title_th, title_en))
+    return tuple(fields)
+
+
 def _survey(c: WorkflowChecker, doc: Table) -> dict[str, str]:
-    """Read [survey] flags into c.flags; return every canonical column -> its file column."""
+    """Read [survey] flags into c.flags and its fields into c.fields; return every canonical
+    column -> its file column."""
     table = c.table(doc, "survey", _SURVEY_KEYS) or {}
     flags = []
     for i, flag in enumerate(c.get(table, "survey.flags", list) or []):
@@ -100,7 +149,8 @@ def _survey(c: WorkflowChecker, doc: Table) -> dict[str, str]:
         elif c.name(flag, f"survey.flags[{i}]", "flag"):
             flags.append(flag)
     c.flags = tuple(flags)
-    canonical = (*DEFAULT_COLUMNS, *c.dimension_keys, *c.flags)
+    c.fields = _fields(c, table) if "fields" in table else ()
+    canonical = (*DEFAULT_COLUMNS, *c.dimension_keys, *c.flags, *(f.key for f in c.fields))
     overrides: dict[str, str] = {}
     for key, value in (c.get(table, "survey.columns", dict) or {}).items():
         path = f"survey.columns.{key}"
@@ -256,6 +306,7 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
     if version is not None and version != 1:
         c.add("schema_version", "schema_version must be 1, the version this program reads", version)
     cycle = _cycle(c, doc)
+    c.levels = _levels(c, doc)
     dimensions = _dimensions(c, doc)
     c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates
     columns = _survey(c, doc)
@@ -280,4 +331,6 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
         path=name,
         ceremony=ceremony,
         reviewers=reviewers,
+        levels=c.levels,
+        fields=c.fields,
     )
