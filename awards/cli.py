@@ -486,16 +486,19 @@ def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
 @click.option("--out", default="certificates", show_default=True,
               type=click.Path(file_okay=False), help="The folder the PDF files go into.")  # fmt: skip
 @click.option("--pdfa", is_flag=True, help="Write PDF/A-3b, for archiving (slower).")
+@click.option("--workers", type=click.IntRange(min=1), envvar="AWARDS_RENDER_WORKERS",
+              help="Processes to render in (default: one per core from 200 sheets; also AWARDS_RENDER_WORKERS).")  # fmt: skip
 @click.pass_obj
 @domain_errors
-def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool) -> None:
+def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool,
+           workers: int | None) -> None:  # fmt: skip
     """Render the PDF (plaque or certificate) of every awarded nomination that has none yet."""
     from awards.certificates.issuing import render as run
     from awards.terminal import progress_bar
 
     with progress_bar("rendering") as progress:
         result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
-                     actor=obj["actor"], progress=progress)  # fmt: skip
+                     actor=obj["actor"], progress=progress, workers=workers)  # fmt: skip
     others = f"{result.elsewhere} left to another `awards render` running at the same time"
     if not result.total:
         if result.elsewhere:

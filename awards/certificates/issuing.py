@@ -20,6 +20,7 @@ from awards.certificates.batches import default_workers, pack, placed, run_batch
 from awards.certificates.html import html
 from awards.certificates.plan import Item, Plan, plan
 from awards.certificates.sheet import BATCH, Batch, Rendered
+from awards.certificates.tempfiles import remove_stale
 from awards.errors import ConflictError, NotFound
 from awards.log import events
 from awards.log.chain import now
@@ -93,6 +94,7 @@ def render(
     """
     engine = engine or open_engine(url)
     folder = Path(out)
+    remove_stale(folder)  # what runs that were killed left behind
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         p = plan(conn, workflow, award=award, out=folder, pdfa=pdfa)
