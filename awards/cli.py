@@ -229,9 +229,8 @@ def review(
     from awards.commands.verdicts import Given
     from awards.commands.verdicts import review as record
 
-    r = record(
-        Given(nomination, reviewer, approve, _adjusted(scores), note), url=obj["url"], cycle=cycle
-    )
+    given = Given(nomination, reviewer, approve, _adjusted(scores), note)
+    r = record(given, url=obj["url"], cycle=cycle, actor=obj["actor"])
     change = f" (was {r.previous['verdict']})" if r.previous else ""
     if not r.changed:
         change = " (unchanged)"
@@ -333,7 +332,7 @@ def recuse(
     next eligible reviewer takes their place."""
     from awards.commands.seats import recuse as run
 
-    r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle)
+    r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle, actor=obj["actor"])  # fmt: skip
     effect = []
     if r.dropped:
         effect.append(f"their {r.dropped['verdict']} verdict no longer counts")

@@ -142,4 +142,4 @@ def review(
     from awards.commands.verdicts import Given
     from awards.commands.verdicts import review as record
 
-    return record(Given(nomination, reviewer, approve, scores or {}, note), url=url)
+    return record(Given(nomination, reviewer, approve, scores or {}, note), url=url, actor=reviewer)

@@ -93,7 +93,7 @@ def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
         assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor)
         rows = [r for r in results.ranking(award, engine=engine).rows if r.state == "shortlisted"]
         first = assigning.seats(rows[0].nomination, engine=engine).assigned[0]
-        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine)  # fmt: skip
+        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor)  # fmt: skip
         for row in rows:
             for rid in assigning.seats(row.nomination, engine=engine).assigned:
                 adjusted = {}
@@ -103,7 +103,7 @@ def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
                 given = verdicts.Given(
                     row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
                 )
-                verdicts.review(given, engine=engine)  # fmt: skip
+                verdicts.review(given, engine=engine, actor=actor)
 
 
 def _awards_waiting(engine: Engine) -> list[str]:
