@@ -42,7 +42,8 @@ def _json(data: Any) -> None:
 def _console() -> Any:
     from rich.console import Console  # rich is only needed when a table is printed
 
-    return Console(highlight=False, soft_wrap=False)
+    # No emoji codes: a name holding ":smile:" is printed as written.
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
