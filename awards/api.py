@@ -93,8 +93,9 @@ class Database:
     # --- A cycle ---------------------------------------------------------------------------
 
     def init(self, workflow: str | Path) -> cycles.Opened:
-        """Open the cycle the workflow file declares (again: a no-op; other rules for an
-        open cycle are refused). The methods work on this cycle from now on."""
+        """Open the cycle the workflow file (or the shipped workflow so named, e.g.
+        'dga-2019') declares (again: a no-op; other rules for an open cycle are refused).
+        The methods work on this cycle from now on."""
         opened = cycles.init_cycle(workflow, engine=self.engine, actor=self.actor)
         self.cycle = opened.cycle
         return opened

@@ -6,6 +6,7 @@ or escaped, never as markup: a name like `[bold red]...` or `[/x]` is printed as
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -141,7 +142,11 @@ def print_history(console: Console, events: list[dict[str, Any]]) -> None:
             move, subject, reason = (
                 "",
                 e["cycle"],
-                e.get("survey_path") or e.get("workflow_path", ""),
+                # Schema version 3 names the file; earlier events hold the path it was read from.
+                e.get("survey_file")
+                or e.get("survey_path")
+                or e.get("workflow_file")
+                or e.get("workflow_path", ""),
             )
         table.add_row(*_cells(e["seq"], e["at"], e["kind"], subject, move, e["actor"], reason))
     console.print(table)
@@ -167,22 +172,26 @@ def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
             table.add_row(Text(str(i)), name, Text(str(row.score)))
         console.print(table)
         if len(winners) > shown:
-            console.print(
-                f"... and {len(winners) - shown} more: `awards --db {result.database} ranking {award}`"
-            )
+            more = shlex.join(["awards", "--db", result.shown_database(), "ranking", award])
+            console.print(f"... and {len(winners) - shown} more: ", end="")
+            console.print(more, markup=False, soft_wrap=True)
     print_national(console, result.status.national)
     v = result.verified
-    console.print(
-        f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"
-    )
-    console.print(f"database: {result.database}")
+    console.print(f"decision log: {escape(str(result.log))} ({v.events} events, chain verified, head {v.head[:16]})")  # fmt: skip
+    console.print(f"database: {escape(result.shown_database())}")
+    if result.workflow is not None:
+        console.print(f"workflow: {escape(str(result.workflow))} (a copy of the shipped {escape(result.workflow.stem)})")  # fmt: skip
     if result.certificates is not None:
         c = result.certificates
-        first = sorted(c.out.glob("*.pdf"))[:1]
-        example = (
-            f" (check one: `awards --db {result.database} verify {first[0]}`)" if first else ""
-        )
-        console.print(f"certificates: {c.total} PDFs in {c.out}/{example}")
+        console.print(f"certificates: {c.total} PDFs in {escape(str(c.out))}/")
+    commands = result.commands()
+    if commands:
+        console.print("\nCheck it as an auditor would (run from this folder):")
+        for command in commands.values():
+            # One unbroken line, so that it can be copied and pasted as it is.
+            console.print(f"  {command}", markup=False, soft_wrap=True)
+        if "***" in result.shown_database():
+            console.print("(the password is shown as ***: type it in its place)")
 
 
 @contextmanager

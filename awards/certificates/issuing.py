@@ -29,6 +29,7 @@ from awards.rules.states import State
 from awards.store import database as db
 from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
+from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine
 
 __all__ = ["Item", "Plan", "RenderResult", "certificate_html", "plan", "render"]
@@ -104,6 +105,7 @@ def render(
     result.current = len(p.items) - len(pending)
     if not pending:
         return result
+    check_outputs(engine, (folder / i.sheet.file for i in pending), "certificate")
     folder.mkdir(parents=True, exist_ok=True)
     first: dict[str, Item] = {}
     for item in pending:  # a broken template stops the run before anything is written
