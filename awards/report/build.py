@@ -39,6 +39,7 @@ from awards.rules.workflow import WEIGHTED, Award, Workflow
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
+from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine
 from awards.version import __version__
 
@@ -76,16 +77,22 @@ def report(
     *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None,
     out: str | Path = "report.html", pdf: bool = False,
 ) -> Written:  # fmt: skip
-    """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf."""
-    facts = gather(url=url, engine=engine, cycle=cycle)
+    """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf; given
+    `out` ending in .pdf with `pdf`, the PDF goes there and the HTML beside it as .html, so
+    one never overwrites the other. Neither may replace a file the cycle reads."""
+    engine = engine or open_engine(url)
+    target = Path(out)
+    pdf_path = target.with_suffix(".pdf") if pdf else None
+    if pdf_path == target:
+        target = target.with_suffix(".html")
+    check_outputs(engine, [target, *([pdf_path] if pdf_path else [])], "report")
+    facts = gather(engine=engine, cycle=cycle)
     templates = Templates.for_cycle(facts.workflow.templates_folder())
     ctx = context(facts)
-    target = Path(out)
     page = html(templates, ctx, embed_fonts=True)
     target.write_text(page, encoding="utf-8")
-    pdf_path, pages = None, 0
-    if pdf:
-        pdf_path = target.with_suffix(".pdf")
+    pages = 0
+    if pdf_path is not None:
         data, pages = to_pdf(templates, html(templates, ctx, embed_fonts=False))
         pdf_path.write_bytes(data)
     log = facts.status.log
