@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from awards.log.events import Kind
-from awards.rules.formatting import figure, level_label, margin, percent
+from awards.rules.formatting import figure, margin, percent
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,13 +57,13 @@ def print_national(console: Console, national: dict[str, Any]) -> None:
     for d in dims:
         table.add_column(d, justify="right")
     table.add_column("weighted", justify="right", style="bold")
-    for level, v in national.items():
+    for v in national.values():
         rate = f"{v['responded']}/{v['surveyed']}"
         if v["surveyed"]:
             rate += f" ({percent(v['responded'], v['surveyed'])})"
         table.add_row(
             *_cells(
-                level_label(level),
+                v["label"],
                 rate,
                 *[figure(v["dimensions"].get(d), missing="") for d in dims],
                 figure(v["weighted"], missing="-"),

@@ -76,7 +76,10 @@ def test_workflows_copy_writes_one_out_and_never_overwrites(tmp_path: Path, monk
     refused = "Error: {} already exists; `awards workflows copy` never overwrites a file: give another DEST\n"  # fmt: skip
     assert again == (1, refused.format("dga-2019.toml"))
     assert into == (1, refused.format(tmp_path / "dga-2019.toml"))
-    assert unknown == (1, "Error: awards ships no workflow 'dga-1999' (shipped: dga-2019, dga-2023)\n")
+    assert unknown == (
+        1,
+        "Error: awards ships no workflow 'dga-1999' (shipped: dga-2019, dga-2023)\n",
+    )
     assert not (tmp_path / "x.toml").exists()
 
 

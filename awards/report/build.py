@@ -29,7 +29,7 @@ from awards.commands import results
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
-from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.formatting import DASH, figure, margin, percent, points, share
 from awards.rules.plain import Plain
 from awards.rules.ranking import chain, describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
@@ -141,7 +141,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": level_label(level),
+                "level": m["label"],
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -167,13 +167,13 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        level_label(lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        means[lv]["label"]: [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [level_label(lv) for lv in levels],
+        "levels": [means[lv]["label"] for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),
