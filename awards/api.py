@@ -93,8 +93,9 @@ class Database:
     # --- A cycle ---------------------------------------------------------------------------
 
     def init(self, workflow: str | Path) -> cycles.Opened:
-        """Open the cycle the workflow file declares (again: a no-op; other rules for an
-        open cycle are refused). The methods work on this cycle from now on."""
+        """Open the cycle the workflow file (or the shipped workflow so named, e.g.
+        'dga-2019') declares (again: a no-op; other rules for an open cycle are refused).
+        The methods work on this cycle from now on."""
         opened = cycles.init_cycle(workflow, engine=self.engine, actor=self.actor)
         self.cycle = opened.cycle
         return opened
@@ -174,7 +175,7 @@ class Database:
         """Record (or change) one assigned reviewer's verdict, with adjusted dimension
         `scores` (0-100) if any."""
         given = verdicts.Given(nomination, reviewer, approve, _scores(scores or {}), note)
-        return verdicts.review(given, engine=self.engine, cycle=self.cycle)
+        return verdicts.review(given, engine=self.engine, cycle=self.cycle, actor=self.actor)
 
     def review_sheet(self, path: str | Path) -> verdicts.Imported:
         """Take a sheet of verdicts (CSV or XLSX), all or nothing: InputErrors lists every
@@ -191,8 +192,9 @@ class Database:
         """A reviewer declares a conflict with a nomination: their verdict stops counting
         and the next eligible reviewer takes the place."""
         return seating.recuse(
-            nomination, reviewer=reviewer, reason=reason, engine=self.engine, cycle=self.cycle
-        )
+            nomination, reviewer=reviewer, reason=reason, engine=self.engine, cycle=self.cycle,
+            actor=self.actor,
+        )  # fmt: skip
 
     # --- Results and the log ---------------------------------------------------------------
 

@@ -31,8 +31,29 @@ def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:
+            message = _infrastructure(exc)
+            if message is None:
+                raise  # a bug: its traceback is what a report of it needs
+            raise click.ClickException(message) from None
 
     return wrapper
+
+
+def _infrastructure(exc: Exception) -> str | None:
+    """One line for a failure of the database, or of reading a file, that the library did
+    not translate itself (the server went away mid-command, a file changed under us); None
+    for anything else."""
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split()) or type(exc).__name__
+    # By module, so that this boundary loads no SQLAlchemy when nothing went wrong with it.
+    if type(exc).__module__.startswith("sqlalchemy."):
+        text = text.split(" (Background on this error at:")[0]
+        return f"the database failed: {text}; check --db or AWARDS_DATABASE_URL, then run the command again"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"a file is not UTF-8 text ({text}); save it as UTF-8"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"a file is not valid JSON: {text}"
+    return None
 
 
 def _json(data: Any) -> None:
@@ -42,7 +63,8 @@ def _json(data: Any) -> None:
 def _console() -> Any:
     from rich.console import Console  # rich is only needed when a table is printed
 
-    return Console(highlight=False, soft_wrap=False)
+    # No emoji codes: a name holding ":smile:" is printed as written.
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +85,8 @@ def main(ctx: click.Context, url: str | None, actor: str) -> None:
 @click.pass_obj
 @domain_errors
 def init(obj: dict[str, Any], workflow: str) -> None:
-    """Create the database (if needed) and open the cycle WORKFLOW declares."""
+    """Create the database (if needed) and open the cycle WORKFLOW declares: a workflow file,
+    or the name of a shipped one (`awards workflows` lists them), e.g. dga-2019."""
     from awards.store.cycles import init_cycle
 
     opened = init_cycle(workflow, url=obj["url"], actor=obj["actor"])
@@ -76,7 +99,7 @@ def init(obj: dict[str, Any], workflow: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @domain_errors
 def check(workflow: str, as_json: bool) -> None:
-    """Validate a workflow file and report every problem in it."""
+    """Validate a workflow file (or a shipped one by name) and report every problem in it."""
     from awards.errors import InputErrors
     from awards.rules.checking import check as run
 
@@ -93,6 +116,47 @@ def check(workflow: str, as_json: bool) -> None:
         click.echo(
             f"{workflow}: ok: cycle {checked.cycle}, {len(checked.awards)} awards ({', '.join(checked.awards)})"
         )
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def workflows(ctx: click.Context) -> None:
+    """The workflows shipped with awards: list them (the default), or copy one out to edit."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(workflows_list)
+
+
+@workflows.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@domain_errors
+def workflows_list(as_json: bool = False) -> None:
+    """Every shipped workflow: the name `awards init` takes, its year, title and awards."""
+    from awards.commands.workflows import shipped
+
+    found = shipped()
+    if as_json:
+        _json([w.as_dict() for w in found])
+        return
+    for w in found:
+        click.echo(f"{w.name}  {w.year} (พ.ศ. {w.year_be})  {w.title_en} / {w.title_th}  awards: {', '.join(w.awards)}")  # fmt: skip
+    click.echo(
+        "open one with `awards init NAME`; copy one to edit with `awards workflows copy NAME`"
+    )
+
+
+@workflows.command(name="copy")
+@click.argument("name")
+@click.argument("dest", required=False, type=click.Path())
+@domain_errors
+def workflows_copy(name: str, dest: str | None) -> None:
+    """Copy the shipped workflow NAME to DEST (a file or folder; default ./NAME.toml) to edit
+    it; an existing file is never overwritten. Give the edited rules a new cycle id."""
+    from awards.commands.workflows import copy
+
+    target = copy(name, dest)
+    click.echo(
+        f"{target}: a copy of the shipped {name.removesuffix('.toml')}; edit it, then `awards check {target}`"
+    )
 
 
 @main.command("import")
@@ -229,9 +293,8 @@ def review(
     from awards.commands.verdicts import Given
     from awards.commands.verdicts import review as record
 
-    r = record(
-        Given(nomination, reviewer, approve, _adjusted(scores), note), url=obj["url"], cycle=cycle
-    )
+    given = Given(nomination, reviewer, approve, _adjusted(scores), note)
+    r = record(given, url=obj["url"], cycle=cycle, actor=obj["actor"])
     change = f" (was {r.previous['verdict']})" if r.previous else ""
     if not r.changed:
         change = " (unchanged)"
@@ -333,7 +396,7 @@ def recuse(
     next eligible reviewer takes their place."""
     from awards.commands.seats import recuse as run
 
-    r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle)
+    r = run(nomination, reviewer=reviewer, reason=reason, url=obj["url"], cycle=cycle, actor=obj["actor"])  # fmt: skip
     effect = []
     if r.dropped:
         effect.append(f"their {r.dropped['verdict']} verdict no longer counts")
@@ -473,11 +536,13 @@ def log_verify(obj: dict[str, Any], file: str | None) -> None:
 @click.pass_obj
 @domain_errors
 def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
-    """Run the 2019 cycle end to end on a synthetic survey, in DIRECTORY."""
+    """Run the 2019 cycle end to end on a synthetic survey, in DIRECTORY (new, empty, or an
+    earlier demo's). The database is DIRECTORY/awards.db, or the one --db names (it must
+    hold no cycle yet); the workflow, survey, key, log and certificates go in DIRECTORY."""
     from awards.commands.demo import run
     from awards.terminal import print_demo
 
-    print_demo(_console(), run(directory, seed=seed, actor=obj["actor"]))
+    print_demo(_console(), run(directory, seed=seed, actor=obj["actor"], url=obj["url"]))
 
 
 @main.command()
@@ -486,16 +551,19 @@ def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
 @click.option("--out", default="certificates", show_default=True,
               type=click.Path(file_okay=False), help="The folder the PDF files go into.")  # fmt: skip
 @click.option("--pdfa", is_flag=True, help="Write PDF/A-3b, for archiving (slower).")
+@click.option("--workers", type=click.IntRange(min=1), envvar="AWARDS_RENDER_WORKERS",
+              help="Processes to render in (default: one per core from 200 sheets; also AWARDS_RENDER_WORKERS).")  # fmt: skip
 @click.pass_obj
 @domain_errors
-def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool) -> None:
+def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool,
+           workers: int | None) -> None:  # fmt: skip
     """Render the PDF (plaque or certificate) of every awarded nomination that has none yet."""
     from awards.certificates.issuing import render as run
     from awards.terminal import progress_bar
 
     with progress_bar("rendering") as progress:
         result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
-                     actor=obj["actor"], progress=progress)  # fmt: skip
+                     actor=obj["actor"], progress=progress, workers=workers)  # fmt: skip
     others = f"{result.elsewhere} left to another `awards render` running at the same time"
     if not result.total:
         if result.elsewhere:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import NamedTuple
+
+from awards.errors import NotFound  # a leaf too: this module stays one
 
 _HERE = Path(__file__).resolve().parent
 
@@ -27,6 +30,29 @@ def templates_dir() -> Path:
 def shipped_workflow(cycle_id: str) -> Path:
     """The path of a workflow shipped with the package, e.g. 'dga-2019'."""
     return workflows_dir() / f"{cycle_id}.toml"
+
+
+def shipped_workflows() -> list[Path]:
+    """Every workflow file shipped with the package, by name."""
+    return sorted(workflows_dir().glob("*.toml"))
+
+
+def find_workflow(name: str | Path) -> Path:
+    """The workflow file `name` stands for: the file at that path if there is one, else, for
+    a bare name such as 'dga-2019' (or 'dga-2019.toml'), the workflow shipped under that
+    name, so that `awards init dga-2019` works from anywhere after `pip install`."""
+    path = Path(name)
+    bare = "/" not in str(name) and os.sep not in str(name)
+    if path.is_file() or not bare:
+        return path
+    shipped = shipped_workflow(path.name.removesuffix(".toml"))
+    if shipped.is_file():
+        return shipped
+    known = ", ".join(p.stem for p in shipped_workflows()) or "none"
+    raise NotFound(
+        f"no workflow file '{name}' here, and awards ships no workflow of that name "
+        f"(shipped: {known}; `awards workflows` lists them)"
+    )
 
 
 class Face(NamedTuple):

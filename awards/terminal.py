@@ -1,15 +1,22 @@
-"""Terminal output with rich: the tables `status`, `ranking`, `log` and `demo` print."""
+"""Terminal output with rich: the tables `status`, `ranking`, `log` and `demo` print.
+
+Every value that comes from data (names, titles, reasons, notes, ids) reaches rich as a Text
+or escaped, never as markup: a name like `[bold red]...` or `[/x]` is printed as written.
+"""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from awards.log.events import Kind
-from awards.rules.formatting import figure, level_label, margin, percent
+from awards.rules.formatting import figure, margin, percent
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,8 +25,15 @@ if TYPE_CHECKING:
     from awards.commands.results import Ranking, Status
 
 
+def _cells(*values: object) -> list[Text]:
+    """Table cells that print their text as it is (no markup, no emoji codes)."""
+    return [Text(str(v)) for v in values]
+
+
 def print_status(console: Console, data: Status) -> None:
-    console.print(f"[bold]{data.cycle}[/]  {data.title_en} / {data.title_th}")
+    console.print(
+        f"[bold]{escape(data.cycle)}[/]  {escape(data.title_en)} / {escape(data.title_th)}"
+    )
     survey = (data.survey_sha256 or "none imported")[:12]
     console.print(
         f"workflow {data.workflow_sha256[:12]}  survey {survey}  log {data.log.events} events, head {data.log.head[:12]}"
@@ -30,7 +44,7 @@ def print_status(console: Console, data: Status) -> None:
     for s in states:
         table.add_column(s, justify="right")
     for award, counts in data.awards.items():
-        table.add_row(award, *[str(counts.get(s, "")) for s in states])
+        table.add_row(*_cells(award, *[counts.get(s, "") for s in states]))
     console.print(table)
     print_national(console, data.national)
 
@@ -43,22 +57,24 @@ def print_national(console: Console, national: dict[str, Any]) -> None:
     for d in dims:
         table.add_column(d, justify="right")
     table.add_column("weighted", justify="right", style="bold")
-    for level, v in national.items():
+    for v in national.values():
         rate = f"{v['responded']}/{v['surveyed']}"
         if v["surveyed"]:
             rate += f" ({percent(v['responded'], v['surveyed'])})"
         table.add_row(
-            level_label(level),
-            rate,
-            *[figure(v["dimensions"].get(d), missing="") for d in dims],
-            figure(v["weighted"], missing="-"),
+            *_cells(
+                v["label"],
+                rate,
+                *[figure(v["dimensions"].get(d), missing="") for d in dims],
+                figure(v["weighted"], missing="-"),
+            )
         )
     console.print(table)
 
 
 def print_ranking(console: Console, r: Ranking) -> None:
     line = figure(r.cut_score, missing="-")
-    table = Table(title=f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})")
+    table = Table(title=Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})"))
     for name in ("rank", "nomination", "name", "score"):
         table.add_column(name, justify="right" if name in ("rank", "score") else "left")
     for d in r.dimensions:
@@ -82,8 +98,8 @@ def print_ranking(console: Console, r: Ranking) -> None:
             spread = [figure(row.aggregate, missing=""), figure(row.sd, missing=""),
                       f"{row.low}-{row.high}" if agg else ""]  # fmt: skip
         table.add_row(
-            str(row.rank), row.nomination, row.name_th, str(row.score), *[str(row.scores[d]) for d in r.dimensions],
-            row.state, margin(row.margin, missing="-"), row.decided_by, verdicts, *spread,
+            *_cells(row.rank, row.nomination, row.name_th, row.score, *[row.scores[d] for d in r.dimensions],
+                    row.state, margin(row.margin, missing="-"), row.decided_by, verdicts, *spread),
             style="bold green" if row.state == "awarded" else None,
         )  # fmt: skip
     console.print(table)
@@ -126,44 +142,56 @@ def print_history(console: Console, events: list[dict[str, Any]]) -> None:
             move, subject, reason = (
                 "",
                 e["cycle"],
-                e.get("survey_path") or e.get("workflow_path", ""),
+                # Schema version 3 names the file; earlier events hold the path it was read from.
+                e.get("survey_file")
+                or e.get("survey_path")
+                or e.get("workflow_file")
+                or e.get("workflow_path", ""),
             )
-        table.add_row(str(e["seq"]), e["at"], e["kind"], subject, move, e["actor"], reason)
+        table.add_row(*_cells(e["seq"], e["at"], e["kind"], subject, move, e["actor"], reason))
     console.print(table)
 
 
 def print_demo(console: Console, result: DemoResult, shown: int = 10) -> None:
     console.print(
-        f"[bold]Demo cycle[/] in {result.directory}/ (synthetic survey: {result.survey.name})"
+        f"[bold]Demo cycle[/] in {escape(str(result.directory))}/ (synthetic survey: {escape(result.survey.name)})"
     )
     for award, ranking in result.winners.items():
         winners = [row for row in ranking.rows if row.state == "awarded"]
-        console.print(f"\n[bold]{award}[/]: {len(winners)} awarded — {ranking.title_en}")
+        console.print(
+            f"\n[bold]{escape(award)}[/]: {len(winners)} awarded — {escape(ranking.title_en)}"
+        )
         table = Table()
         table.add_column("#", justify="right")
         table.add_column("winner")
         table.add_column("score", justify="right")
         for i, row in enumerate(winners[:shown], start=1):
-            name = f"{row.name_th}  [dim]{row.name_en}[/]" if row.name_en else row.name_th
-            table.add_row(str(i), name, str(row.score))
+            name = Text(row.name_th)
+            if row.name_en:
+                name.append(f"  {row.name_en}", style="dim")
+            table.add_row(Text(str(i)), name, Text(str(row.score)))
         console.print(table)
         if len(winners) > shown:
-            console.print(
-                f"... and {len(winners) - shown} more: `awards --db {result.database} ranking {award}`"
-            )
+            more = shlex.join(["awards", "--db", result.shown_database(), "ranking", award])
+            console.print(f"... and {len(winners) - shown} more: ", end="")
+            console.print(more, markup=False, soft_wrap=True)
     print_national(console, result.status.national)
     v = result.verified
-    console.print(
-        f"decision log: {result.log} ({v.events} events, chain verified, head {v.head[:16]})"
-    )
-    console.print(f"database: {result.database}")
+    console.print(f"decision log: {escape(str(result.log))} ({v.events} events, chain verified, head {v.head[:16]})")  # fmt: skip
+    console.print(f"database: {escape(result.shown_database())}")
+    if result.workflow is not None:
+        console.print(f"workflow: {escape(str(result.workflow))} (a copy of the shipped {escape(result.workflow.stem)})")  # fmt: skip
     if result.certificates is not None:
         c = result.certificates
-        first = sorted(c.out.glob("*.pdf"))[:1]
-        example = (
-            f" (check one: `awards --db {result.database} verify {first[0]}`)" if first else ""
-        )
-        console.print(f"certificates: {c.total} PDFs in {c.out}/{example}")
+        console.print(f"certificates: {c.total} PDFs in {escape(str(c.out))}/")
+    commands = result.commands()
+    if commands:
+        console.print("\nCheck it as an auditor would (run from this folder):")
+        for command in commands.values():
+            # One unbroken line, so that it can be copied and pasted as it is.
+            console.print(f"  {command}", markup=False, soft_wrap=True)
+        if "***" in result.shown_database():
+            console.print("(the password is shown as ***: type it in its place)")
 
 
 @contextmanager
@@ -196,6 +224,6 @@ def print_reviewers(console: Console, listed: list[Any]) -> None:
         )
     for x in listed:
         r = x.reviewer
-        table.add_row(r.id, r.name, ", ".join((*r.ministries, *r.provinces)), str(x.assigned),
-                      str(x.verdicts), str(x.waiting), str(x.recused))  # fmt: skip
+        table.add_row(*_cells(r.id, r.name, ", ".join((*r.ministries, *r.provinces)), x.assigned,
+                              x.verdicts, x.waiting, x.recused))  # fmt: skip
     console.print(table)

@@ -106,11 +106,11 @@ def copy_demo(source: Path, target: Path) -> Path:
 
     The database is a plain SQLite file once the demo's connections are closed (the engine
     keeps none open between transactions); a -wal or -shm file left beside it is copied too.
-    The database records two absolute paths: the workflow's (the shipped file, the same for
-    every copy) and the survey's, in the cycle's survey import and its logged event, which
-    the chain fixes. The latter names the original folder's survey-2019.csv; nothing opens it
-    again (replay and the report take the survey as an argument or from the tables), and the
-    original stays in place, byte for byte the same as the copy's, for the whole session.
+    The database's tables record two absolute paths (the log names the files only): the
+    workflow's and the survey's in the original folder. Nothing opens them again (replay and
+    the report take the survey as an argument or from the tables; the workflow declares no
+    template folder of its own), and the originals stay in place, byte for byte the same as
+    the copy's, for the whole session.
     """
     shutil.copytree(source, target)
     return target
@@ -142,4 +142,4 @@ def review(
     from awards.commands.verdicts import Given
     from awards.commands.verdicts import review as record
 
-    return record(Given(nomination, reviewer, approve, scores or {}, note), url=url)
+    return record(Given(nomination, reviewer, approve, scores or {}, note), url=url, actor=reviewer)

@@ -122,7 +122,7 @@ def test_help_lists_every_command():
     for command in (
         "init", "check", "import", "advance", "reviewers", "assign", "review", "recuse",
         "withdraw", "revoke", "status", "ranking", "log", "demo", "render", "verify", "replay",
-        "audit", "keys", "checkpoint", "prove", "report", "db",
+        "audit", "keys", "checkpoint", "prove", "report", "db", "workflows",
     ):  # fmt: skip
         assert f"  {command} " in out
 

@@ -173,7 +173,7 @@ def test_recusal_drops_the_verdict_and_the_next_eligible_reviewer_takes_the_plac
     code = "top-department:D029"
     first = seats(code, url=cycle).assigned[0]
     review(code, approve=False, reviewer=first, url=cycle)
-    done = recuse(code, reviewer=first, reason="my brother works there", url=cycle)
+    done = recuse(code, reviewer=first, reason="my brother works there", url=cycle, actor="s")
     after = seats(code, url=cycle)
     assert (done.was_assigned, done.dropped) == (
         True,
@@ -356,6 +356,16 @@ def test_reviewers_list_shows_each_load(cycle):
     )
 
 
+def test_reviewers_list_counts_the_verdicts_given_once_the_review_is_over(cycle):
+    give_all(cycle)
+    advance(url=cycle, actor="s")  # no nomination is shortlisted any more
+
+    listed = list_reviewers(url=cycle)
+
+    assert sum(x.verdicts for x in listed) == 60
+    assert [(x.verdicts, x.waiting) for x in listed] == [(x.assigned, 0) for x in listed]
+
+
 # Replay of a committee's log
 
 
@@ -370,6 +380,7 @@ def committee_log(tmp_path_factory):
         reviewer=seats("top-department:D029", url=url).assigned[0],
         reason="family",
         url=url,
+        actor="s",
     )
     give_all(
         url,

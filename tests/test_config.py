@@ -207,7 +207,7 @@ def test_parse_workflow_unknown_key_without_close_match_lists_known(tmp_path):
     problems = _problems(tmp_path, "colour = 1\n" + BASE)
 
     assert problems == [
-        "w.toml:1: colour: unknown key 'colour'; use one of: schema_version, cycle, dimensions,"
+        "w.toml:1: colour: unknown key 'colour'; use one of: schema_version, cycle, levels, dimensions,"
         " survey, awards, ceremony, reviewers"
     ]
 

@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from awards.paths import shipped_workflow
 from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
 from awards.rules.plain import Plain, plain
 from awards.rules.states import State
+from awards.rules.workflow import DEFAULT_LEVELS
+from awards.rules.workflow_file import load_workflow
+
+Workflow2023 = load_workflow(shipped_workflow("dga-2023"))
 
 
 def test_percent_one_of_sixteen_rounds_half_up():
@@ -71,12 +76,17 @@ def test_points_use_a_typographic_minus():
     )
 
 
-def test_level_label_names_known_levels_in_both_languages():
-    assert (level_label("department"), level_label("provincial"), level_label("local")) == (
+def test_level_label_names_declared_levels_in_both_languages():
+    wf = Workflow2023
+    assert [level_label(wf.level(k)) for k in ("department", "local", "other")] == [
+        "Department level (ระดับกรม)",
+        "Local administrative organisations (องค์กรปกครองส่วนท้องถิ่น)",
+        "other",
+    ]
+    assert [level_label(level) for level in DEFAULT_LEVELS] == [
         "department-level (ระดับกรม)",
         "provincial (ระดับจังหวัด)",
-        "local",
-    )
+    ]
 
 
 def test_figure_is_the_value_as_computed():

@@ -91,7 +91,13 @@ class Cycle(RuleBasedStateMachine):
         code = self.shortlisted(n)
         assigned = seats(code, url=self.url).assigned if code else ()
         if assigned:
-            recuse(code, reviewer=assigned[seat % len(assigned)], reason="conflict", url=self.url)
+            recuse(
+                code,
+                reviewer=assigned[seat % len(assigned)],
+                reason="conflict",
+                url=self.url,
+                actor="s",
+            )
 
     @rule(n=NOMINEES)
     def conflicted_or_unassigned_verdicts_are_refused(self, n):

@@ -195,14 +195,14 @@ def test_replay_new_log_in_dictionary_order(tied_log):
 
 def test_replay_old_log_in_the_order_it_was_ranked_in(tied_log, tmp_path):
     log, survey = tied_log
-    old = rewritten(log, tmp_path / "v2.jsonl", 2, as_ranked_by_pythainlp)
+    old = rewritten(log, tmp_path / "v3.jsonl", 3, as_ranked_by_pythainlp)
 
     assert replay(old, WORKFLOW, survey).rule_decisions == 61 * 2 + 61 + 60 + 60
 
 
 def test_replay_old_log_is_not_read_in_the_new_order(tied_log, tmp_path):
     log, survey = tied_log
-    relabelled = rewritten(log, tmp_path / "v2.jsonl", 2)  # ICU's order under version 2
+    relabelled = rewritten(log, tmp_path / "v3.jsonl", 3)  # ICU's order under version 3
 
     with pytest.raises(Diverged) as err:
         replay(relabelled, WORKFLOW, survey)

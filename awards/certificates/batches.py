@@ -16,16 +16,24 @@ processes, each with its Jinja environment and fonts loaded once.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from awards.certificates.sheet import TEMP_PREFIX, Batch, Rendered, Sheet
+from awards.certificates.tempfiles import run_lock
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def render_batch(batch: Batch) -> list[Rendered]:
@@ -82,6 +90,31 @@ def default_workers(sheets: int) -> int:
     return 1 if sheets < 200 else max(1, cores or 1)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker's first act: end when the process that started it ends, however it ends.
+
+    A worker holds about 150 MB and is of no use to anyone once the run that hands it work
+    is gone, and a parent killed with SIGKILL cannot stop its workers. On Linux the kernel
+    sends this process SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere, and
+    in case the parent died before that was set, a thread watches the parent's pid."""
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the watching thread does the job
+    if os.getppid() != parent:  # the parent is already gone
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def run_batches(
     jobs: Iterable[Batch],
     *,
@@ -92,16 +125,31 @@ def run_batches(
 
     Jobs are taken from `jobs` only as a worker has room for them, so a job may be made (or
     claimed) just before it runs. With one worker everything runs here; otherwise in spawned
-    processes (never forked: a forked WeasyPrint or database connection is not safe). If
-    anything fails, no further job is taken, every temporary file of the runs seen is
-    removed, and the error is raised; what `done` already accepted stays.
+    processes (never forked: a forked WeasyPrint or database connection is not safe), which
+    die with this one. If anything fails, no further job is taken, every temporary file of
+    the runs seen is removed, and the error is raised; what `done` already accepted stays.
+    While it runs, each run's lock tells other runs it is alive (awards.certificates.tempfiles).
     """
     runs: set[tuple[Path, str]] = set()
+    locks = ExitStack()
 
     def taken(job: Batch) -> Batch:
-        runs.add((job.out, job.run))
+        if (job.out, job.run) not in runs:
+            locks.enter_context(run_lock(job.out, job.run))
+            runs.add((job.out, job.run))
         return job
 
+    with locks:
+        _run(jobs, workers, done, taken, runs)
+
+
+def _run(
+    jobs: Iterable[Batch],
+    workers: int,
+    done: Callable[[Batch, list[Rendered]], None],
+    taken: Callable[[Batch], Batch],
+    runs: set[tuple[Path, str]],
+) -> None:
     try:
         if workers <= 1:
             for job in jobs:
@@ -111,7 +159,9 @@ def run_batches(
         context = multiprocessing.get_context("spawn")
         # No max_tasks_per_child: a pool that replaces its workers can hang (python/cpython#115634).
         # Memory stays bounded without it: each batch ends with a full garbage collection.
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             # No more jobs than workers: a job is claimed only when a worker is free for it,
             # which leaves the rest to other runs sharing the cycle.
             first = itertools.islice(source, workers)

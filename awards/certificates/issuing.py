@@ -20,6 +20,7 @@ from awards.certificates.batches import default_workers, pack, placed, run_batch
 from awards.certificates.html import html
 from awards.certificates.plan import Item, Plan, plan
 from awards.certificates.sheet import BATCH, Batch, Rendered
+from awards.certificates.tempfiles import remove_stale
 from awards.errors import ConflictError, NotFound
 from awards.log import events
 from awards.log.chain import now
@@ -28,6 +29,7 @@ from awards.rules.states import State
 from awards.store import database as db
 from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
+from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine
 
 __all__ = ["Item", "Plan", "RenderResult", "Unrendered", "certificate_html", "plan", "render"]
@@ -105,6 +107,7 @@ def render(
     """
     engine = engine or open_engine(url)
     folder = Path(out)
+    remove_stale(folder)  # what runs that were killed left behind
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
         p = plan(conn, workflow, award=award, out=folder, pdfa=pdfa)
@@ -114,6 +117,7 @@ def render(
     result.current = len(p.items) - len(pending)
     if not pending:
         return result
+    check_outputs(engine, (folder / i.sheet.file for i in pending), "certificate")
     folder.mkdir(parents=True, exist_ok=True)
     first: dict[str, Item] = {}
     for item in pending:  # a broken template stops the run before anything is written

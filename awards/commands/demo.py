@@ -4,11 +4,16 @@ exported log."""
 from __future__ import annotations
 
 import random
+import shlex
+import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import col
 
 from awards.certificates import issuing
 from awards.commands import advance as adv
@@ -16,20 +21,26 @@ from awards.commands import logbook, results, verdicts
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
 from awards.commands.reference_2019 import MINISTRIES
+from awards.errors import AwardsError
 from awards.log import signing
 from awards.log.chain import Verified
 from awards.paths import shipped_workflow
 from awards.rules.workflow import Reviewer
 from awards.store import cycles
-from awards.store.schema import open_engine
+from awards.store import database as db
+from awards.store.models import Cycle
+from awards.store.schema import open_engine, shown
 
 CYCLE = "dga-2019"
 COMMITTEE = 7  # synthetic reviewers, each affiliated with one ministry
 PER_NOMINATION = 3
+# Written first into the demo's folder: the demo reuses a folder only if it holds this file,
+# so it never removes a real cycle's database or committee key (a folder it did not make).
+MARKER = ".awards-demo"
 # The files a demo run writes; only these are removed when it starts again.
 FILES = (
     "awards.db", "awards.db-wal", "awards.db-shm", "survey-2019.csv", "decision-log.jsonl",
-    "committee.key", "committee.key.pub",
+    "committee.key", "committee.key.pub", f"{CYCLE}.toml",
 )  # fmt: skip
 CERTIFICATES = "certificates"  # the rendered PDFs, <serial>.pdf, in this folder of the demo
 
@@ -37,20 +48,64 @@ CERTIFICATES = "certificates"  # the rendered PDFs, <serial>.pdf, in this folder
 @dataclass
 class DemoResult:
     directory: Path
-    database: str
+    database: str  # the URL, as the commands take it
     survey: Path
     log: Path
     verified: Verified
     status: results.Status
     winners: dict[str, results.Ranking]
     certificates: issuing.RenderResult | None = None
+    workflow: Path | None = None  # the copy of the workflow in the folder, for replay
+    own_database: bool = True  # the demo's awards.db in its folder, not one given with --db
+
+    def commands(self, here: Path | None = None) -> dict[str, str]:
+        """The commands that check the demo as an auditor would, to paste in a shell
+        started in `here` (default: the current folder): replay the log offline, verify one
+        certificate. Paths are relative to `here` where the folder is inside it."""
+        where = (here or Path.cwd()).resolve()
+        out = {}
+        if self.workflow is not None:
+            out["replay"] = shlex.join(
+                ["awards", "replay", _shown(self.log, where), "--workflow",
+                 _shown(self.workflow, where), "--survey", _shown(self.survey, where)]
+            )  # fmt: skip
+        first = sorted(self.certificates.out.glob("*.pdf"))[:1] if self.certificates else []
+        if first:
+            out["verify"] = shlex.join(
+                ["awards", "--db", self.shown_database(where), "verify", _shown(first[0], where)]
+            )
+        return out
+
+    def shown_database(self, here: Path | None = None) -> str:
+        """The database URL as the printed commands give it: the demo's own file relative to
+        `here`, any other URL without its password."""
+        if self.own_database:
+            return (
+                f"sqlite:///{_shown(self.directory / 'awards.db', (here or Path.cwd()).resolve())}"
+            )
+        return make_url(self.database).render_as_string(hide_password=True)
+
+
+def _shown(path: Path, here: Path) -> str:
+    """`path` relative to `here` when it lies inside it, else absolute."""
+    full = path.resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
 
 
 def run(
-    directory: str | Path = "awards-demo", *, seed: int = 2019, actor: str = "demo"
+    directory: str | Path = "awards-demo",
+    *,
+    seed: int = 2019,
+    actor: str = "demo",
+    url: str | None = None,
 ) -> DemoResult:
     """Generate a synthetic 2019 survey, run every award to the end, render every winner's
     plaque or certificate into `<directory>/certificates/`, export and verify the log.
+
+    The folder must be new, empty, or one an earlier demo made (it then replaces what that
+    demo wrote, nothing else); any other folder is refused. It gets the workflow, the survey,
+    the committee key, the certificates and the exported log. The database is `url` when
+    given (SQLite or PostgreSQL; it must hold no cycle yet), else `<directory>/awards.db`.
 
     The committee is simulated: seven synthetic reviewers, each affiliated with one ministry,
     are assigned three to a shortlisted nomination (never one of their own ministry's
@@ -59,16 +114,20 @@ def run(
     every assignment, recusal and verdict is logged like a real one.
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        (out / name).unlink(missing_ok=True)
-    for pdf in (out / CERTIFICATES).glob("DGA-*.pdf"):  # those of an earlier demo run
-        pdf.unlink()
-    url = f"sqlite:///{out / 'awards.db'}"
+    _check_folder(out)
+    url = url or f"sqlite:///{out / 'awards.db'}"
+    own_database = _same_file(url, out / "awards.db")
+    if own_database:
+        _clear(out)
     engine = open_engine(url, create=True)  # one engine for every call below
+    if not own_database:
+        _check_no_cycle(engine, url)
+        _clear(out)
     survey = out / "survey-2019.csv"
+    workflow = out / f"{CYCLE}.toml"
+    shutil.copyfile(shipped_workflow(CYCLE), workflow)  # replay needs it; the user can read it
     sample.generate_survey(survey, seed=seed)
-    cycles.init_cycle(shipped_workflow(CYCLE), engine=engine, actor=actor)
+    cycles.init_cycle(workflow, engine=engine, actor=actor)
     cycles.import_survey(survey, engine=engine, actor=actor)
     private, _ = signing.generate_keys(out / "committee.key")
     key = signing.load_key(private)  # every stage's checkpoint is signed with it
@@ -81,7 +140,60 @@ def run(
     verified = logbook.verify_file(log)
     status = results.status(engine=engine)
     winners = {a: results.ranking(a, engine=engine) for a in status.awards}
-    return DemoResult(out, url, survey, log, verified, status, winners, rendered)
+    return DemoResult(
+        out, url, survey, log, verified, status, winners, rendered, workflow, own_database
+    )
+
+
+def _check_folder(out: Path) -> None:
+    """Refuse a folder the demo did not make, before anything is written or removed."""
+    if out.exists() and not out.is_dir():
+        raise AwardsError(f"{out} is a file; give `awards demo` a folder")
+    if not out.is_dir() or (out / MARKER).is_file():
+        return
+    found = sorted(p.name for p in out.iterdir())
+    if found:
+        listed = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+        raise AwardsError(
+            f"{out} holds files `awards demo` did not make ({listed}); "
+            "give the demo a new or empty folder, e.g. `awards demo awards-demo`"
+        )
+
+
+def _clear(out: Path) -> None:
+    """Mark the folder as the demo's, and remove what an earlier demo run wrote there."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(
+        "Made by `awards demo`: running it here again replaces the files it wrote.\n",
+        encoding="utf-8",
+    )
+    for name in FILES:
+        (out / name).unlink(missing_ok=True)
+    for pdf in (out / CERTIFICATES).glob("DGA-*.pdf"):  # those of an earlier demo run
+        pdf.unlink()
+
+
+def _same_file(url: str, file: Path) -> bool:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not a URL: open_engine says so
+        return False
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    return Path(parsed.database).resolve() == file.resolve()
+
+
+def _check_no_cycle(engine: Engine, url: str) -> None:
+    """The demo writes into a database given to it only if it holds no cycle yet: it
+    cannot remove one, and must not add a synthetic cycle beside real ones."""
+    with db.read(engine) as conn:
+        held = [r[0] for r in conn.execute(select(col(Cycle.id)).order_by(col(Cycle.id)))]
+    if held:
+        raise AwardsError(
+            f"the database {shown(url)} already holds cycle {', '.join(held)}; "
+            "give `awards demo` a database of its own (a new SQLite file or an empty "
+            "PostgreSQL database), or leave out --db"
+        )
 
 
 def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
@@ -93,7 +205,7 @@ def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
         assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor)
         rows = [r for r in results.ranking(award, engine=engine).rows if r.state == "shortlisted"]
         first = assigning.seats(rows[0].nomination, engine=engine).assigned[0]
-        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine)  # fmt: skip
+        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor)  # fmt: skip
         for row in rows:
             for rid in assigning.seats(row.nomination, engine=engine).assigned:
                 adjusted = {}
@@ -103,7 +215,7 @@ def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
                 given = verdicts.Given(
                     row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
                 )
-                verdicts.review(given, engine=engine)  # fmt: skip
+                verdicts.review(given, engine=engine, actor=actor)
 
 
 def _awards_waiting(engine: Engine) -> list[str]:

@@ -19,6 +19,7 @@ from awards.log.chain import GENESIS, Verified, export_line, parse_event, sha256
 from awards.store import database as db
 from awards.store.cycles import load_cycle
 from awards.store.models import Event
+from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine
 
 
@@ -73,9 +74,13 @@ def export_log(
     """
     engine = engine or open_engine(url)
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=".awards-log-", dir=target.parent if str(target.parent) else "."
-    )
+    check_outputs(engine, [target], "log")  # never over the database, a workflow or a key
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=".awards-log-", dir=target.parent if str(target.parent) else "."
+        )
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
     count, prev = 0, GENESIS
     try:
         with os.fdopen(fd, "wb") as out, db.read(engine) as conn:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.rules.committee import NO_VOTES, award_candidates
+from awards.rules.formatting import level_label
 from awards.rules.plain import Plain
 from awards.rules.ranking import describe_cut, rank
 from awards.rules.scoring import Candidate, field_value, national_means
@@ -91,7 +92,7 @@ def read_status(
         workflow.sha256,
         survey_sha256(conn, workflow.cycle_id),
         {a: {s: counts[a][s] for s in sorted(counts[a])} for a in counts},
-        {level: dict(v) for level, v in means.items()},
+        {level: {**v, "label": level_label(workflow.level(level))} for level, v in means.items()},
         LogHead(seq, head),
     )
 

@@ -36,7 +36,7 @@ from awards.store.schema import open_engine
 class Listed(Plain):
     reviewer: Reviewer
     assigned: int  # active assignments in the cycle
-    verdicts: int  # verdicts given on nominations still shortlisted
+    verdicts: int  # verdicts given (that count: not withdrawn by a recusal)
     waiting: int  # shortlisted nominations assigned to them without their verdict
     recused: int
 
@@ -84,11 +84,13 @@ def list_reviewers(
                 )
             ).scalars()
         )
+        # Every verdict that counts, whatever became of its nomination since: a review that
+        # is over keeps its verdicts (a recusal removes one, and the log keeps it).
         given: dict[str, set[int]] = {}
         for nid, rid in conn.execute(
-            select(col(Verdict.nomination_id), col(Verdict.reviewer)).where(
-                col(Verdict.nomination_id).in_(shortlisted)
-            )
+            select(col(Verdict.nomination_id), col(Verdict.reviewer))
+            .join(Nomination, col(Nomination.id) == col(Verdict.nomination_id))
+            .where(col(Nomination.cycle) == workflow.cycle_id)
         ):
             given.setdefault(rid, set()).add(nid)
     out = []
@@ -232,8 +234,10 @@ def recuse(
     url: str | None = None,
     engine: Engine | None = None,
     cycle: str | None = None,
+    actor: str,
 ) -> Recused:
-    """A reviewer declares a conflict of interest with a nomination (logged).
+    """A reviewer declares a conflict of interest with a nomination (logged, with the
+    `actor` who recorded it beside the reviewer).
 
     They are never assigned to it again; if they were assigned, their verdict (if any) no
     longer counts and the nomination gets the next eligible reviewer in their place.
@@ -274,7 +278,7 @@ def recuse(
         event = events.recused(
             cycle=workflow.cycle_id, award=award.id, nominee=row.nominee_id, reviewer=reviewer,
             reason=reason, was_assigned=was_assigned, dropped=dropped, replacement=replacement,
-            actor=reviewer, at=now(),
+            actor=actor, at=now(),
         )  # fmt: skip
         seq = db.append(conn, [event]).first
         table = Assignment.__table__  # type: ignore[attr-defined]
@@ -301,7 +305,7 @@ def recuse(
         if pairs:
             why = {"by": "recusal", "replacing": reviewer}
             ids = {row.nominee_id: row.id}
-            _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, reviewer)
+            _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, actor)
     return Recused(nomination, reviewer, was_assigned, dropped, replacement)
 
 

@@ -55,9 +55,16 @@ class Reviewed(Plain):
 
 
 def review(
-    given: Given, *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+    given: Given,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    actor: str,
 ) -> Reviewed:
-    """Record (or change) one reviewer's verdict on a shortlisted nomination; logged."""
+    """Record (or change) one reviewer's verdict on a shortlisted nomination; logged with the
+    reviewer whose verdict it is and the `actor` who recorded it (a secretary may enter a
+    reviewer's verdict)."""
     engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
@@ -65,7 +72,7 @@ def review(
         problem = desk.check(given)
         if problem is not None:
             raise problem[1]
-        return desk.record([given], {})[0]
+        return desk.record([given], {}, actor)[0]
 
 
 class _Desk:
@@ -123,7 +130,9 @@ class _Desk:
                 return key, AwardsError(f"adjusted score {key}={value} must be between 0 and 100")
         return None
 
-    def record(self, given: Sequence[Given], source: Mapping[str, Any]) -> list[Reviewed]:
+    def record(
+        self, given: Sequence[Given], source: Mapping[str, Any], actor: str
+    ) -> list[Reviewed]:
         """Log and store checked verdicts; one repeating the current verdict is left alone."""
         at = now()
         done: list[Reviewed] = []
@@ -141,7 +150,7 @@ class _Desk:
             logged.append(events.verdict(
                 cycle=self.workflow.cycle_id, award=row.award, nominee=row.nominee_id,
                 reviewer=g.reviewer, verdict=verdict, scores=scores, note=g.note,
-                previous=previous, source=source, actor=g.reviewer, at=at,
+                previous=previous, source=source, actor=actor, at=at,
             ))  # fmt: skip
             writes.append((row, g, previous))
             done.append(Reviewed(g.nomination, g.reviewer, verdict, previous, True))
@@ -213,7 +222,7 @@ def import_verdicts(
         given, data = read_table(path, lambda rows, problems: _sheet(rows, problems, desk))
         sha = hashlib.sha256(data).hexdigest()
         source = {"source": {"file": Path(path).name, "sha256": sha, "imported_by": actor}}
-        return Imported(str(path), sha, desk.record(given, source))
+        return Imported(str(path), sha, desk.record(given, source, actor))
 
 
 def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[Given]:

@@ -7,8 +7,12 @@ awards.rules.states.
 
 Versions: 1, the first logs; 2, verdicts carry adjusted scores and their previous value
 whole and come only from assigned reviewers, review decisions carry the committee's
-aggregate; 3, ranking compares Thai names in ICU's Thai dictionary order (before:
-pythainlp's approximation). Older events replay as they were written.
+aggregate; 3, `cycle_opened` and `survey_imported` name their file by its name alone
+(`workflow_file`, `survey_file`) where they held the path it was read from, so a published
+log tells nothing of the machine that opened the cycle (the SHA-256 identifies the file),
+and `verdict` and `recused` record as `actor` whoever entered them, beside the `reviewer`;
+4, ranking compares Thai names in ICU's Thai dictionary order (before: pythainlp's
+approximation). Older events replay as they were written.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Kind(StrEnum):
@@ -40,16 +44,18 @@ def cycle_opened(
     actor: str,
     at: str,
     workflow_sha256: str,
-    workflow_path: str,
+    workflow_file: str,
     awards: Sequence[str],
 ) -> dict[str, Any]:
+    """A cycle opened under the rules of a workflow file: its SHA-256 and its name (no
+    folder: where it was on one machine is nobody's business)."""
     return {
         "kind": Kind.CYCLE_OPENED.value,
         "cycle": cycle,
         "actor": actor,
         "at": at,
         "workflow_sha256": workflow_sha256,
-        "workflow_path": workflow_path,
+        "workflow_file": file_name(workflow_file),
         "awards": list(awards),
     }
 
@@ -60,22 +66,28 @@ def survey_imported(
     actor: str,
     at: str,
     survey_sha256: str,
-    survey_path: str,
+    survey_file: str,
     agencies: int,
     replaces: str | None,
     workflow_sha256: str,
 ) -> dict[str, Any]:
+    """A survey file imported into a cycle: its SHA-256 and its name (no folder)."""
     return {
         "kind": Kind.SURVEY_IMPORTED.value,
         "cycle": cycle,
         "actor": actor,
         "at": at,
         "survey_sha256": survey_sha256,
-        "survey_path": survey_path,
+        "survey_file": file_name(survey_file),
         "agencies": agencies,
         "replaces": replaces,
         "workflow_sha256": workflow_sha256,
     }
+
+
+def file_name(path: str) -> str:
+    """The name of a file without its folders, whichever separator the path was written with."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def transition(

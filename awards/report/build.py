@@ -29,7 +29,7 @@ from awards.commands import results
 from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
-from awards.rules.formatting import DASH, figure, level_label, margin, percent, points, share
+from awards.rules.formatting import DASH, figure, margin, percent, points, share
 from awards.rules.plain import Plain
 from awards.rules.ranking import chain, describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
@@ -39,6 +39,7 @@ from awards.rules.workflow import WEIGHTED, Award, Workflow
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
+from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine
 from awards.version import __version__
 
@@ -76,16 +77,22 @@ def report(
     *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None,
     out: str | Path = "report.html", pdf: bool = False,
 ) -> Written:  # fmt: skip
-    """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf."""
-    facts = gather(url=url, engine=engine, cycle=cycle)
+    """Write the cycle's report to `out` (HTML) and, with `pdf`, beside it as .pdf; given
+    `out` ending in .pdf with `pdf`, the PDF goes there and the HTML beside it as .html, so
+    one never overwrites the other. Neither may replace a file the cycle reads."""
+    engine = engine or open_engine(url)
+    target = Path(out)
+    pdf_path = target.with_suffix(".pdf") if pdf else None
+    if pdf_path == target:
+        target = target.with_suffix(".html")
+    check_outputs(engine, [target, *([pdf_path] if pdf_path else [])], "report")
+    facts = gather(engine=engine, cycle=cycle)
     templates = Templates.for_cycle(facts.workflow.templates_folder())
     ctx = context(facts)
-    target = Path(out)
     page = html(templates, ctx, embed_fonts=True)
     target.write_text(page, encoding="utf-8")
-    pdf_path, pages = None, 0
-    if pdf:
-        pdf_path = target.with_suffix(".pdf")
+    pages = 0
+    if pdf_path is not None:
         data, pages = to_pdf(templates, html(templates, ctx, embed_fonts=False))
         pdf_path.write_bytes(data)
     log = facts.status.log
@@ -134,7 +141,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": level_label(level),
+                "level": m["label"],
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -160,13 +167,13 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        level_label(lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        means[lv]["label"]: [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [level_label(lv) for lv in levels],
+        "levels": [means[lv]["label"] for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from awards.paths import find_workflow
 from awards.rules.plain import Plain
 from awards.rules.workflow_file import load_workflow
 
@@ -18,7 +19,7 @@ class CheckedWorkflow(Plain):
 
 
 def check(path: str | Path) -> CheckedWorkflow:
-    """Validate the workflow file at `path`; InputErrors lists every problem it has (file,
-    line, key and value of each)."""
-    workflow = load_workflow(path)
+    """Validate the workflow file at `path` (or a shipped one by name, e.g. 'dga-2019');
+    InputErrors lists every problem it has (file, line, key and value of each)."""
+    workflow = load_workflow(find_workflow(path))
     return CheckedWorkflow(workflow.cycle_id, tuple(a.id for a in workflow.awards), workflow.sha256)

@@ -15,18 +15,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from awards.rules.scoring import round_half_up
+from awards.rules.workflow import Level
 
 DASH = "—"  # in place of a figure that does not exist: no respondents, no cut line
 
-LEVEL_LABELS = {
-    "department": "department-level (ระดับกรม)",
-    "provincial": "provincial (ระดับจังหวัด)",
-}
 
-
-def level_label(level: str) -> str:
-    """A survey level as people read it, in English and Thai; an unknown level as it is."""
-    return LEVEL_LABELS.get(level, level)
+def level_label(level: Level) -> str:
+    """A survey level as people read it, in English and Thai: 'provincial (ระดับจังหวัด)'."""
+    if level.title_en == level.title_th:  # not declared: its key alone
+        return level.title_en
+    return f"{level.title_en} ({level.title_th})"
 
 
 def percent(part: int, whole: int, places: int = 1, *, missing: str = DASH) -> str:

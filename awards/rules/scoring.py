@@ -182,7 +182,10 @@ def national_means(workflow: Workflow, agencies: Iterable[Agency]) -> dict[str, 
         for i, v in enumerate(a.scores):
             s[i] += v
     out: dict[str, dict[str, object]] = {}
-    for level in sorted(counts):
+    # The declared levels in their order, then any other the survey holds.
+    order = [lv for lv in workflow.level_keys if lv in counts]
+    order += sorted(set(counts) - set(order))
+    for level in order:
         surveyed, responded = counts[level]
         if responded == 0:
             out[level] = {"surveyed": surveyed, "responded": 0, "dimensions": {}, "weighted": None}

@@ -3,7 +3,7 @@
 ICU does the language work (PyICU, from the pyicu-wheels package, which bundles ICU): the
 `th` collator for dictionary order, the Buddhist calendar for dates, the Thai dictionary
 for word boundaries. pythainlp is kept for two things ICU has not: the list of provinces,
-and the order logs written before ICU (event schema version 2 and older) were ranked in,
+and the order logs written before ICU (event schema version 3 and older) were ranked in,
 so that they replay as they were written.
 """
 
@@ -75,7 +75,7 @@ def thai_order(names: Iterable[str]) -> dict[str, int]:
 
 
 def pythainlp_order(names: Iterable[str]) -> dict[str, int]:
-    """The order logs of event schema version 2 and older were ranked in: pythainlp's
+    """The order logs of event schema version 3 and older were ranked in: pythainlp's
     `collate` (tone marks and ์ dropped, the first of them appended), code points first.
     Only the replay of those logs uses it; it is not Thai dictionary order."""
     from pythainlp.util import collate  # ~80 ms to import; only old logs need it
@@ -87,8 +87,8 @@ NameOrder = Callable[[Iterable[str]], dict[str, int]]
 
 
 def name_order(schema_version: int) -> NameOrder:
-    """How events of a schema version compare Thai names: ICU from version 3 on."""
-    return thai_order if schema_version >= 3 else pythainlp_order
+    """How events of a schema version compare Thai names: ICU from version 4 on."""
+    return thai_order if schema_version >= 4 else pythainlp_order
 
 
 # --- Dates --------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ class Level:
 
 
 DEFAULT_LEVELS: tuple[Level, ...] = (
-    Level("department", "ระดับกรม", "Department level"),
-    Level("provincial", "ระดับจังหวัด", "Provincial level"),
+    Level("department", "ระดับกรม", "department-level"),
+    Level("provincial", "ระดับจังหวัด", "provincial"),
 )
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 from awards.errors import AwardsError, NotFound
 from awards.log import events
 from awards.log.chain import now
+from awards.paths import find_workflow
 from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import State
@@ -40,9 +41,12 @@ def init_cycle(
     """Create the database if needed and open the cycle a workflow file declares.
 
     Opening the same file again is a no-op; a different file for an open cycle is refused,
-    because decisions already logged were taken under the old rules.
+    because decisions already logged were taken under the old rules. `workflow_path` may
+    be the bare name of a shipped workflow ('dga-2019'). The log records the file's name and
+    SHA-256; the cycle's row keeps its absolute path too, from which the cycle's own template
+    folder is found whatever folder a later command runs in.
     """
-    workflow = load_workflow(workflow_path)
+    workflow = load_workflow(find_workflow(workflow_path))
     engine = engine or open_engine(url, create=True)
     where = (
         engine.url.render_as_string(hide_password=False) if url is None else db.database_url(url)
@@ -66,7 +70,7 @@ def init_cycle(
                     actor=actor,
                     at=at,
                     workflow_sha256=workflow.sha256,
-                    workflow_path=workflow.path,
+                    workflow_file=workflow.path,
                     awards=[a.id for a in workflow.awards],
                 )
             ],
@@ -80,7 +84,7 @@ def init_cycle(
                 "year": workflow.year,
                 "year_be": workflow.year_be,
                 "workflow_sha256": workflow.sha256,
-                "workflow_path": workflow.path,
+                "workflow_path": str(Path(workflow.path).resolve()),
                 "workflow_text": workflow.text,
                 "created_at": at,
             },
@@ -166,7 +170,7 @@ def import_survey(
                     actor=actor,
                     at=at,
                     survey_sha256=survey.sha256,
-                    survey_path=str(path),
+                    survey_file=str(path),
                     agencies=len(survey.agencies),
                     replaces=previous,
                     workflow_sha256=workflow.sha256,
@@ -178,7 +182,7 @@ def import_survey(
             {
                 "cycle": workflow.cycle_id,
                 "sha256": survey.sha256,
-                "path": str(path),
+                "path": str(Path(path).resolve()),  # local only: the log names the file
                 "agencies": len(survey.agencies),
                 "imported_at": at,
                 "seq": appended.first,

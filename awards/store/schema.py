@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
@@ -40,6 +41,10 @@ BASELINE = "0001"  # awards 0.1, which made databases without a version table
 
 class SchemaError(AwardsError):
     """The database's schema is not the one this version of awards works with."""
+
+
+class Unreachable(AwardsError):
+    """The database URL cannot be used, or the database cannot be opened with it."""
 
 
 # --- Revisions -------------------------------------------------------------------------
@@ -325,27 +330,61 @@ def open_engine(url: str | None = None, *, create: bool = False, check: bool = T
     Without `create`, a SQLite file that does not exist is an error rather than a new empty
     database, so a mistyped path does not silently start over. An existing database must be
     at the schema revision this code works with (`awards db upgrade`); `check=False` is for
-    the commands that read or change that revision.
+    the commands that read or change that revision. A URL that cannot be used, a server that
+    cannot be reached or a database that cannot be opened is Unreachable, in one line.
     """
     url = db.database_url(url)
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Unreachable(f"'{url}' is not a database URL; {_URL_HINT}") from None
     sqlite = parsed.get_backend_name() == "sqlite"
-    missing = sqlite and parsed.database not in (None, "", ":memory:")
-    if missing and not create and not Path(str(parsed.database)).exists():
+    file = Path(str(parsed.database)) if sqlite and parsed.database not in (None, "", ":memory:") else None  # fmt: skip
+    if file is not None and not create and not file.exists():
         raise AwardsError(
             f"no database at {parsed.database}; run `awards init WORKFLOW` first "
             "(or pass --db / set AWARDS_DATABASE_URL)"
         )
-    # No pool: each command opens a connection per transaction and closes it, so nothing is
-    # left open between commands or when a library caller drops the engine.
-    engine = create_engine(url, poolclass=NullPool)
+    if file is not None and not file.parent.is_dir():
+        raise Unreachable(f"no folder {file.parent} for the database {file}; create it first")
+    try:
+        # No pool: each command opens a connection per transaction and closes it, so nothing
+        # is left open between commands or when a library caller drops the engine.
+        engine = create_engine(url, poolclass=NullPool)
+    except ImportError as exc:
+        raise Unreachable(
+            f"cannot use the database URL {shown(url)}: its driver is not installed "
+            f"({_one_line(exc)}); for PostgreSQL, pip install 'psycopg[binary]'"
+        ) from None
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise Unreachable(f"cannot use the database URL {shown(url)} ({_one_line(exc)}); {_URL_HINT}") from None  # fmt: skip
     if sqlite:
         db.configure_sqlite(engine)
+    # Connect once here, so that a wrong host, port, user or database name, or a file that
+    # cannot be opened, is reported as such and not as whatever the first query was.
+    try:
+        engine.connect().close()
+    except DBAPIError as exc:
+        raise Unreachable(
+            f"cannot open the database {shown(url)}: {_one_line(exc)}; "
+            "check --db or AWARDS_DATABASE_URL"
+        ) from None
     if create:
         create_schema(engine)
     elif check:
         check_revision(engine)
     return engine
+
+
+_URL_HINT = "write sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DATABASE (--db or AWARDS_DATABASE_URL)"  # fmt: skip
+
+
+def _one_line(exc: BaseException) -> str:
+    """A driver's message, without SQLAlchemy's background link, on one line."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = (" ".join(line.split()) for line in str(orig).splitlines())
+    said = "; ".join(line for line in lines if line)
+    return said.removeprefix("connection failed: ") or type(orig).__name__
 
 
 def create_schema(engine: Engine) -> None:
