@@ -484,7 +484,8 @@ def test_parse_workflow_duplicate_award_id_and_code_name_both(tmp_path):
         (
             'template = "plaque"',
             'template = "plaque"\nscore = "servces"',
-            "w.toml:27: awards[0].score: unknown dimension 'servces'; did you mean 'services'?"
+            "w.toml:27: awards[0].score: unknown score 'servces': a dimension, 'weighted' or a"
+            " count field; did you mean 'services'?"
             " (value: 'servces')",
         ),
         (
