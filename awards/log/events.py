@@ -7,7 +7,10 @@ awards.rules.states.
 
 Versions: 1, the first logs; 2, verdicts carry adjusted scores and their previous value
 whole and come only from assigned reviewers, review decisions carry the committee's
-aggregate. Version 1 events replay as they were written.
+aggregate; 3, a survey import carries the SHA-256 of the agencies as stored
+(awards.log.agencies) and a rendering the recipient as printed and the file's size, so that
+the tables holding them can be checked against the log. Earlier events replay as they were
+written.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Kind(StrEnum):
@@ -61,9 +64,11 @@ def survey_imported(
     survey_sha256: str,
     survey_path: str,
     agencies: int,
+    agencies_sha256: str,
     replaces: str | None,
     workflow_sha256: str,
 ) -> dict[str, Any]:
+    """A survey file taken into the cycle; `agencies_sha256` fixes its rows as stored."""
     return {
         "kind": Kind.SURVEY_IMPORTED.value,
         "cycle": cycle,
@@ -72,6 +77,7 @@ def survey_imported(
         "survey_sha256": survey_sha256,
         "survey_path": survey_path,
         "agencies": agencies,
+        "agencies_sha256": agencies_sha256,
         "replaces": replaces,
         "workflow_sha256": workflow_sha256,
     }
@@ -255,11 +261,16 @@ def certificate_rendered(
     template: str,
     template_sha256: str,
     pdf_sha256: str,
+    size: int,
     file: str,
     pdfa: bool,
+    recipient_th: str,
+    recipient_en: str,
     actor: str,
     at: str,
 ) -> dict[str, Any]:
+    """A PDF rendered for an awarded nomination: what `awards verify` checks a certificate
+    against, down to the recipient's name as printed."""
     return {
         "kind": Kind.CERTIFICATE_RENDERED.value,
         "cycle": cycle,
@@ -272,8 +283,11 @@ def certificate_rendered(
         "template": template,
         "template_sha256": template_sha256,
         "pdf_sha256": pdf_sha256,
+        "size": size,
         "file": file,
         "pdfa": pdfa,
+        "recipient_th": recipient_th,
+        "recipient_en": recipient_en,
         "actor": actor,
         "at": at,
     }
