@@ -81,7 +81,7 @@ MALFORMED: list[tuple[str, bytes, str]] = [
      b'"reason":"","to":"surveyed","trigger":"nominate",' + _COMMON + b"}",
      "(transition) is malformed: 'award' must be text"),
     ("a state that does not exist", b'{"award":"a","evidence":{},"from":null,"kind":"transition","nominee":"D1",'
-     b'"reason":"","to":"crowned","trigger":"nominate",' + _COMMON + b"}",
+     b'"nomination":"a:D1","reason":"","to":"crowned","trigger":"nominate",' + _COMMON + b"}",
      "(transition) is malformed: 'to' is 'crowned', not one of "),
     ("a key twice", b'{"actor":"x","actor":"y","at":"2019","cycle":"dga-2019","kind":"reviewer_added",'
      b'"ministries":[],"name":"n","prev":"{prev}","provinces":[],"reviewer":"r","schema_version":3,"seq":{seq}}',

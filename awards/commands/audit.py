@@ -39,6 +39,7 @@ from awards.store.cycles import load_agencies
 from awards.store.models import Assignment, Certificate, Cycle, Nomination, SurveyImport, Verdict
 from awards.store.models import Reviewer as ReviewerRow
 from awards.store.schema import open_engine
+from awards.store.writes import decimals_json
 
 _Folded = dict[tuple[Any, ...], Any]
 LOG, AGENCIES = "the log", "the agency rows"
@@ -195,7 +196,7 @@ def _nominations(t: _Tables) -> list[Drift]:
     for r in t.conn.execute(select(*_NOMINATION)):
         key = (r.cycle, r.award, r.nominee_id)
         table[key] = (r.state, r.seq, r.rank, r.score, r.members)
-        given[key] = (r.name_th, r.name_en, r.level, r.ministry, r.province, orjson.loads(r.scores), r.weighted)  # fmt: skip
+        given[key] = (r.name_th, r.name_en, r.level, r.ministry, r.province, r.scores, r.weighted)
     t.checked["nomination"] = len(table)
     names = ("state", "last event", "rank", "score", "members")
     drift = []
@@ -234,7 +235,8 @@ def _derived(t: _Tables, given: _Folded, log: _Folded) -> list[Drift]:
 
 
 def _as_row(c: Candidate) -> tuple[Any, ...]:
-    return (c.name_th, c.name_en, c.level, c.ministry, c.province, [str(s) for s in c.scores], str(c.weighted))  # fmt: skip
+    """The columns a nomination row stores, as the import writes them from the candidate."""
+    return (c.name_th, c.name_en, c.level, c.ministry, c.province, decimals_json(c.scores), str(c.weighted))  # fmt: skip
 
 
 def _compare(key: tuple[Any, ...], ours: tuple[Any, ...], derived: tuple[Any, ...], *, skip_ministry: bool) -> list[Drift]:  # fmt: skip

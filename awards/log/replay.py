@@ -51,8 +51,9 @@ def replay(
     log: str | Path, workflow_path: str | Path, survey_path: str | Path, trusted: str | None = None
 ) -> Replayed:
     """Verify the chain, check the files are the ones the log names, re-derive every decision,
-    and with a `trusted` public key (hex), judge which events its signed checkpoints cover
-    (`Replayed.trust`; the caller decides what an uncovered stretch means).
+    and with the committee's `trusted` public key (hex, as awards.log.signing.load_public_key
+    reads it from its file), judge which events the checkpoints signed with it cover
+    (`Replayed.trust`: `.ok` is False when a stretch that needs a signature has none).
 
     Raises LogError for a broken chain or an event that cannot be replayed, InputErrors for
     unreadable files, and Diverged at the first event that the re-derivation does not

@@ -21,6 +21,7 @@ _HEX = "64 hexadecimal digits"
 _NAMES = "a list of names"
 _SCORES = "an object of decimal strings"
 _FRONTIER = "a list of [size, hash] pairs"
+_PREVIOUS = "an object, text or null"
 _OPTIONAL = "?"  # suffix: the value may also be null
 
 # kind -> (field, what it must be, the schema version that introduced it)
@@ -35,6 +36,7 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
     ),
     Kind.TRANSITION: (
         *_SUBJECT,
+        ("nomination", _TEXT, 1),
         ("from", _TEXT + _OPTIONAL, 1),
         ("to", _TEXT, 1),
         ("trigger", _TEXT, 1),
@@ -59,11 +61,12 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
     ),
     Kind.VERDICT: (
         *_SUBJECT,
+        ("nomination", _TEXT, 1),
         ("reviewer", _TEXT, 1),
         ("verdict", _TEXT, 1),
         ("note", _TEXT, 1),
         ("scores", _SCORES, 2),
-        ("previous", _OBJECT + _OPTIONAL, 2),
+        ("previous", _PREVIOUS, 1),  # version 1: the earlier verdict's word; then the verdict whole
     ),
     Kind.CHECKPOINT: (
         ("size", _INT, 1),
@@ -74,6 +77,7 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
     ),
     Kind.CERTIFICATE_RENDERED: (
         *_SUBJECT,
+        ("nomination", _TEXT, 1),
         ("serial", _TEXT, 1),
         ("code", _TEXT, 1),
         ("award_seq", _INT, 1),
@@ -115,6 +119,8 @@ def _is(value: Any, what: str) -> bool:
         return type(value) is list and all(type(v) is str for v in value)
     if what == _SCORES:
         return type(value) is dict and all(_decimal(v) for v in value.values())
+    if what == _PREVIOUS:
+        return value is None or type(value) in (dict, str)
     if what == _FRONTIER:
         return type(value) is list and all(
             type(p) is list and len(p) == 2 and type(p[0]) is int and p[0] > 0
@@ -133,12 +139,45 @@ def _decimal(value: Any) -> bool:
         return False
 
 
+# Transitions are nearly every event of a large log: a well-formed one is recognised by the
+# types of its fields taken at once (C-level map and one set lookup), and only an event that
+# fails that (or of another kind) goes through `_explain`, which says what is wrong.
+_TRANSITION_FIELDS = (*(f for f, _, _ in (*_COMMON, *FIELDS[Kind.TRANSITION])), "seq", "prev")
+_TRANSITION_TYPES = frozenset(
+    tuple(
+        {"from": source, "evidence": dict, "seq": int}.get(name, str) for name in _TRANSITION_FIELDS
+    )
+    for source in (str, type(None))
+)
+_STATES, _TRIGGERS = frozenset(State), _WORDS[(Kind.TRANSITION, "trigger")]
+
+
 def problem(event: Any) -> str | None:
     """What is wrong with a parsed event, in a few words; None when it is well formed.
 
     The chain fields (`seq`, `prev`) are the chain check's; this checks that they are there
     and of the right type, and everything the readers of each kind rely on.
     """
+    if (
+        type(event) is dict
+        and event.get("kind") == Kind.TRANSITION
+        and event.get("schema_version", 1) in _VERSIONS
+        and tuple(map(type, map(event.get, _TRANSITION_FIELDS))) in _TRANSITION_TYPES
+        and event["seq"] >= 1
+        and len(event["prev"]) == 64
+        and event["to"] in _STATES
+        and "from" in event
+        and (event["from"] is None or event["from"] in _STATES)
+        and event["trigger"] in _TRIGGERS
+    ):
+        return None
+    return _explain(event)
+
+
+_VERSIONS = frozenset(range(1, SCHEMA_VERSION + 1))
+
+
+def _explain(event: Any) -> str | None:
     if type(event) is not dict:
         return "not a JSON object"
     kind = event.get("kind")

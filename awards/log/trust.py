@@ -135,7 +135,9 @@ class Trust(Plain):
                 f"({what}) needs one"
             )
         said = f"events 1-{self.covered} are covered by the checkpoint at event {self.by}, signed with the trusted key"
-        if self.tail:
+        if self.tail == 1:
+            said += "; the event after it is a human decision, not yet under a signed checkpoint"
+        elif self.tail:
             said += (
                 f"; the {self.tail} events after it are human decisions (verdicts, recusals, "
                 "withdrawals, revocations), not yet under a signed checkpoint"
