@@ -300,16 +300,6 @@ def _check_chunk(path: str, start: int, end: int) -> _Span | tuple[int, str]:
         return (b.number, b.detail)
 
 
-def parse_event(body: bytes, where: str) -> dict[str, Any]:
-    try:
-        event = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise LogError(f"{where}: event is not valid JSON") from None
-    if not isinstance(event, dict):
-        raise LogError(f"{where}: event is not a JSON object")
-    return event
-
-
 def _excerpt(line: bytes) -> str:
     text = line[:40].decode("utf-8", "replace")
     return text + ("..." if len(line) > 40 else "")
