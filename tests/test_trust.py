@@ -9,6 +9,7 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -62,12 +63,12 @@ def forged_copy(pdf: Path, to: Path) -> str:
 
 
 def rendering(folder: Path, serial: str) -> dict[str, Any]:
+    """The latest logged rendering of `serial`."""
     with sqlite3.connect(folder / "awards.db") as conn:
-        for (body,) in conn.execute("SELECT body FROM event WHERE kind = 'certificate_rendered'"):
-            event = orjson.loads(body)
-            if event["serial"] == serial:
-                return event
-    raise AssertionError(serial)
+        rows = conn.execute(
+            "SELECT body FROM event WHERE kind = 'certificate_rendered' ORDER BY seq DESC"
+        )
+        return next(e for (body,) in rows if (e := orjson.loads(body))["serial"] == serial)
 
 
 SERIAL = "DGA-2562-CPF-0001"
@@ -159,20 +160,28 @@ def test_verify_finds_a_forged_certificate_record_tampered_and_audit_says_why(de
     assert out.splitlines()[2].endswith(": 1 drift; 1 problem with the database")
 
 
+def append_rendering(folder: Path, pdf: Path, *, checkpoint: bool) -> int:
+    """Log a rendering of `pdf` as SERIAL, and record it, as `render` would (with a checkpoint,
+    unsigned) or as a render before schema revision 0003 did (without); its seq."""
+    genuine = rendering(folder, SERIAL)
+    with db.write(open_engine(url_of(folder))) as conn:
+        fields = {k: v for k, v in genuine.items() if k not in ("kind", "nomination", "schema_version", "seq", "prev")}  # fmt: skip
+        fields.update(pdf_sha256=hashlib.sha256(pdf.read_bytes()).hexdigest(), size=pdf.stat().st_size, at=now())  # fmt: skip
+        added = db.append(conn, [catalogue.certificate_rendered(**fields)])
+        copied = "INSERT INTO certificate (cycle, award, nominee_id, nomination_id, serial, code, template, template_sha256, pdf_sha256, size, pdfa, rendered_at, actor, seq) SELECT cycle, award, nominee_id, nomination_id, serial, code, template, template_sha256, :d, size, pdfa, rendered_at, actor, :seq FROM certificate WHERE serial = :s"  # fmt: skip
+        conn.execute(text(copied), {"d": fields["pdf_sha256"], "seq": added.first, "s": SERIAL})
+        if checkpoint:
+            write_checkpoint(conn, None, cycle="dga-2019", actor="forger")
+    return added.first
+
+
 def test_verify_with_the_trusted_key_refuses_a_rendering_appended_to_the_log(demo_copy):
     forged = demo_copy / "forged.pdf"
-    digest = forged_copy(demo_copy / "certificates" / f"{SERIAL}.pdf", forged)
-    genuine = rendering(demo_copy, SERIAL)
+    forged_copy(demo_copy / "certificates" / f"{SERIAL}.pdf", forged)
     url = url_of(demo_copy)
     # Someone who can write to the database appends what `render` would have, checkpoint and
     # all: everything but the committee's signature.
-    with db.write(open_engine(url)) as conn:
-        fields = {k: v for k, v in genuine.items() if k not in ("kind", "nomination", "schema_version", "seq", "prev")}  # fmt: skip
-        fields.update(pdf_sha256=digest, size=forged.stat().st_size, at=now())
-        added = db.append(conn, [catalogue.certificate_rendered(**fields)])
-        execute_in = "INSERT INTO certificate (cycle, award, nominee_id, nomination_id, serial, code, template, template_sha256, pdf_sha256, size, pdfa, rendered_at, actor, seq) SELECT cycle, award, nominee_id, nomination_id, serial, code, template, template_sha256, :d, size, pdfa, rendered_at, actor, :seq FROM certificate WHERE serial = :s"  # fmt: skip
-        conn.execute(text(execute_in), {"d": digest, "seq": added.first, "s": SERIAL})
-        write_checkpoint(conn, None, cycle="dga-2019", actor="forger")
+    added = SimpleNamespace(first=append_rendering(demo_copy, forged, checkpoint=True))
     public = str(demo_copy / "committee.key.pub")
 
     code, out = run("verify", str(forged), db=url)
@@ -181,10 +190,8 @@ def test_verify_with_the_trusted_key_refuses_a_rendering_appended_to_the_log(dem
         "(unsigned; --public-key requires the committee's signature)"
     )) == (0, True)  # fmt: skip
     assert run("verify", str(forged), "--public-key", public, db=url) == (1, (
-        f"invalid: {SERIAL} was logged at event {added.first}, but no checkpoint signed with the "
-        "trusted key covers that event: `awards render` pins every batch with one, so it was "
-        "added to the log afterwards, or rendered before schema revision 0003 (`awards "
-        "checkpoint write` pins it)\n"
+        f"invalid: {SERIAL} was logged at event {added.first}, under the checkpoint at event "
+        f"{added.first + 1}, which is unsigned: no checkpoint signed with the trusted key covers it\n"
     ))  # fmt: skip
     assert run("log", "verify", db=url, AWARDS_COMMITTEE_PUBLIC_KEY=public) == (1, (
         f"Error: database: events {added.first}-{added.first + 1} follow the last checkpoint "
@@ -193,6 +200,26 @@ def test_verify_with_the_trusted_key_refuses_a_rendering_appended_to_the_log(dem
     ))  # fmt: skip
     genuine_pdf = demo_copy / "certificates" / f"{SERIAL}.pdf"
     assert run("verify", str(genuine_pdf), "--public-key", public, db=url)[0] == 0
+
+
+def test_verify_refuses_a_rendering_no_checkpoint_covers_until_one_is_written(demo_copy):
+    url = url_of(demo_copy)
+    again = demo_copy / "again.pdf"
+    forged_copy(demo_copy / "certificates" / f"{SERIAL}.pdf", again)
+    seq = append_rendering(demo_copy, again, checkpoint=False)  # as before revision 0003
+
+    assert run("verify", str(again), db=url) == (1, (
+        f"invalid: {SERIAL} was logged at event {seq}, but no checkpoint covers that event: "
+        "`awards render` pins every batch with one, so it was added to the log afterwards, or "
+        "rendered before schema revision 0003 (`awards checkpoint write` pins it)\n"
+    ))  # fmt: skip
+    key = str(demo_copy / "committee.key")
+    assert run("checkpoint", "write", "--key", key, db=url)[0] == 0
+    code, out = run("verify", str(again), "--public-key", f"{key}.pub", db=url)
+    assert (code, out.splitlines()[-1]) == (0, (
+        f"  rendered:  {rendering(demo_copy, SERIAL)['at']}, decision log event {seq}, under "
+        f"the checkpoint at event {seq + 1}, signed with the trusted key"
+    ))  # fmt: skip
 
 
 def test_verify_prints_the_recipient_the_log_names_not_an_edited_table(demo_copy):

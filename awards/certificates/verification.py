@@ -205,6 +205,14 @@ def _status(
 
     pin = pinned(conn, seq, trusted)
     details |= {"checkpoint": pin.checkpoint, "checkpoint_key": pin.public_key, "trusted_key": pin.trusted}  # fmt: skip
+    if pin.checkpoint is None and trusted is not None:
+        other = pinned(conn, seq)  # the committee's key signed nothing here; did anyone?
+        if other.checkpoint is not None:
+            who = f"signed with another key ({other.public_key[:16]})" if other.public_key else "unsigned"  # fmt: skip
+            return invalid(
+                f"was logged at event {seq}, under the checkpoint at event {other.checkpoint}, "
+                f"which is {who}: no checkpoint signed with the trusted key covers it"
+            )
     if pin.checkpoint is None:
         signed = " signed with the trusted key" if trusted else ""
         return invalid(
