@@ -25,14 +25,14 @@ from sqlalchemy import Engine
 
 from awards.actor import default_actor
 from awards.certificates import issuing
-from awards.certificates import plan as certify
+from awards.certificates import verification as certify
 from awards.commands import advance as advancing
 from awards.commands import audit as auditing
 from awards.commands import logbook, results, verdicts
 from awards.commands import seats as seating
 from awards.errors import AwardsError
 from awards.log.chain import Verified
-from awards.log.signing import load_key
+from awards.log.signing import load_key, load_public_key
 from awards.report import build
 from awards.rules.states import Trigger
 from awards.rules.workflow import Reviewer
@@ -234,17 +234,25 @@ class Database:
         out: str | Path = "certificates",
         pdfa: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        key: Any = None,
     ) -> issuing.RenderResult:
-        """Render the PDF of every awarded nomination without a current one into `out`."""
+        """Render the PDF of every awarded nomination without a current one into `out`; `key`
+        (as for `advance`) signs the checkpoint that ends each batch."""
+        if isinstance(key, str | Path):
+            key = load_key(key)
         return issuing.render(
             engine=self.engine, cycle=self.cycle, award=award, out=out, pdfa=pdfa,
-            actor=self.actor, progress=progress,
+            actor=self.actor, progress=progress, key=key,
         )  # fmt: skip
 
-    def verify(self, target: str | Path) -> certify.Verification:
-        """Check a certificate by its verification code or its PDF file: valid, revoked,
-        tampered, unknown or invalid."""
-        return certify.verify(str(target), engine=self.engine)
+    def verify(
+        self, target: str | Path, *, public_key: str | Path | None = None
+    ) -> certify.Verification:
+        """Check a certificate by its verification code or its PDF file against the decision
+        log: valid, revoked, tampered, unknown or invalid. With the committee's `public_key`
+        (its file), only a rendering under a checkpoint signed with it is valid."""
+        trusted = None if public_key is None else load_public_key(public_key)
+        return certify.verify(str(target), engine=self.engine, trusted=trusted)
 
     def report(self, *, out: str | Path = "report.html", pdf: bool = False) -> build.Written:
         """Write the results and transparency report (HTML, and with `pdf` the PDF too)."""

@@ -67,6 +67,22 @@ def _console() -> Any:
     return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
+_public_key = click.option(
+    "--public-key", type=click.Path(dir_okay=False), envvar="AWARDS_COMMITTEE_PUBLIC_KEY",
+    metavar="FILE.pub",
+    help="The committee's public key: trust only checkpoints signed with it (also AWARDS_COMMITTEE_PUBLIC_KEY).",
+)  # fmt: skip
+
+
+def _trusted(public_key: str | None) -> str | None:
+    """The trusted public key (hex) from its file, or None when none was given."""
+    if public_key is None:
+        return None
+    from awards.log.signing import load_public_key
+
+    return load_public_key(public_key)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "url", envvar="AWARDS_DATABASE_URL", metavar="URL",
               help="Database URL (default: sqlite:///awards.db; also AWARDS_DATABASE_URL).")  # fmt: skip
@@ -518,14 +534,24 @@ def log_export(obj: dict[str, Any], file: str) -> None:
 
 @log.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
+@_public_key
 @click.pass_obj
 @domain_errors
-def log_verify(obj: dict[str, Any], file: str | None) -> None:
-    """Check the hash chain of an exported FILE (or of the database's log)."""
+def log_verify(obj: dict[str, Any], file: str | None, public_key: str | None) -> None:
+    """Check the hash chain of an exported FILE (or of the database's log); with the
+    committee's public key, also every checkpoint and what those signed with it cover."""
     from awards.commands.logbook import verify_database, verify_file
 
-    v = verify_file(file) if file else verify_database(url=obj["url"])
+    trusted = _trusted(public_key)
+    v = verify_file(file, trusted) if file else verify_database(url=obj["url"], trusted=trusted)
     click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")
+    click.echo(f"{file or 'database'}: {_describe_trust(v.trust)}")
+
+
+def _describe_trust(trust: Any) -> str:
+    from awards.log.trust import UNCHECKED
+
+    return UNCHECKED if trust is None else str(trust.describe())
 
 
 @main.command()
@@ -553,17 +579,25 @@ def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
 @click.option("--pdfa", is_flag=True, help="Write PDF/A-3b, for archiving (slower).")
 @click.option("--workers", type=click.IntRange(min=1), envvar="AWARDS_RENDER_WORKERS",
               help="Processes to render in (default: one per core from 200 sheets; also AWARDS_RENDER_WORKERS).")  # fmt: skip
+@click.option("--key", type=click.Path(dir_okay=False), envvar="AWARDS_COMMITTEE_KEY",
+              help="Committee private key: sign the checkpoint that ends every batch (also AWARDS_COMMITTEE_KEY).")  # fmt: skip
 @click.pass_obj
 @domain_errors
 def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool,
-           workers: int | None) -> None:  # fmt: skip
-    """Render the PDF (plaque or certificate) of every awarded nomination that has none yet."""
+           workers: int | None, key: str | None) -> None:  # fmt: skip
+    """Render the PDF (plaque or certificate) of every awarded nomination that has none yet;
+    each batch is logged and pinned by a checkpoint."""
     from awards.certificates.issuing import render as run
     from awards.terminal import progress_bar
 
+    signing = None
+    if key:
+        from awards.log.signing import load_key
+
+        signing = load_key(key)
     with progress_bar("rendering") as progress:
         result = run(url=obj["url"], cycle=cycle, award=award, out=out, pdfa=pdfa,
-                     actor=obj["actor"], progress=progress, workers=workers)  # fmt: skip
+                     actor=obj["actor"], key=signing, progress=progress, workers=workers)  # fmt: skip
     others = f"{result.elsewhere} left to another `awards render` running at the same time"
     if not result.total:
         if result.elsewhere:
@@ -607,15 +641,16 @@ def report(obj: dict[str, Any], cycle: str | None, out: str, pdf: bool) -> None:
 
 @main.command()
 @click.argument("target", metavar="CODE|FILE.pdf")
+@_public_key
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 @domain_errors
-def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
-    """Check a certificate by its verification CODE or its PDF file: valid, revoked, tampered
-    or unknown. The exit status is 0 only when it is valid."""
-    from awards.certificates.plan import verify as check
+def verify(obj: dict[str, Any], target: str, public_key: str | None, as_json: bool) -> None:
+    """Check a certificate by its verification CODE or its PDF file against the decision log:
+    valid, revoked, tampered, unknown or invalid. The exit status is 0 only when it is valid."""
+    from awards.certificates.verification import verify as check
 
-    result = check(target, url=obj["url"])
+    result = check(target, url=obj["url"], trusted=_trusted(public_key))
     if as_json:
         _json(result.as_dict())
     else:
@@ -643,14 +678,20 @@ def verify(obj: dict[str, Any], target: str, as_json: bool) -> None:
 )
 @click.option("--prove", "proof", type=click.Path(dir_okay=False), metavar="PROOF.json",
               help="Also check an inclusion proof from `awards prove` against this log's checkpoints.")  # fmt: skip
+@_public_key
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @domain_errors
-def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bool) -> None:
-    """Re-derive every decision of an exported LOG offline, from its workflow and survey."""
+def replay_(
+    log: str, workflow: str, survey: str, proof: str | None, public_key: str | None, as_json: bool
+) -> None:
+    """Re-derive every decision of an exported LOG offline, from its workflow and survey;
+    with the committee's public key, also require every rule decision to be under a
+    checkpoint signed with it."""
     from awards.log.replay import Diverged, replay
 
+    trusted = _trusted(public_key)
     try:
-        result = replay(log, workflow, survey)
+        result = replay(log, workflow, survey, trusted)
     except Diverged as exc:
         if as_json:
             from dataclasses import asdict
@@ -660,26 +701,22 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
         raise
     problems: list[str] = []
     if proof is not None:
-        from pathlib import Path
+        from awards.log.signing import check_proof_against, read_proof
 
-        from awards.log.signing import check_proof_against
-
-        problems = check_proof_against(
-            json.loads(Path(proof).read_text(encoding="utf-8")), result.checkpoints
-        )
+        problems = check_proof_against(read_proof(proof), result.checkpoints, trusted)
+    untrusted = trusted is not None and result.trust is not None and not result.trust.ok
     if as_json:
-        _json({"ok": not problems, **result.as_dict(), **({"proof": problems} if proof else {})})
-    else:
-        click.echo(f"{log}: {result.summary()}")
-        if proof is not None:
-            click.echo(
-                f"{proof}: "
-                + (
-                    "; ".join(problems)
-                    if problems
-                    else "the event is in this log, under its checkpoint"
-                )
-            )
+        _json({"ok": not problems and not untrusted, **result.as_dict(), **({"proof": problems} if proof else {})})  # fmt: skip
+        if problems or untrusted:
+            sys.exit(1)
+        return
+    click.echo(f"{log}: {result.summary()}")
+    if untrusted:  # every decision re-derives, but nothing shows the committee wrote them
+        raise click.ClickException(f"{log}: {_describe_trust(result.trust)}")
+    click.echo(f"{log}: {_describe_trust(result.trust if trusted else None)}")
+    if proof is not None:
+        said = "; ".join(problems) or "the event is in this log, under its checkpoint"
+        click.echo(f"{proof}: {said}")
     if problems:
         sys.exit(1)
 
@@ -689,7 +726,8 @@ def replay_(log: str, workflow: str, survey: str, proof: str | None, as_json: bo
 @click.pass_obj
 @domain_errors
 def audit(obj: dict[str, Any], as_json: bool) -> None:
-    """Rebuild every nomination from the log and list where the tables drifted from it."""
+    """Check every table against the log it is a projection of, and the append-only
+    triggers; list every difference (drift) and every trigger missing."""
     from awards.commands.audit import audit as run
 
     result = run(url=obj["url"])
@@ -698,17 +736,22 @@ def audit(obj: dict[str, Any], as_json: bool) -> None:
             {
                 "events": result.verified.events,
                 "head": result.verified.head,
+                "checked": result.checked,
+                "problems": result.problems,
                 "drift": [str(d) for d in result.drift],
             }
         )
     else:
-        for d in result.drift:
-            click.echo(d)
+        for line in [*result.problems, *map(str, result.drift)]:
+            click.echo(line)
+        counts = ", ".join(f"{table} {n}" for table, n in result.checked.items())
+        n = len(result.problems)
+        troubles = f"; {n} problem{'s' if n > 1 else ''} with the database" if n else ""
         click.echo(
-            f"{result.verified.events} events, chain intact; {result.nominations} nominations and "
-            f"{result.verdicts} verdicts checked: {len(result.drift) or 'no'} drift"
+            f"{result.verified.events} events, chain intact; rows checked against the log: {counts}: "
+            f"{len(result.drift) or 'no'} drift{troubles}"
         )
-    if result.drift:
+    if not result.clean:
         sys.exit(1)
 
 
@@ -762,24 +805,44 @@ def checkpoint() -> None:
 
 
 @checkpoint.command("verify")
-@click.option(
-    "--public-key",
-    type=click.Path(dir_okay=False),
-    help="Trust only checkpoints signed by this key (FILE.pub).",
-)
+@_public_key
 @click.pass_obj
 @domain_errors
 def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
-    """Check every checkpoint's signature and that the current log extends it."""
+    """Check every checkpoint of the live log against the events before it and its
+    signature; with the committee's public key, also what those signed with it cover."""
     from awards.store.checkpoints import verify_checkpoints
 
     checked = verify_checkpoints(url=obj["url"], public_key=public_key)
-    for c in checked:
+    key = checked.trust.key
+    for c in checked.checkpoints:
         click.echo(
-            f"checkpoint at event {c.seq}: {c.size} events, root {c.root[:16]}: {('ok' if c.signed else 'ok, unsigned') if c.ok else c.problem}"
+            f"checkpoint at event {c.seq}: {c.size} events, root {c.root[:16]}: {c.describe(key)}"
         )
-    if not all(c.ok for c in checked):
+    click.echo(f"database: {checked.trust.describe()}")
+    if not checked.ok:
         sys.exit(1)
+
+
+@checkpoint.command("write")
+@click.option("--key", type=click.Path(dir_okay=False), envvar="AWARDS_COMMITTEE_KEY",
+              help="Committee private key: sign the checkpoint (also AWARDS_COMMITTEE_KEY).")  # fmt: skip
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
+@click.pass_obj
+@domain_errors
+def checkpoint_write(obj: dict[str, Any], key: str | None, cycle: str | None) -> None:
+    """Append a checkpoint of the log as it stands: pins the verdicts, recusals, withdrawals
+    and revocations written since the last one (and renderings from before schema 0003)."""
+    from awards.store.checkpoints import checkpoint_now
+
+    signing = None
+    if key:
+        from awards.log.signing import load_key
+
+        signing = load_key(key)
+    event = checkpoint_now(url=obj["url"], cycle=cycle, key=signing, actor=obj["actor"])
+    signed = "signed" if signing is not None else "unsigned (no --key)"
+    click.echo(f"checkpoint of {event['size']} events, root {event['root'][:16]}: {signed}")
 
 
 @main.command()
@@ -790,26 +853,39 @@ def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="Check a proof FILE written by `awards prove` instead.",
 )
+@_public_key
 @click.option("--cycle", help="The cycle (default: the only open cycle).")
 @click.pass_obj
 @domain_errors
 def prove(
-    obj: dict[str, Any], nomination: str | None, proof_file: str | None, cycle: str | None
+    obj: dict[str, Any],
+    nomination: str | None,
+    proof_file: str | None,
+    public_key: str | None,
+    cycle: str | None,
 ) -> None:
-    """Print an RFC 9162 inclusion proof of NOMINATION's award decision (JSON), or --check one."""
-    from awards.log.signing import check_proof
+    """Print an RFC 9162 inclusion proof of NOMINATION's award decision (JSON), or --check one
+    (with the committee's public key, only a proof under a checkpoint signed with it holds)."""
+    from awards.log.signing import check_proof, read_proof
     from awards.store.checkpoints import prove as make
 
     if proof_file:
-        with open(proof_file, encoding="utf-8") as f:
-            proof = json.load(f)
-        problems = check_proof(proof)
+        proof = read_proof(proof_file)
+        trusted = _trusted(public_key)
+        problems = check_proof(proof, trusted)
         for p in problems:
             click.echo(f"{proof_file}: {p}")
         if problems:
             sys.exit(1)
+        cp = proof["checkpoint"]
+        if trusted is not None:
+            under = "a checkpoint signed with the trusted key"
+        elif cp.get("signature") is None:
+            under = "an unsigned checkpoint (not checked against a trusted key: --public-key)"
+        else:
+            under = f"a checkpoint signed with key {cp['public_key'][:16]} (not checked against a trusted key: --public-key)"
         click.echo(
-            f"{proof_file}: ok: event {proof['leaf_index'] + 1} of {proof['nomination']} is in the signed log of {proof['tree_size']} events"
+            f"{proof_file}: ok: event {proof['leaf_index'] + 1} of {proof['nomination']} is in the log of {proof['tree_size']} events under {under}"
         )
         return
     if not nomination:

@@ -44,17 +44,28 @@ def test_every_stage_that_moved_anything_ends_with_a_checkpoint(signed):
         "checkpoint"
     ] + ["transition"] * 5 + ["checkpoint"]
     checked = verify_checkpoints(url=url, public_key=public)
-    assert [(c.ok, c.problem) for c in checked] == [(True, "")] * 3
+    assert [(c.problem, c.trusted) for c in checked.checkpoints] == [("", True)] * 3
+    assert (checked.ok, checked.trust.describe()) == (
+        True,
+        f"events 1-{len(kinds) - 1} are covered by the checkpoint at event {len(kinds)}, signed with the trusted key",
+    )
     last = [e for e in history(url=url) if e["kind"] == "checkpoint"][-1]
     assert "private" not in str(last) and last["public_key"] == public.read_text().strip()
 
 
 def test_a_checkpoint_by_another_key_is_not_trusted(signed, tmp_path):
-    url, _ = signed
+    url, public = signed
     _, other = generate_keys(tmp_path / "other.key")
-    assert {c.problem for c in verify_checkpoints(url=url, public_key=other)} == {
-        "signed by another key than the trusted one"
+    checked = verify_checkpoints(url=url, public_key=other)
+    signer = public.read_text().strip()
+    assert {c.describe(checked.trust.key) for c in checked.checkpoints} == {
+        f"ok, but signed with another key ({signer[:16]}) than the trusted one"
     }
+    assert (checked.ok, checked.trust.describe()) == (
+        False,
+        f"events 1-{checked.trust.events} are covered by no checkpoint signed with the trusted key "
+        f"(its 3 checkpoints are unsigned or signed with another key: {signer[:16]})",
+    )
 
 
 # Someone with the database's admin rights, in the backend's own SQL: drop the append-only
@@ -79,7 +90,7 @@ def test_an_event_rewritten_behind_the_triggers_breaks_the_checkpoints(signed):
     with engine.begin() as conn:
         for statement in REWRITE[conn.dialect.name]:
             conn.execute(text(statement))
-    checked = verify_checkpoints(url=url, public_key=public)
+    checked = verify_checkpoints(url=url, public_key=public).checkpoints
     assert [c.problem for c in checked] == [
         f"the log no longer has the events this checkpoint signed (root over the first {c.size} events differs)"
         for c in checked

@@ -249,18 +249,31 @@ def test_keys_advance_checkpoint_prove_and_audit_through_the_commands(opened: st
     assert run("keys", "generate", str(key))[0] == 0
     assert run("advance", "--award", "top-province", "--key", str(key), db=opened)[0] == 0
     code, out = run("checkpoint", "verify", "--public-key", f"{key}.pub", db=opened)
-    assert (code, [line.rsplit(": ", 1)[1] for line in out.splitlines()]) == (0, ["ok", "ok", "ok"])
+    assert (code, [line.rsplit(": ", 1)[1] for line in out.splitlines()]) == (
+        0,
+        ["ok, signed with the trusted key"] * 3
+        + ["events 1-66 are covered by the checkpoint at event 67, signed with the trusted key"],
+    )
     code, out = run("prove", "top-province:จันทบุรี", db=opened)
     (tmp_path / "proof.json").write_text(out, encoding="utf-8")
     code, out = run("prove", "--check", str(tmp_path / "proof.json"))
+    signer = Path(f"{key}.pub").read_text().strip()
     assert (code, out.split(": ok: ")[1]) == (
         0,
-        "event 66 of top-province:จันทบุรี is in the signed log of 66 events\n",
+        "event 66 of top-province:จันทบุรี is in the log of 66 events under a checkpoint signed "
+        f"with key {signer[:16]} (not checked against a trusted key: --public-key)\n",
+    )
+    code, out = run("prove", "--check", str(tmp_path / "proof.json"), "--public-key", f"{key}.pub")
+    assert (code, out.split(": ok: ")[1]) == (
+        0,
+        "event 66 of top-province:จันทบุรี is in the log of 66 events under a checkpoint signed "
+        "with the trusted key\n",
     )
     code, out = run("audit", db=opened)
     assert (code, out) == (
         0,
-        "67 events, chain intact; 46 nominations and 0 verdicts checked: no drift\n",
+        "67 events, chain intact; rows checked against the log: cycle 1, survey_import 1, "
+        "agency 60, nomination 46, reviewer 0, assignment 0, verdict 0, certificate 0: no drift\n",
     )
 
 
@@ -275,8 +288,12 @@ def test_replay_command_says_what_it_verified_and_exits_1_on_divergence(
         "replay", str(tmp_path / "log.jsonl"), "--workflow", str(WORKFLOW), "--survey", str(survey)
     )
     assert code == 0
-    assert out.endswith(
-        "rule decisions re-derived identically, 0 human decisions taken as input, 9 other events\n"
+    assert out.splitlines()[0].endswith(
+        "rule decisions re-derived identically, 0 human decisions taken as input, 9 other events"
+    )
+    assert out.splitlines()[1] == (
+        f"{tmp_path / 'log.jsonl'}: checkpoints not checked against a trusted key: anyone who "
+        "rewrites the log can sign it again; pass --public-key with the committee's public key"
     )
     other = small_survey(tmp_path / "other.csv", departments=31)
     code, out = run(

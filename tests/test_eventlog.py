@@ -9,13 +9,20 @@ from pathlib import Path
 import pytest
 
 from awards.errors import LogError
+from awards.log import events as catalogue
 from awards.log.chain import GENESIS, canonical, export_line, seal_many, verify_file, verify_lines
 
 
+def withdrawal(i: int) -> dict:
+    """A well-formed event, as the catalogue builds it."""
+    return catalogue.transition(
+        cycle="c", award="a", nominee=f"กรม{i}", source="surveyed", dest="withdrawn",
+        trigger="withdraw", actor="s", at="2019-10-01T09:00:00+07:00", reason="ok", evidence={},
+    )  # fmt: skip
+
+
 def exported(n: int = 5) -> list[bytes]:
-    events = [
-        {"kind": "transition", "cycle": "c", "nominee": f"กรม{i}", "reason": "ok"} for i in range(n)
-    ]
+    events = [withdrawal(i) for i in range(n)]
     return [export_line(s.body, s.hash) for s in seal_many(events, 0, GENESIS)]
 
 
@@ -56,9 +63,9 @@ def test_verify_lines_locates_a_flipped_byte_in_any_line(line):
 
 
 def test_verify_lines_locates_an_edit_whose_hash_was_recomputed():
-    events = [{"kind": "x", "n": i} for i in range(4)]
+    events = [withdrawal(i) for i in range(4)]
     sealed = seal_many(events, 0, GENESIS)
-    forged = seal_many([{"kind": "x", "n": 99}], 1, sealed[0].hash)[0]
+    forged = seal_many([withdrawal(99)], 1, sealed[0].hash)[0]
     lines = [export_line(s.body, s.hash) for s in sealed]
     lines[1] = export_line(forged.body, forged.hash)
     with pytest.raises(LogError) as err:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from awards.cli import main
 from awards.commands import demo
 from awards.log.chain import GENESIS, canonical, export_line, sha256
+from awards.log.events import SCHEMA_VERSION
 from awards.log.replay import replay
 from awards.paths import shipped_workflow
 
@@ -127,8 +128,11 @@ def test_the_log_names_files_never_their_folders(demo_cycle: demo.DemoResult):
     opened = next(e for e in events if e["kind"] == "cycle_opened")
     imported = next(e for e in events if e["kind"] == "survey_imported")
 
-    assert (opened["workflow_file"], opened["schema_version"]) == ("dga-2019.toml", 3)
-    assert (imported["survey_file"], imported["schema_version"]) == ("survey-2019.csv", 3)
+    assert (opened["workflow_file"], opened["schema_version"]) == ("dga-2019.toml", SCHEMA_VERSION)
+    assert (imported["survey_file"], imported["schema_version"]) == (
+        "survey-2019.csv",
+        SCHEMA_VERSION,
+    )
     assert "workflow_path" not in opened and "survey_path" not in imported
     assert str(demo_cycle.directory.resolve().parent) not in text
     assert str(WORKFLOW.parent) not in text

@@ -56,8 +56,8 @@ def differences(engine: Engine, metadata: Any) -> list[Any]:
 
 def triggers(engine: Engine) -> list[str]:
     sql = {
-        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'",
-        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = 'event'::regclass AND NOT tgisinternal",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('event', 'certificate')",
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid IN ('event'::regclass, 'certificate'::regclass) AND NOT tgisinternal",
     }[engine.dialect.name]
     with engine.connect() as conn:
         return sorted(conn.execute(text(sql)).scalars())
@@ -152,9 +152,14 @@ def test_new_database_is_made_from_the_models_and_stamped_at_head(db_url, tmp_pa
         migrate.upgrade(empty(migrated))
         assert triggers(open_engine(migrated)) == triggers(engine)
     assert triggers(engine) == (
-        ["event_no_delete", "event_no_update"]
+        ["certificate_no_delete", "certificate_no_update", "event_no_delete", "event_no_update"]
         if engine.dialect.name == "sqlite"
-        else ["event_append_only", "event_no_truncate"]
+        else [
+            "certificate_append_only",
+            "certificate_no_truncate",
+            "event_append_only",
+            "event_no_truncate",
+        ]
     )
 
 

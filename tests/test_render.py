@@ -605,7 +605,7 @@ def test_render_cycle_without_ceremony_is_refused(tmp_path):
 
 
 def _facts(directory: Path, serial: str) -> tuple[str, list[str]]:
-    """The code and the four lines `verify` prints about a certificate."""
+    """The code and the five lines `verify` prints about a certificate."""
     (code, award, nominee), *_ = query(
         directory, "SELECT code, award, nominee_id FROM certificate WHERE serial = ?", serial
     )
@@ -622,11 +622,20 @@ def _facts(directory: Path, serial: str) -> tuple[str, list[str]]:
         )
     ]
     awarded = next(b for b in bodies if b.get("trigger") == "award")
+    rendered = next(b for b in bodies if b.get("serial") == serial)
+    (pinned,), *_ = query(
+        directory,
+        "SELECT min(seq) FROM event WHERE kind = 'checkpoint' AND seq > ?",
+        rendered["seq"],
+    )
+    signer = (directory / "committee.key.pub").read_text().strip()[:16]
     return code, [
         f"  recipient: {name_th} ({name_en})",
         "  award:     รางวัลหน่วยงานภาครัฐระดับกรมที่มีความพร้อมรัฐบาลดิจิทัลสูงสุด (top-department)",
         "  cycle:     รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒ (dga-2019)",
         f"  decision:  awarded {awarded['at']}, decision log event {awarded['seq']}",
+        f"  rendered:  {rendered['at']}, decision log event {rendered['seq']}, under the checkpoint "
+        f"at event {pinned} (signed with key {signer}, not checked against a trusted key: --public-key)",
     ]  # fmt: skip
 
 

@@ -171,5 +171,5 @@ def test_replay_checks_each_checkpoint_against_the_events_before_it(cycle, tmp_p
         replay(forged, WORKFLOW, survey)
     assert (err.value.divergence.seq, err.value.divergence.why) == (
         first["seq"],
-        "the checkpoint does not match the log before it",
+        f"it states {first['size'] - 1} events, but {first['size']} precede it",
     )

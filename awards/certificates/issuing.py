@@ -2,9 +2,11 @@
 sheets: awards.certify.plan); rendering them (awards.render); recording every file.
 
 Every rendered file is recorded (table `certificate`) with the SHA-256 of its bytes, in the
-same transaction as its `certificate_rendered` event; the files are renamed into place just
-before that transaction commits, and put back if it fails. A run commits batch by batch, so
-an interrupted run keeps what it finished and the next run renders the rest.
+same transaction as its `certificate_rendered` event and a checkpoint of the log that pins
+them (signed with the committee key when one is given): what `awards verify` trusts is that
+logged, checkpointed event. The files are renamed into place just before that transaction
+commits, and put back if it fails. A run commits batch by batch, so an interrupted run keeps
+what it finished and the next run renders the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
@@ -27,6 +30,7 @@ from awards.log.chain import now
 from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.store import database as db
+from awards.store.checkpoints import write_checkpoint
 from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
 from awards.store.outputs import check_outputs
@@ -92,11 +96,14 @@ def render(
     out: str | Path = "certificates",
     pdfa: bool = False,
     actor: str,
+    key: Any = None,
     workers: int | None = None,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderResult:
-    """Render every awarded nomination that has no current PDF in `out`.
+    """Render every awarded nomination that has no current PDF in `out`; each batch is
+    recorded with a checkpoint of the log, signed with the committee `key` when given (see
+    awards.log.signing.load_key).
 
     Current means: its latest recorded rendering used the same template files and PDF
     variant, and that file is in `out` at its recorded size. Several runs may share a cycle
@@ -133,7 +140,7 @@ def render(
         for f in unfit:
             s = f.sheet
             result.unfit.append(Unrendered(s.nomination, s.serial, s.recipient_th, len(s.recipient_th), f.problem))  # fmt: skip
-        items = claims.record(batch, [f for f in files if not f.problem], actor)
+        items = claims.record(batch, [f for f in files if not f.problem], actor, key)
         for i in items:
             result.rendered[i.award] += 1
         if progress:
@@ -218,14 +225,16 @@ class _Claims:
         self.open[id(batch)] = (claim, [i for mine in by_award.values() for i in mine])
         return batch
 
-    def record(self, batch: Batch, files: Sequence[Rendered], actor: str) -> list[Item]:
-        """Put a batch's files in place and record them with their events, all or nothing;
-        its claim ends with it."""
+    def record(
+        self, batch: Batch, files: Sequence[Rendered], actor: str, key: Any = None
+    ) -> list[Item]:
+        """Put a batch's files in place and record them with their events and a checkpoint,
+        all or nothing; its claim ends with it."""
         claim, items = self.open.pop(id(batch))
         made = {f.sheet.serial for f in files}
         items = [i for i in items if i.sheet.serial in made]  # the sheets that did not fit: none
         if items:
-            _record(claim, self.plan, batch, files, items, actor)
+            _record(claim, self.plan, batch, files, items, actor, key)
         else:
             claim.release()
         return items
@@ -250,6 +259,7 @@ def _record(
     files: Sequence[Rendered],
     items: Sequence[Item],
     actor: str,
+    key: Any = None,
 ) -> None:
     cycle_id, hashes, at = p.workflow.cycle_id, p.hashes, now()
     rendered = [
@@ -263,8 +273,11 @@ def _record(
             template=i.template,
             template_sha256=hashes[i.template],
             pdf_sha256=f.sha256,
+            size=f.size,
             file=i.sheet.file,
             pdfa=batch.pdfa,
+            recipient_th=i.sheet.recipient_th,
+            recipient_en=i.sheet.recipient_en,
             actor=actor,
             at=at,
         )
@@ -284,6 +297,8 @@ def _record(
                 for n, (f, i) in enumerate(zip(files, items, strict=True))
             ),
         )  # fmt: skip
+        # The batch's events are pinned before anything else can be appended after them.
+        write_checkpoint(conn, key, cycle=cycle_id, actor=actor)
 
 
 def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> None:

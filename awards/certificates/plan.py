@@ -1,23 +1,22 @@
-"""What a certificate is and how it is checked: serials, verification codes, recipients as
-printed, the sheet each awarded nomination prints (`plan`), and `awards verify`.
+"""What a certificate is: serials, verification codes, recipients as printed, and the sheet
+each awarded nomination prints (`plan`).
 
 A certificate's verification code is derived from the decision-log event that awarded its
 nomination, so a code on paper points at one decision in the hash-chained log. Its serial
 (e.g. DGA-2562-PLQ-0001) is given on first rendering (awards.issue) and kept. `verify`
-checks a code or a PDF file against the record of rendered files and against the log.
+(awards.certificates.verification) checks a code or a PDF file against the log.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, select
 
 from awards.certificates.sheet import Occasion, Sheet, Templates
 from awards.errors import AwardsError
@@ -25,10 +24,7 @@ from awards.log.chain import sha256 as sha256_hex
 from awards.log.events import Kind
 from awards.rules.states import State, Trigger, nomination_code
 from awards.rules.workflow import Award, Workflow
-from awards.store import database as db
-from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
-from awards.store.schema import open_engine
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
 _MISREAD = str.maketrans("ILO", "110")
@@ -229,162 +225,3 @@ def _has_size(path: Path, size: int) -> bool:
         return path.stat().st_size == size
     except OSError:
         return False
-
-
-# --- Verification ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What `awards verify` found: status is valid, revoked, tampered, unknown or invalid."""
-
-    status: str
-    lines: tuple[str, ...]
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def valid(self) -> bool:
-        return self.status == "valid"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "message": self.lines[0], **self.details}
-
-
-_SERIAL_RE = re.compile(rb"/AwardsSerial\s*\(([A-Za-z0-9-]{1,40})\)")
-
-
-def verify(target: str, *, url: str | None = None, engine: Engine | None = None) -> Verification:
-    """Check a verification code, or a PDF file, against the record and the decision log."""
-    path = Path(target)
-    if path.suffix.lower() == ".pdf" or path.is_file():
-        return _verify_file(path, engine or open_engine(url))
-    code = parse_code(target)
-    if code is None:
-        return Verification(
-            "invalid",
-            (
-                f"invalid: {target!r} is neither a verification code (16 letters and digits, "
-                "e.g. K7QF-9XMD-2ABC-DEFG) nor a PDF file",
-            ),
-        )
-    engine = engine or open_engine(url)
-    with db.read(engine) as conn:
-        row = _latest(conn, Certificate.code == code)
-        if row is None:
-            return Verification(
-                "unknown", (f"unknown: no certificate with the code {code} in this database",)
-            )
-        return _status(conn, row, {"code": code})
-
-
-def _verify_file(path: Path, engine: Engine) -> Verification:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    claimed = _claimed_serial(data)
-    details: dict[str, Any] = {"file": str(path), "sha256": digest, "claimed_serial": claimed}
-    with db.read(engine) as conn:
-        row = _latest(conn, Certificate.pdf_sha256 == digest)
-        if row is not None:
-            return _status(conn, row, details)
-        recorded = _latest(conn, Certificate.serial == claimed) if claimed else None
-    if recorded is not None:
-        details |= {"serial": recorded.serial, "recorded_sha256": recorded.pdf_sha256}
-        return Verification(
-            "tampered",
-            (
-                f"tampered: {path} claims to be {recorded.serial}, but the file's SHA-256 "
-                f"({digest[:16]}...) does not match the recorded one "
-                f"({recorded.pdf_sha256[:16]}...): it was altered after rendering",
-            ),
-            details,
-        )
-    why = f"its serial {claimed} is not recorded" if claimed else "it carries no serial"
-    return Verification(
-        "unknown",
-        (f"unknown: {path} is not a certificate recorded in this database ({why})",),
-        details,
-    )
-
-
-def _claimed_serial(data: bytes) -> str | None:
-    """The serial a PDF says it has: from its document information, or if the file is too
-    damaged for pypdf, from the raw bytes."""
-    import pypdf  # only verifying a file needs it
-
-    try:
-        info = pypdf.PdfReader(io.BytesIO(data)).metadata
-        if info is not None and (value := info.get("/AwardsSerial")):
-            return str(value)
-    except Exception:  # a damaged file is what we are looking for: read its bytes instead
-        pass
-    match = _SERIAL_RE.search(data)
-    return match.group(1).decode("ascii") if match else None
-
-
-def _latest(conn: Connection, condition: Any) -> Any:
-    if not inspect(conn).has_table("certificate"):
-        return None
-    return conn.execute(
-        select(Certificate).where(condition).order_by(Certificate.id.desc()).limit(1)  # type: ignore[union-attr]
-    ).first()
-
-
-def _status(conn: Connection, row: Any, details: dict[str, Any]) -> Verification:
-    """Valid or revoked, after checking the record against the event that awarded it."""
-    nom = conn.execute(select(Nomination).where(Nomination.id == row.nomination_id)).first()
-    workflow = load_cycle(conn, row.cycle)
-    award = workflow.award(row.award)
-    awarded = None if nom is None else find_decision(conn, nom, Trigger.AWARD)
-    details |= {
-        "serial": row.serial,
-        "code": row.code,
-        "nomination": f"{row.award}:{row.nominee_id}",
-    }
-    if (
-        nom is None
-        or awarded is None
-        or not awarded.intact
-        or verification_code(awarded.hash) != row.code
-    ):
-        return Verification(
-            "invalid",
-            (
-                f"invalid: the record of {row.serial} does not match the decision log "
-                "(no intact award event gives its code); run `awards log verify`",
-            ),
-            details,
-        )
-    th, en = recipient(award, nom.name_th, nom.name_en)
-    details |= {
-        "recipient_th": th, "recipient_en": en, "award": award.id, "award_th": award.title_th,
-        "award_en": award.title_en, "cycle": workflow.cycle_id, "cycle_th": workflow.title_th,
-        "year_be": workflow.year_be, "awarded_at": awarded.body.get("at"),
-        "award_event": awarded.seq, "rendered_at": row.rendered_at, "pdf_sha256": row.pdf_sha256,
-    }  # fmt: skip
-    facts = [
-        f"  recipient: {th}" + (f" ({en})" if en else ""),
-        f"  award:     {award.title_th} ({award.id})",
-        f"  cycle:     {workflow.title_th} ({workflow.cycle_id})",
-        f"  decision:  awarded {awarded.body.get('at')}, decision log event {awarded.seq}",
-    ]
-    if nom.state == State.REVOKED:
-        revoked = find_decision(conn, nom, Trigger.REVOKE)
-        body = revoked.body if revoked else {}
-        reason, when, who = body.get("reason", ""), body.get("at", ""), body.get("actor", "")
-        seq = revoked.seq if revoked else None
-        details |= {"revoked_at": when, "revoked_by": who, "reason": reason, "revoke_event": seq}
-        facts.append(f"  revoked:   {when} by {who}, decision log event {seq}")
-        return Verification(
-            "revoked",
-            (f"revoked: {row.serial} is no longer valid: the award was revoked ({reason})", *facts),
-            details,
-        )
-    if nom.state != State.AWARDED:
-        return Verification(
-            "invalid",
-            (f"invalid: {row.serial}'s nomination is '{nom.state}', not awarded",),
-            details,
-        )
-    return Verification(
-        "valid", (f"valid: {row.serial} (verification code {row.code})", *facts), details
-    )

@@ -1,37 +1,60 @@
-"""`awards audit`: fold the live log into state (awards.log.projection) and compare it with
-the tables, which are only a projection of it."""
+"""`awards audit`: fold the live log into state (awards.log.projection) and compare every
+table that is a projection of it with what the log says.
+
+Checked against the log: the cycle (its rules by SHA-256), each survey import, each
+nomination's state, last event, rank, score and member count, the reviewers, their seats and
+verdicts, and every rendered certificate; and that the append-only triggers of the log and of
+the certificate record are in place as installed.
+
+What the log does not carry is checked as far as it can be. The agencies (names, scores,
+flags) come from the survey file, which the log names by SHA-256 but does not hold: since
+schema version 3 an import also logs the SHA-256 of the agency rows it stored, and the table
+must hash to it. A nomination's names, dimension scores and weighted score are derived from
+its agencies by the award's rules (awards.rules.scoring.candidates): they must be what the
+agency rows give, and the score those rows give must be the score the log nominated it with.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
-from awards.commands.logbook import verify_database
-from awards.log.chain import Verified, parse_event
-from awards.log.projection import Projection
+from awards.log.agencies import agencies_sha256
+from awards.log.chain import Verified, export_line, verify_lines
+from awards.log.projection import CycleState, Projection
 from awards.rules.plain import Plain
+from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import nomination_code
+from awards.rules.survey import Agency
+from awards.rules.workflow import Workflow
+from awards.rules.workflow_file import parse_workflow
 from awards.store import database as db
-from awards.store.models import Assignment, Event, Nomination, Verdict
+from awards.store.cycles import load_agencies
+from awards.store.models import Assignment, Certificate, Cycle, Nomination, SurveyImport, Verdict
+from awards.store.models import Reviewer as ReviewerRow
 from awards.store.schema import open_engine
+from awards.store.writes import decimals_json
 
-_Folded = dict[tuple[Any, ...], str]
+_Folded = dict[tuple[Any, ...], Any]
+LOG, AGENCIES = "the log", "the agency rows"
 
 
 @dataclass(frozen=True)
 class Drift:
     subject: str
     what: str
-    table: str | None
-    log: str | None
+    table: Any
+    log: Any
+    source: str = LOG  # where the value the table should hold comes from
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.what} is {self.table!r} in the tables but {self.log!r} in the log"
+        return f"{self.subject}: {self.what} is {self.table!r} in the tables but {self.log!r} in {self.source}"
 
 
 @dataclass(frozen=True)
@@ -40,78 +63,284 @@ class Audited(Plain):
     nominations: int
     verdicts: int
     drift: list[Drift]
+    problems: list[str] = field(default_factory=list)  # the database itself: triggers
+    checked: dict[str, int] = field(default_factory=dict)  # table -> its rows compared
+
+    @property
+    def clean(self) -> bool:
+        return not self.drift and not self.problems
 
 
 def audit(*, url: str | None = None, engine: Engine | None = None) -> Audited:
-    """Verify the live chain, fold the log into states, verdicts and the committee's seats,
-    and list every difference from the tables."""
+    """Verify the live chain, fold the log, and list every difference between the tables and
+    the log (drift) and every append-only trigger that is not in place (problems)."""
     engine = engine or open_engine(url)
-    verified = verify_database(engine=engine)
-    projection = Projection()
-    with db.read(engine) as conn:
-        for (body,) in conn.execute(select(col(Event.body)).order_by(col(Event.seq))):
-            projection.apply(parse_event(body, "event"))
-        states: _Folded = {}
-        verdicts: _Folded = {}  # (cycle, award, nominee, reviewer) -> verdict
-        seats: _Folded = {}  # the same key -> assigned | recused
-        for cycle_id, folded in projection.cycles.items():
-            for (award, nominee), state in folded.states.items():
-                states[(cycle_id, award, nominee)] = state
-            for (award, nominee), given in folded.verdicts.items():
-                for reviewer, v in given.items():
-                    verdicts[(cycle_id, award, nominee, reviewer)] = _verdict(
-                        v["verdict"] == "approve", v["scores"]
-                    )
-            for (award, nominee), held in folded.seats.items():
-                for reviewer, seat in held.items():
-                    seats[(cycle_id, award, nominee, reviewer)] = seat
-        table: _Folded = {
-            (c, a, n): s
-            for c, a, n, s in conn.execute(
-                select(col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state))
-            )
-        }  # fmt: skip
-        subject_columns = (col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id))
-        table_verdicts: _Folded = {
-            (c, a, n, r): _verdict(v, orjson.loads(sc))
-            for c, a, n, r, v, sc in conn.execute(
-                select(*subject_columns, col(Verdict.reviewer), col(Verdict.approve), col(Verdict.scores))
-                .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
-            )
-        }  # fmt: skip
-        table_seats: _Folded = {
-            (c, a, n, r): st
-            for c, a, n, r, st in conn.execute(
-                select(*subject_columns, col(Assignment.reviewer), col(Assignment.state))
-                .join(Assignment, col(Assignment.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
-            )
-        }  # fmt: skip
-    drift = _differences(states, table, lambda k: "state")
-    drift += _differences(verdicts, table_verdicts, lambda k: f"{k[3]}'s verdict")
-    drift += _differences(seats, table_seats, lambda k: f"{k[3]}'s seat")
-    return Audited(verified, len(table), len(table_verdicts), drift)
+    projection = Projection(detailed=True)
+    with db.read(engine) as conn:  # one snapshot: the log and the tables of one moment
+        verified = verify_lines(
+            (export_line(body, digest) for _, digest, body in db.stored(conn)), "database"
+        )
+        for _, _, body in db.stored(conn):
+            projection.apply(orjson.loads(body))
+        problems = [f"the database: {p}" for p in db.missing_triggers(conn)]
+        tables = _Tables(conn, projection.cycles)
+        drift: list[Drift] = []
+        for check in (_cycles, _imports, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
+            drift += check(tables)
+    checked = tables.checked
+    return Audited(verified, checked["nomination"], checked["verdict"], drift, problems, checked)
 
 
-def _verdict(approve: bool, scores: dict[str, str]) -> str:
-    adjusted = "".join(f" {k}={v}" for k, v in sorted(scores.items()))
-    return ("approve" if approve else "reject") + adjusted
+class _Tables:
+    """What every comparison shares: the snapshot, the folded log, the rows counted, and
+    each cycle's agencies and rules, read once."""
+
+    def __init__(self, conn: Connection, folded: dict[str, CycleState]) -> None:
+        self.conn, self.folded = conn, folded
+        self.checked: dict[str, int] = {}
+        self._agencies: dict[str, list[Agency]] = {}
+
+    def agencies(self, cycle_id: str) -> list[Agency]:
+        if cycle_id not in self._agencies:
+            self._agencies[cycle_id] = load_agencies(self.conn, cycle_id)
+        return self._agencies[cycle_id]
+
+    def workflow(self, cycle_id: str) -> Workflow | None:
+        """The cycle's rules as its table holds them, if they are the ones the log names."""
+        row = self.conn.execute(select(Cycle).where(col(Cycle.id) == cycle_id)).first()
+        if row is None:
+            return None
+        text = row.workflow_text.encode("utf-8")
+        if hashlib.sha256(text).hexdigest() != self.folded[cycle_id].workflow_sha256:
+            return None
+        return parse_workflow(text, row.workflow_path)
 
 
 def _differences(
-    log: dict[tuple[str, ...], str],
-    table: dict[tuple[str, ...], str],
-    what: Callable[[tuple[str, ...]], str],
+    log: _Folded,
+    table: _Folded,
+    what: Callable[[tuple[Any, ...]], str],
+    subject: Callable[[tuple[Any, ...]], str] | None = None,
+    source: str = LOG,
 ) -> list[Drift]:
     out = []
-    for key in sorted(set(log) | set(table)):
+    for key in sorted(set(log) | set(table), key=lambda k: tuple(map(str, k))):
         if log.get(key) != table.get(key):
-            cycle, award, nominee = key[:3]
-            out.append(
-                Drift(
-                    f"{cycle} {nomination_code(award, nominee)}",
-                    what(key),
-                    table.get(key),
-                    log.get(key),
-                )
-            )
+            out.append(Drift(_subject(key) if subject is None else subject(key), what(key), table.get(key), log.get(key), source))  # fmt: skip
     return out
+
+
+def _subject(key: tuple[Any, ...]) -> str:
+    cycle, award, nominee = key[:3]
+    return f"{cycle} {nomination_code(award, nominee)}"
+
+
+def _cycles(t: _Tables) -> list[Drift]:
+    log: _Folded = {(c,): s.workflow_sha256 for c, s in t.folded.items() if s.opened}
+    table: _Folded = {}
+    texts: _Folded = {}
+    for row in t.conn.execute(select(Cycle)):
+        table[(row.id,)] = row.workflow_sha256
+        texts[(row.id,)] = hashlib.sha256(row.workflow_text.encode("utf-8")).hexdigest()
+    t.checked["cycle"] = len(table)
+    drift = _differences(log, table, lambda k: "the workflow's SHA-256", lambda k: f"cycle {k[0]}")
+    for key, digest in texts.items():
+        if key in log and digest != log[key]:
+            drift.append(Drift(f"cycle {key[0]}", "the SHA-256 of the rules it runs (workflow_text)", digest, log[key]))  # fmt: skip
+    return drift
+
+
+def _imports(t: _Tables) -> list[Drift]:
+    log: _Folded = {
+        (c, e["seq"]): (e["survey_sha256"], e["agencies"])
+        for c, s in t.folded.items()
+        for e in s.imports
+    }
+    table: _Folded = {
+        (r.cycle, r.seq): (r.sha256, r.agencies) for r in t.conn.execute(select(SurveyImport))
+    }
+    t.checked["survey_import"] = len(table)
+    drift = _differences(log, table, lambda k: f"the survey import of event {k[1]} (SHA-256, agencies)", lambda k: f"cycle {k[0]}")  # fmt: skip
+    for cycle_id, state in t.folded.items():
+        if not state.imports:
+            continue
+        logged = state.imports[-1]
+        agencies = t.agencies(cycle_id)
+        t.checked["agency"] = t.checked.get("agency", 0) + len(agencies)
+        if len(agencies) != logged["agencies"]:
+            drift.append(Drift(f"cycle {cycle_id}", "the number of agencies", len(agencies), logged["agencies"]))  # fmt: skip
+        if "agencies_sha256" in logged and agencies_sha256(agencies) != logged["agencies_sha256"]:
+            drift.append(Drift(f"cycle {cycle_id}", "the SHA-256 of the agency rows", agencies_sha256(agencies)[:16], logged["agencies_sha256"][:16]))  # fmt: skip
+    return drift
+
+
+_NOMINATION = (
+    col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state),
+    col(Nomination.seq), col(Nomination.rank), col(Nomination.score), col(Nomination.members),
+    col(Nomination.name_th), col(Nomination.name_en), col(Nomination.level), col(Nomination.ministry),
+    col(Nomination.province), col(Nomination.scores), col(Nomination.weighted),
+)  # fmt: skip
+_DERIVED = ("name_th", "name_en", "level", "ministry", "province", "scores", "weighted")
+
+
+def _nominations(t: _Tables) -> list[Drift]:
+    """State, last event, rank, score and members against the log; names and scores against
+    what the agency rows give by the award's rules."""
+    log: _Folded = {}
+    for cycle_id, state in t.folded.items():
+        for (award, nominee), st in state.states.items():
+            row = state.rows[(award, nominee)]
+            log[(cycle_id, award, nominee)] = (st, row.seq, row.rank, row.score, row.members)
+    table: _Folded = {}
+    given: _Folded = {}
+    for r in t.conn.execute(select(*_NOMINATION)):
+        key = (r.cycle, r.award, r.nominee_id)
+        table[key] = (r.state, r.seq, r.rank, r.score, r.members)
+        given[key] = (r.name_th, r.name_en, r.level, r.ministry, r.province, r.scores, r.weighted)
+    t.checked["nomination"] = len(table)
+    names = ("state", "last event", "rank", "score", "members")
+    drift = []
+    for key in sorted(set(log) | set(table)):
+        ours, theirs = table.get(key), log.get(key)
+        if ours is None or theirs is None:
+            drift.append(Drift(_subject(key), "state", ours and ours[0], theirs and theirs[0]))
+            continue
+        for name, a, b in zip(names, ours, theirs, strict=True):
+            if a != b:
+                drift.append(Drift(_subject(key), name, a, b))
+    return drift + _derived(t, given, log)
+
+
+def _derived(t: _Tables, given: _Folded, log: _Folded) -> list[Drift]:
+    drift = []
+    for cycle_id, state in t.folded.items():
+        workflow = t.workflow(cycle_id)
+        if not state.imports or workflow is None:  # rules not the logged ones: drift already
+            continue
+        agencies = t.agencies(cycle_id)
+        for award in workflow.awards:
+            grouped = award.group_by is not None
+            pooled = {c.nominee_id: c for c in candidates(workflow, award, agencies)}
+            for nominee, c in pooled.items():
+                key = (cycle_id, award.id, nominee)
+                if key in log and log[key][3] != str(c.score):
+                    drift.append(Drift(_subject(key), "score from its agency rows", str(c.score), log[key][3], "the log's nomination"))  # fmt: skip
+                if key in given:
+                    drift += _compare(key, given[key], _as_row(c), skip_ministry=grouped)
+            for key in sorted(
+                k for k in log if k[:2] == (cycle_id, award.id) and k[2] not in pooled
+            ):
+                drift.append(Drift(_subject(key), "its place in the award's pool", "nominated", "not admitted", AGENCIES))  # fmt: skip
+    return drift
+
+
+def _as_row(c: Candidate) -> tuple[Any, ...]:
+    """The columns a nomination row stores, as the import writes them from the candidate."""
+    return (c.name_th, c.name_en, c.level, c.ministry, c.province, decimals_json(c.scores), str(c.weighted))  # fmt: skip
+
+
+def _compare(key: tuple[Any, ...], ours: tuple[Any, ...], derived: tuple[Any, ...], *, skip_ministry: bool) -> list[Drift]:  # fmt: skip
+    out = []
+    for name, a, b in zip(_DERIVED, ours, derived, strict=True):
+        if a != b and not (skip_ministry and name == "ministry"):  # a group's is its first member's
+            out.append(Drift(_subject(key), name, a, b, AGENCIES))
+    return out
+
+
+def _reviewers(t: _Tables) -> list[Drift]:
+    log: _Folded = {
+        (c, r.id): (r.name, list(r.ministries), list(r.provinces), s.declared.get(r.id))
+        for c, s in t.folded.items()
+        for r in s.reviewers.values()
+    }
+    table: _Folded = {
+        (r.cycle, r.reviewer_id): (r.name, orjson.loads(r.ministries), orjson.loads(r.provinces), r.seq)
+        for r in t.conn.execute(select(ReviewerRow))
+    }  # fmt: skip
+    t.checked["reviewer"] = len(table)
+    return _differences(log, table, lambda k: "name, ministries, provinces, event", lambda k: f"{k[0]} reviewer {k[1]}")  # fmt: skip
+
+
+_SUBJECT = (col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id))
+
+
+def _seats(t: _Tables) -> list[Drift]:
+    log: _Folded = {
+        (c, a, n, r): seat
+        for c, s in t.folded.items()
+        for (a, n), held in s.seats.items()
+        for r, seat in held.items()
+    }
+    table: _Folded = {
+        (c, a, n, r): st
+        for c, a, n, r, st in t.conn.execute(
+            select(*_SUBJECT, col(Assignment.reviewer), col(Assignment.state))
+            .join(Assignment, col(Assignment.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+        )
+    }  # fmt: skip
+    t.checked["assignment"] = len(table)
+    return _differences(log, table, lambda k: f"{k[3]}'s seat")
+
+
+def _verdicts(t: _Tables) -> list[Drift]:
+    log: _Folded = {
+        (c, a, n, r): _verdict(v["verdict"] == "approve", v["scores"], v["note"])
+        for c, s in t.folded.items()
+        for (a, n), given in s.verdicts.items()
+        for r, v in given.items()
+    }
+    table: _Folded = {
+        (c, a, n, r): _verdict(v, orjson.loads(sc), note)
+        for c, a, n, r, v, sc, note in t.conn.execute(
+            select(*_SUBJECT, col(Verdict.reviewer), col(Verdict.approve), col(Verdict.scores), col(Verdict.note))
+            .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+        )
+    }  # fmt: skip
+    t.checked["verdict"] = len(table)
+    return _differences(log, table, lambda k: f"{k[3]}'s verdict")
+
+
+def _verdict(approve: bool, scores: dict[str, str], note: str) -> str:
+    adjusted = "".join(f" {k}={v}" for k, v in sorted(scores.items()))
+    return ("approve" if approve else "reject") + adjusted + (f" ({note})" if note else "")
+
+
+# A rendering's columns and the event fields that state them.
+_RENDERED = {
+    "cycle": "cycle", "award": "award", "nominee_id": "nominee", "serial": "serial", "code": "code",
+    "template": "template", "template_sha256": "template_sha256", "pdf_sha256": "pdf_sha256",
+    "pdfa": "pdfa", "rendered_at": "at", "actor": "actor", "size": "size",
+}  # fmt: skip
+
+
+def _certificates(t: _Tables) -> list[Drift]:
+    """Every rendering recorded in the table against its `certificate_rendered` event."""
+    ids = {
+        (c, a, n): i
+        for i, c, a, n in t.conn.execute(select(col(Nomination.id), *_SUBJECT))
+    }  # fmt: skip
+    log: _Folded = {}
+    for state in t.folded.values():
+        for seq, e in state.renderings.items():
+            fields = {k: e.get(v) for k, v in _RENDERED.items() if v in e}
+            fields["nomination_id"] = ids.get((e["cycle"], e["award"], e["nominee"]))
+            log[(seq,)] = fields
+    table: _Folded = {}
+    for row in t.conn.execute(select(Certificate)):
+        fields = {k: getattr(row, k) for k in [*_RENDERED, "nomination_id"]}
+        fields["pdfa"] = bool(fields["pdfa"])
+        logged = log.get((row.seq,), {})
+        table[(row.seq,)] = {k: v for k, v in fields.items() if k in logged or not logged}
+    t.checked["certificate"] = len(table)
+    drift = []
+    for key in sorted(set(log) | set(table)):
+        ours, theirs = table.get(key), log.get(key)
+        serial = (ours or theirs or {}).get("serial")
+        subject = f"certificate {serial} (event {key[0]})"
+        if ours is None or theirs is None:
+            drift.append(Drift(subject, "its record", ours and "recorded", theirs and "rendered"))
+            continue
+        for name in theirs:
+            if ours.get(name) != theirs[name]:
+                drift.append(Drift(subject, name, ours.get(name), theirs[name]))
+    return drift

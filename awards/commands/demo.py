@@ -134,7 +134,7 @@ def run(
     adv.advance(engine=engine, actor=actor, key=key)
     _committee(engine, actor, random.Random(seed))
     adv.advance(engine=engine, actor=actor, key=key)
-    rendered = issuing.render(engine=engine, out=out / CERTIFICATES, actor=actor)
+    rendered = issuing.render(engine=engine, out=out / CERTIFICATES, actor=actor, key=key)
     log = out / "decision-log.jsonl"
     logbook.export_log(log, engine=engine)
     verified = logbook.verify_file(log)

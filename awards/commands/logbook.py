@@ -1,21 +1,23 @@
 """The decision log as a record to read and hand over: `awards log` (its history),
 `awards log export` (the whole log as JSON Lines) and `awards log verify` (the chain of an
-exported file or of the live log)."""
+exported file or of the live log, and with the committee's public key, its checkpoints)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
 from awards.errors import LogError
 from awards.log import chain as eventlog
-from awards.log.chain import GENESIS, Verified, export_line, parse_event, sha256, verify_lines
+from awards.log.chain import GENESIS, Verified, export_line, sha256, verify_lines
+from awards.log.trust import Checkpoints, Untrusted
 from awards.store import database as db
 from awards.store.cycles import load_cycle
 from awards.store.models import Event
@@ -38,30 +40,13 @@ def history(
         workflow = load_cycle(conn, cycle)
         if award:
             workflow.award(award)
-        query = select(col(Event.body)).where(col(Event.cycle) == workflow.cycle_id)
+        query = select(col(Event.seq), col(Event.body)).where(col(Event.cycle) == workflow.cycle_id)
         if award:
             query = query.where(col(Event.award) == award)
         if nominee:
             query = query.where(col(Event.nominee) == nominee)
-        bodies = [b for (b,) in conn.execute(query.order_by(col(Event.seq)))]  # type: ignore[arg-type]
-    return [parse_event(b, f"event {i}") for i, b in enumerate(bodies, start=1)]
-
-
-def _stored(conn: Connection, batch: int = 10_000) -> Iterator[tuple[int, str, bytes]]:
-    last = 0
-    while True:
-        rows = list(
-            conn.execute(
-                select(col(Event.seq), col(Event.hash), col(Event.body))
-                .where(col(Event.seq) > last)
-                .order_by(col(Event.seq))
-                .limit(batch)  # type: ignore[arg-type]
-            )
-        )
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1][0]
+        rows = conn.execute(query.order_by(col(Event.seq))).all()  # type: ignore[arg-type]
+    return [db.parsed(seq, body) for seq, body in rows]
 
 
 def export_log(
@@ -84,7 +69,7 @@ def export_log(
     count, prev = 0, GENESIS
     try:
         with os.fdopen(fd, "wb") as out, db.read(engine) as conn:
-            for seq, digest, body in _stored(conn):
+            for seq, digest, body in db.stored(conn):
                 if sha256(body) != digest:
                     raise LogError(f"event {seq} in the database does not match its stored hash")
                 out.write(export_line(body, digest))
@@ -96,15 +81,51 @@ def export_log(
     return Verified(count, prev)
 
 
-def verify_file(path: str | Path) -> Verified:
-    """Verify an exported log; LogError names the first bad line."""
-    return eventlog.verify_file(str(path))
+def verify_file(path: str | Path, trusted: str | None = None) -> Verified:
+    """Verify an exported log; LogError names the first bad line. With a `trusted` public key
+    (hex), also check every checkpoint against the events before it and raise Untrusted for
+    the first stretch that no checkpoint signed with that key covers."""
+    verified = eventlog.verify_file(str(path))
+    if trusted is None:
+        return Verified(verified.events, verified.head)
+    return _judged(verified, eventlog.events_of(path), trusted, str(path))
 
 
-def verify_database(*, url: str | None = None, engine: Engine | None = None) -> Verified:
+def verify_database(
+    *, url: str | None = None, engine: Engine | None = None, trusted: str | None = None
+) -> Verified:
     """Verify the live log in the database the same way as an exported file."""
     engine = engine or open_engine(url)
     with db.read(engine) as conn:
-        return verify_lines(
-            (export_line(body, digest) for _, digest, body in _stored(conn)), "database"
+        verified = verify_lines(
+            (export_line(body, digest) for _, digest, body in db.stored(conn)), "database"
         )
+        if trusted is None:
+            return Verified(verified.events, verified.head)
+        return _judged(verified, stored_events(conn), trusted, "database")
+
+
+def stored_events(conn: Connection) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
+    """(bytes, hash, event) of each stored event, in order, for a log already verified."""
+    for _, digest, body in db.stored(conn):
+        yield body, digest, orjson.loads(body)
+
+
+def _judged(
+    verified: Verified,
+    events: Iterable[tuple[bytes, str, dict[str, Any]]],
+    trusted: str,
+    where: str,
+) -> Verified:
+    checks = Checkpoints(trusted)
+    for body, digest, event in events:
+        seen = checks.add(body, digest, event)
+        if seen is not None and seen.problem:
+            # In a verified log, line n holds event n.
+            raise LogError(
+                f"{where}:{seen.seq}: checkpoint at event {seen.seq}: {seen.problem}", seen.seq
+            )
+    trust = checks.trust()
+    if not trust.ok:
+        raise Untrusted(f"{where}: {trust.describe()}", trust)
+    return Verified(verified.events, verified.head, trust)

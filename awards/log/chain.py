@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from typing import Any
 import orjson
 
 from awards.errors import LogError
+from awards.log import shape
 from awards.log.events import SCHEMA_VERSION
 from awards.rules.plain import Plain
 
@@ -96,6 +96,7 @@ def export_line(body: bytes, digest: str) -> bytes:
 class Verified(Plain):
     events: int
     head: str  # hash of the last event, GENESIS for an empty log
+    trust: Any = None  # awards.log.trust.Trust, when a trusted key judged the checkpoints
 
 
 def split_line(line: bytes, where: str) -> tuple[bytes, str]:
@@ -112,9 +113,6 @@ def split_line(line: bytes, where: str) -> tuple[bytes, str]:
     ):
         raise LogError(f"{where}: not a decision log line ({_excerpt(line)})")
     return line[len(_PREFIX) : -_SUFFIX_LEN], tail[9:73].decode("ascii", "replace")
-
-
-_SEQ = re.compile(rb'"seq":(\d+)[,}]')
 
 
 class _Broken(Exception):
@@ -134,13 +132,32 @@ class _Span:
     head: str
 
 
+def malformed(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The event in `body` and what is wrong with it (None when it is a well-formed event in
+    canonical form). Canonical form matters beyond looks: a key given twice would let two
+    readers of the same bytes see two different events."""
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, "the event is not valid JSON"
+    wrong = shape.problem(event)
+    if wrong is None and orjson.dumps(event, option=orjson.OPT_SORT_KEYS) != body:
+        wrong = "the event is not in canonical form (sorted keys, each once, no spaces, no floats)"
+    if wrong is not None:
+        kind = event.get("kind") if type(event) is dict else None
+        seq = event.get("seq") if type(event) is dict else None
+        named = f"event {seq}" if type(seq) is int else "the event"
+        wrong = f"{named}{f' ({kind})' if type(kind) is str and len(kind) < 40 else ''} is malformed: {wrong}"
+    return event, wrong
+
+
 def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
     """The hot loop. `after` is (seq, hash) of the event before the first line, or None to
     take the first line's own seq and prev as given (a chunk checked on its own).
 
-    `seq` and `prev` are read straight from the canonical bytes instead of parsing the whole
-    event: keys are sorted and every nested object ("evidence") sorts before "prev", so the
-    last occurrence of each key is the top-level one.
+    Each event is parsed and its shape checked (awards.log.shape): a line whose bytes hash
+    and chain correctly but hold no event the catalogue could have written is named here,
+    not by whatever reads it later.
     """
     sha = hashlib.sha256
     count, prev = after if after is not None else (0, b"")
@@ -166,14 +183,13 @@ def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
                     number,
                     f"event does not match its hash (stated {text[:12]}, actual {actual[:12].decode()}): the line was altered",
                 )
-        at = body.rfind(b'"seq":')
-        match = _SEQ.match(body, at) if at >= 0 else None
-        seq = int(match.group(1)) if match else None
-        at = body.rfind(b'"prev":"')
-        linked = body[at + 8 : at + 72] if at >= 0 else b""
+        event, wrong = malformed(body)
+        if wrong is not None or event is None:
+            raise _Broken(number, wrong or "the event is not valid JSON")
+        seq, linked = event["seq"], event["prev"].encode()
         if first_seq is None:
             first_seq, first_prev = seq, linked
-            if after is None and seq is not None:
+            if after is None:
                 count, prev = seq - 1, linked
         if seq != count + 1:
             raise _Broken(
@@ -284,16 +300,17 @@ def _check_chunk(path: str, start: int, end: int) -> _Span | tuple[int, str]:
         return (b.number, b.detail)
 
 
-def parse_event(body: bytes, where: str) -> dict[str, Any]:
-    try:
-        event = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise LogError(f"{where}: event is not valid JSON") from None
-    if not isinstance(event, dict):
-        raise LogError(f"{where}: event is not a JSON object")
-    return event
-
-
 def _excerpt(line: bytes) -> str:
     text = line[:40].decode("utf-8", "replace")
     return text + ("..." if len(line) > 40 else "")
+
+
+def events_of(path: str | os.PathLike[str]) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
+    """(event bytes, their hash, the event) of each line of a log that `verify_file` has
+    already checked, so every line is known to be well formed and its stated hash right."""
+    start, end = len(_PREFIX), -_SUFFIX_LEN
+    with open(path, "rb", buffering=1 << 20) as f:
+        for line in f:
+            line = line.rstrip(b"\r\n")
+            body = line[start:end]
+            yield body, line[end + 9 : end + 73].decode("ascii"), orjson.loads(body)

@@ -12,7 +12,10 @@ aggregate; 3, `cycle_opened` and `survey_imported` name their file by its name a
 log tells nothing of the machine that opened the cycle (the SHA-256 identifies the file),
 and `verdict` and `recused` record as `actor` whoever entered them, beside the `reviewer`;
 4, ranking compares Thai names in ICU's Thai dictionary order (before: pythainlp's
-approximation). Older events replay as they were written.
+approximation); 5, a survey import carries the SHA-256 of the agencies as stored
+(awards.log.agencies) and a rendering the recipient as printed and the file's size, so that
+the tables holding them can be checked against the log. Older events replay as they were
+written.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Kind(StrEnum):
@@ -68,10 +71,12 @@ def survey_imported(
     survey_sha256: str,
     survey_file: str,
     agencies: int,
+    agencies_sha256: str,
     replaces: str | None,
     workflow_sha256: str,
 ) -> dict[str, Any]:
-    """A survey file imported into a cycle: its SHA-256 and its name (no folder)."""
+    """A survey file imported into a cycle: its SHA-256 and its name (no folder);
+    `agencies_sha256` fixes its rows as stored."""
     return {
         "kind": Kind.SURVEY_IMPORTED.value,
         "cycle": cycle,
@@ -80,6 +85,7 @@ def survey_imported(
         "survey_sha256": survey_sha256,
         "survey_file": file_name(survey_file),
         "agencies": agencies,
+        "agencies_sha256": agencies_sha256,
         "replaces": replaces,
         "workflow_sha256": workflow_sha256,
     }
@@ -268,11 +274,16 @@ def certificate_rendered(
     template: str,
     template_sha256: str,
     pdf_sha256: str,
+    size: int,
     file: str,
     pdfa: bool,
+    recipient_th: str,
+    recipient_en: str,
     actor: str,
     at: str,
 ) -> dict[str, Any]:
+    """A PDF rendered for an awarded nomination: what `awards verify` checks a certificate
+    against, down to the recipient's name as printed."""
     return {
         "kind": Kind.CERTIFICATE_RENDERED.value,
         "cycle": cycle,
@@ -285,8 +296,11 @@ def certificate_rendered(
         "template": template,
         "template_sha256": template_sha256,
         "pdf_sha256": pdf_sha256,
+        "size": size,
         "file": file,
         "pdfa": pdfa,
+        "recipient_th": recipient_th,
+        "recipient_en": recipient_en,
         "actor": actor,
         "at": at,
     }

@@ -8,6 +8,10 @@ reviewer's earlier one, a recusal gives up the seat and drops the verdict, and s
 `awards audit` folds the live log and compares the result with the tables, which are only a
 projection of it; the offline replay folds an exported log, checking each event against the
 state before it and re-deriving the rule decisions; the tests fold to check both.
+
+What only the tables need (each nomination's last event, rank and logged score) is kept when
+the fold is `detailed`, as audit's is: at a million nominations it would only weigh on the
+replay.
 """
 
 from __future__ import annotations
@@ -25,11 +29,29 @@ ASSIGNED, RECUSED = "assigned", "recused"
 
 
 @dataclass
+class Row:
+    """What a nomination's row holds besides its state, as the log says it: the last event
+    that moved it, its rank at the last ranking stage, and its score and member count as
+    nominated (only in a detailed fold)."""
+
+    seq: int
+    rank: int | None
+    score: Any
+    members: Any
+
+
+@dataclass
 class CycleState:
     """One cycle as the log has made it so far."""
 
     workflow_sha256: str | None = None
     survey_sha256: str | None = None
+    detailed: bool = False
+    opened: dict[str, Any] | None = None  # the cycle_opened event
+    imports: list[dict[str, Any]] = field(default_factory=list)  # survey_imported events
+    rows: dict[Key, Row] = field(default_factory=dict)  # only in a detailed fold
+    renderings: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq -> event
+    declared: dict[str, int] = field(default_factory=dict)  # reviewer -> seq of declaration
     states: dict[Key, str] = field(default_factory=dict)
     # key -> reviewer -> {"verdict": "approve" | "reject", "scores": {...}, "note": ...}
     verdicts: dict[Key, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -53,7 +75,10 @@ class CycleState:
         """Fold one event of this cycle into the state."""
         kind = event.get("kind")
         if kind == Kind.TRANSITION:
-            self.states[(event["award"], event["nominee"])] = event["to"]
+            key = (event["award"], event["nominee"])
+            self.states[key] = event["to"]
+            if self.detailed:
+                self._row(key, event)
         elif kind == Kind.VERDICT:
             key = (event["award"], event["nominee"])
             if event.get("schema_version", 1) < 2:  # before seats: no adjusted scores
@@ -74,6 +99,7 @@ class CycleState:
             # A recusal takes back the reviewer's verdict: it no longer counts.
             self.verdicts.get(key, {}).pop(reviewer, None)
         elif kind == Kind.REVIEWER_ADDED:
+            self.declared[event["reviewer"]] = event["seq"]
             self.reviewers[event["reviewer"]] = Reviewer(
                 event["reviewer"],
                 event["name"],
@@ -84,23 +110,43 @@ class CycleState:
             # A new survey starts the cycle's nominations over: the earlier ones, their
             # verdicts and seats go with the survey they came from. Reviewers stay.
             self.survey_sha256 = event.get("survey_sha256")
+            self.imports.append(event)
             self.states.clear()
+            self.rows.clear()
             self.verdicts.clear()
             self.seats.clear()
             self.load.clear()
+            self.renderings.clear()
         elif kind == Kind.CYCLE_OPENED:
             self.workflow_sha256 = event.get("workflow_sha256")
+            self.opened = event
+        elif kind == Kind.CERTIFICATE_RENDERED:
+            self.renderings[event["seq"]] = event
+
+    def _row(self, key: Key, event: dict[str, Any]) -> None:
+        evidence = event["evidence"]
+        row = self.rows.get(key)
+        if row is None or event["from"] is None:  # nominated: score and members as pooled
+            row = self.rows[key] = Row(
+                event["seq"], None, evidence.get("score"), evidence.get("members")
+            )
+        row.seq = event["seq"]
+        if type(evidence.get("rank")) is int:  # a ranking stage; other moves keep the rank
+            row.rank = evidence["rank"]
 
 
 @dataclass
 class Projection:
-    """Every cycle of a log, folded."""
+    """Every cycle of a log, folded (`detailed`: with what only the tables need)."""
 
     cycles: dict[str, CycleState] = field(default_factory=dict)
     events: int = 0
+    detailed: bool = False
 
     def cycle(self, cycle_id: str) -> CycleState:
-        return self.cycles.setdefault(cycle_id, CycleState())
+        if cycle_id not in self.cycles:
+            self.cycles[cycle_id] = CycleState(detailed=self.detailed)
+        return self.cycles[cycle_id]
 
     def apply(self, event: dict[str, Any]) -> None:
         self.cycle(event["cycle"]).apply(event)

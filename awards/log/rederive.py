@@ -18,7 +18,7 @@ from awards.errors import AwardsError
 from awards.log import merkle
 from awards.log.events import Kind
 from awards.log.projection import CycleState
-from awards.log.signing import signature_ok
+from awards.log.trust import mismatch
 from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, tally
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.stages import REVIEW_STATS, SOURCE, STAGE_OF, CutDecision, Decision, Stage, decide
@@ -101,16 +101,9 @@ class Rederivation:
         """A checkpoint must fix exactly the events before it, and carry a good signature."""
         root = tree.root().hex()
         self.roots.append((tree.size, root))
-        if (event.get("size"), event.get("root"), event.get("head")) != (tree.size, root, head):
+        if problem := mismatch(event, tree.size, root, head):
             self.fail(event, f"checkpoint of {event.get('size')} events, root {str(event.get('root'))[:12]}",
-                      f"{tree.size} events, root {root[:12]}", "the checkpoint does not match the log before it")  # fmt: skip
-        if event.get("signature") is not None and not signature_ok(event):
-            self.fail(
-                event,
-                "a signed checkpoint",
-                "a bad signature",
-                "the checkpoint's signature does not verify",
-            )
+                      f"{tree.size} events, root {root[:12]}", problem)  # fmt: skip
 
     def fail(self, event: dict[str, Any], logged: str, derived: str, why: str) -> NoReturn:
         raise Diverged(Divergence(event["seq"], event.get("nomination"), logged, derived, why))

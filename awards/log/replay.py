@@ -10,20 +10,18 @@ committee rules the engine used, and compared with what the log says, event by e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from hashlib import sha256
+from decimal import InvalidOperation
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from awards.errors import LogError
-from awards.log import merkle
-from awards.log.chain import EXPORT_PREFIX, EXPORT_SUFFIX_LEN, GENESIS, verify_file
+from awards.errors import AwardsError, LogError
+from awards.log.chain import events_of, verify_file
 from awards.log.events import Kind
 from awards.log.rederive import Diverged, Divergence, Rederivation
+from awards.log.trust import Checkpoints, Trust
 from awards.rules.plain import Plain
 from awards.rules.survey import read_survey
 from awards.rules.workflow_file import load_workflow
@@ -39,6 +37,7 @@ class Replayed(Plain):
     human_decisions: int  # verdicts, withdrawals, revocations: taken as input
     other_events: int  # cycle opened, survey imported, certificates rendered, checkpoints
     checkpoints: tuple[tuple[int, str], ...] = ()  # (size, Merkle root) of each, verified
+    trust: Trust | None = None  # what the trusted public key makes of the log
 
     def summary(self) -> str:
         return (
@@ -48,13 +47,19 @@ class Replayed(Plain):
         )
 
 
-def replay(log: str | Path, workflow_path: str | Path, survey_path: str | Path) -> Replayed:
-    """Verify the chain, check the files are the ones the log names, re-derive every decision.
+def replay(
+    log: str | Path, workflow_path: str | Path, survey_path: str | Path, trusted: str | None = None
+) -> Replayed:
+    """Verify the chain, check the files are the ones the log names, re-derive every decision,
+    and with the committee's `trusted` public key (hex, as awards.log.signing.load_public_key
+    reads it from its file), judge which events the checkpoints signed with it cover
+    (`Replayed.trust`: `.ok` is False when a stretch that needs a signature has none).
 
-    Raises LogError for a broken chain, InputErrors for unreadable files, and Diverged at the
-    first event that the re-derivation does not reproduce. When the chain breaks at a line,
-    the events before it are re-derived first: an event edited with its hash restated only
-    breaks the chain at the next line, but its re-derivation names the edited event itself.
+    Raises LogError for a broken chain or an event that cannot be replayed, InputErrors for
+    unreadable files, and Diverged at the first event that the re-derivation does not
+    reproduce. When the chain breaks at a line, the events before it are re-derived first: an
+    event edited with its hash restated only breaks the chain at the next line, but its
+    re-derivation names the edited event itself.
     """
     try:
         verified = verify_file(str(log))
@@ -64,22 +69,41 @@ def replay(log: str | Path, workflow_path: str | Path, survey_path: str | Path) 
     fold = Rederivation(
         load_workflow(workflow_path), read_survey(survey_path, load_workflow(workflow_path))
     )
-    _fold(fold, _events(str(log)))
+    checks = Checkpoints(trusted)
+    _fold(fold, events_of(log), checks, str(log))
     fold.finish()
     return Replayed(
-        verified.events, verified.head, fold.rule, fold.human, fold.other, tuple(fold.roots)
-    )
+        verified.events, verified.head, fold.rule, fold.human, fold.other, tuple(fold.roots),
+        checks.trust(),
+    )  # fmt: skip
 
 
-def _fold(fold: Rederivation, events: Iterable[tuple[bytes, str, dict[str, Any]]]) -> None:
-    tree = merkle.Frontier()
-    head = GENESIS
-    for body, digest, event in events:
-        if event.get("kind") == Kind.CHECKPOINT:
-            fold.checkpoint(event, tree, head)
-        fold.apply(event)
-        tree.append(sha256(b"\x00" + body).digest())  # the RFC 9162 leaf hash, inline: 2M calls
-        head = digest
+# What a well-formed but impossible event raises inside the fold: an award the workflow does
+# not have, a trigger the stage pipeline does not know, a score that is no number.
+_UNREPLAYABLE = (AwardsError, KeyError, TypeError, ValueError, InvalidOperation, AttributeError)
+
+
+def _fold(
+    fold: Rederivation,
+    events: Iterable[tuple[bytes, str, dict[str, Any]]],
+    checks: Checkpoints | None = None,
+    where: str = "log",
+) -> None:
+    checks = checks or Checkpoints()
+    for line, (body, digest, event) in enumerate(events, start=1):
+        try:
+            if event["kind"] == Kind.CHECKPOINT:
+                fold.checkpoint(event, checks.tree, checks.head)
+            fold.apply(event)
+        except Diverged:
+            raise
+        except _UNREPLAYABLE as exc:
+            detail = str(exc) if isinstance(exc, AwardsError) else f"{type(exc).__name__}: {exc}"
+            raise LogError(
+                f"{where}:{line}: event {event['seq']} ({event['kind']}) cannot be replayed: {detail}",
+                line,
+            ) from None
+        checks.add(body, digest, event)
 
 
 def _diverges_before(
@@ -91,19 +115,8 @@ def _diverges_before(
     try:
         workflow = load_workflow(workflow_path)
         fold = Rederivation(workflow, read_survey(survey_path, workflow))
-        _fold(fold, islice(_events(str(log)), broken.line - 1))
+        _fold(fold, islice(events_of(log), broken.line - 1))
     except Diverged:
         raise
     except Exception:
         return
-
-
-def _events(path: str) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
-    """(event bytes, their hash, the event) of a log `verify_file` has already checked, so
-    every line is known to be well formed and its stated hash right."""
-    start, end = len(EXPORT_PREFIX), -EXPORT_SUFFIX_LEN
-    with open(path, "rb") as f:
-        for line in f:
-            line = line.rstrip(b"\r\n")
-            body = line[start:end]
-            yield body, line[end + 9 : end + 73].decode("ascii"), orjson.loads(body)

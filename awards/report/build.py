@@ -26,7 +26,6 @@ from sqlmodel import col
 from awards.certificates.html import environment
 from awards.certificates.sheet import RenderError, Templates
 from awards.commands import results
-from awards.log.chain import parse_event
 from awards.log.events import Kind
 from awards.report import charts
 from awards.rules.formatting import DASH, figure, margin, percent, points, share
@@ -124,7 +123,7 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    return {"seq": row[0], **parse_event(row[1], f"event {row[0]}")}
+    return {"seq": row[0], **db.parsed(row[0], row[1])}  # a forged row: a located error
 
 
 # --- What the template shows (pure: facts in, plain values out) -------------------------

@@ -8,33 +8,48 @@ the database or the log (the event carries the public key and the signature).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
-from awards.errors import NotFound
+from awards.errors import LogError, NotFound
 from awards.log import events, merkle
-from awards.log.chain import now, parse_event
+from awards.log.chain import GENESIS, now
 from awards.log.events import Kind
-from awards.log.signing import public_hex, signature_ok, statement
+from awards.log.signing import load_public_key, public_hex, signature_ok, statement
+from awards.log.trust import Checkpoints, Seen, Trust
+from awards.rules.plain import Plain
 from awards.store import database as db
 from awards.store.cycles import find_nomination, load_cycle
 from awards.store.models import Event
 from awards.store.schema import open_engine
 
 
-def _leaves(conn: Connection, upto: int | None = None) -> tuple[list[bytes], list[str]]:
-    query = select(col(Event.body), col(Event.hash)).order_by(col(Event.seq))
-    if upto is not None:
-        query = query.where(col(Event.seq) <= upto)
-    leaves, hashes = [], []
-    for body, digest in conn.execute(query):
-        leaves.append(merkle.leaf_hash(body))
-        hashes.append(digest)
-    return leaves, hashes
+def _checkpoints(
+    conn: Connection, *, after: int = 0, before: int | None = None, last: bool = False
+) -> Any:
+    """The stored checkpoint events (seq, body) after `after` (and before `before`), oldest
+    first, or with `last` newest first."""
+    query = select(col(Event.seq), col(Event.body)).where(
+        col(Event.kind) == Kind.CHECKPOINT, col(Event.seq) > after
+    )
+    if before is not None:
+        query = query.where(col(Event.seq) < before)
+    order = col(Event.seq).desc() if last else col(Event.seq)
+    return conn.execute(query.order_by(order))
+
+
+def _resumed(event: dict[str, Any] | None) -> tuple[merkle.Frontier, int]:
+    """The tree a checkpoint left off with (its frontier), or an empty one when it kept none
+    or what it kept does not add up to its size and root."""
+    if event is not None and "frontier" in event:
+        tree = merkle.Frontier.resume(event["frontier"])
+        if tree.size == event["size"] and tree.root().hex() == event["root"]:
+            return tree, tree.size
+    return merkle.Frontier(), 0
 
 
 def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> dict[str, Any]:
@@ -45,23 +60,13 @@ def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> d
     Each checkpoint keeps the tree's frontier (its complete subtrees), so the next one hashes
     only the events written since, not the whole log again.
     """
-    tree, after = merkle.Frontier(), 0
-    last = conn.execute(
-        select(col(Event.body))
-        .where(col(Event.kind) == Kind.CHECKPOINT)
-        .order_by(col(Event.seq).desc())
-        .limit(1)
-    ).scalar()
-    if last is not None:
-        previous = parse_event(last, "the latest checkpoint")
-        if "frontier" in previous:
-            tree, after = merkle.Frontier.resume(previous["frontier"]), previous["size"]
-    head = "0" * 64
-    for body, digest in conn.execute(
-        select(col(Event.body), col(Event.hash))
-        .where(col(Event.seq) > after)
-        .order_by(col(Event.seq))
-    ):
+    previous = None
+    for seq, body in _checkpoints(conn, last=True):
+        previous = db.parsed(seq, body)
+        break
+    tree, after = _resumed(previous)
+    head = GENESIS
+    for _, digest, body in db.stored(conn, after=after):
         tree.append(merkle.leaf_hash(body))
         head = digest
     size, root = tree.size, tree.root().hex()
@@ -74,60 +79,115 @@ def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> d
     return event
 
 
+def checkpoint_now(
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
+    key: Any = None,
+    actor: str,
+) -> dict[str, Any]:
+    """`awards checkpoint write`: append a checkpoint of the log as it stands (signed with
+    the committee `key` when given), pinning what was written since the last one."""
+    engine = engine or open_engine(url)
+    with db.write(engine) as conn:
+        workflow = load_cycle(conn, cycle)
+        return write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
+
+
 @dataclass(frozen=True)
-class Checked:
-    seq: int
-    size: int
-    root: str
-    ok: bool
-    problem: str
-    signed: bool = True
+class Verified(Plain):
+    """Every checkpoint of the live log as the check found it, and what the trusted key
+    (if one was given) makes of the log."""
+
+    checkpoints: list[Seen]
+    trust: Trust
+
+    @property
+    def ok(self) -> bool:
+        sound = all(not c.problem for c in self.checkpoints)
+        return sound and (self.trust.key is None or self.trust.ok)
 
 
 def verify_checkpoints(
     *, url: str | None = None, engine: Engine | None = None, public_key: str | Path | None = None
-) -> list[Checked]:
-    """Check every checkpoint in the log: its signature (by the trusted public key when one is
-    given), and that the current log still extends it (same root over the same first events,
-    which is what a consistency proof from it to the current log shows)."""
-    trusted = None if public_key is None else Path(public_key).read_text(encoding="ascii").strip()
+) -> Verified:
+    """Check every checkpoint in the live log against the events before it (size, RFC 9162
+    root, head) and its signature; with the committee's `public_key` (its file), also which
+    events the checkpoints signed with it cover (awards.log.trust, as `replay` does)."""
+    trusted = None if public_key is None else load_public_key(public_key)
     engine = engine or open_engine(url)
+    checks = Checkpoints(trusted)
     with db.read(engine) as conn:
-        leaves, hashes = _leaves(conn)
-        events = [
-            (seq, parse_event(body, f"event {seq}"))
-            for seq, body in conn.execute(
-                select(col(Event.seq), col(Event.body))
-                .where(col(Event.kind) == Kind.CHECKPOINT)
-                .order_by(col(Event.seq))
-            )
-        ]
-    if not events:
+        for seq, digest, body in db.stored(conn):
+            checks.add(body, digest, db.parsed(seq, body))
+    if not checks.seen and trusted is None:
         raise NotFound(
             "the log has no checkpoint yet; `awards advance` writes one after every stage that moves anything"
         )
-    out = []
-    for seq, e in events:
-        size, root = e["size"], e["root"]
-        problem = ""
-        if trusted is not None and e.get("signature") is None:
-            problem = "unsigned (written without the committee key)"
-        elif trusted is not None and e.get("public_key") != trusted:
-            problem = "signed by another key than the trusted one"
-        elif e.get("signature") is not None and not signature_ok(e):
-            problem = "the signature does not match the statement"
-        elif size > len(leaves) or merkle.root(leaves[:size]).hex() != root:
-            problem = f"the log no longer has the events this checkpoint signed (root over the first {size} events differs)"
-        elif size and hashes[size - 1] != e["head"]:
-            problem = "the head hash differs"
-        else:
-            proof = merkle.consistency_proof(size, leaves) if size else []
-            if size and not merkle.verify_consistency(
-                size, len(leaves), bytes.fromhex(root), merkle.root(leaves), proof
-            ):
-                problem = "the current log does not extend it"
-        out.append(Checked(seq, size, root, not problem, problem, e.get("signature") is not None))
-    return out
+    return Verified(checks.seen, checks.trust())
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """Where a checkpoint pins one logged event (`awards verify`)."""
+
+    seq: int
+    checkpoint: int | None = None  # the seq of the checkpoint covering it; None: none does
+    public_key: str | None = None  # who signed that checkpoint; None: unsigned
+    trusted: bool = False  # signed with the trusted key
+    problem: str = ""  # "" when the event is in that checkpoint's tree
+    body: bytes = field(default=b"", repr=False)  # the event's bytes, as the tree holds them
+
+    @property
+    def ok(self) -> bool:
+        return self.checkpoint is not None and not self.problem
+
+
+def pinned(conn: Connection, seq: int, trusted: str | None = None) -> Pinned:
+    """The first checkpoint after event `seq` that covers it (with a `trusted` key: the first
+    signed with that key), and whether the event is in its Merkle tree.
+
+    Only the events between the checkpoint before `seq` and the covering one are read: the
+    tree is resumed from the earlier checkpoint's frontier and must reach the covering one's
+    root. That frontier need not be trusted: a frontier that is not the real one cannot
+    reach the same root (that would take a SHA-256 collision).
+    """
+    cover = None
+    for cseq, body in _checkpoints(conn, after=seq):
+        event = db.parsed(cseq, body)
+        if event["size"] < seq:
+            continue
+        signed = event.get("signature") is not None
+        if trusted is None or (signed and event.get("public_key") == trusted):
+            cover = event
+            break
+    if cover is None:
+        return Pinned(seq)
+    key = cover.get("public_key") if cover.get("signature") is not None else None
+    found = Pinned(seq, cover["seq"], key, key is not None and key == trusted)
+    if key is not None and not signature_ok(cover):
+        return _with(found, "its signature does not match the statement")
+    before = None
+    for cseq, body in _checkpoints(conn, before=seq, last=True):
+        before = db.parsed(cseq, body)
+        break
+    tree, after = _resumed(before if before is not None and before["size"] < seq else None)
+    head, mine, expected = GENESIS, b"", after + 1
+    for eseq, digest, body in db.stored(conn, after=after, upto=cover["size"]):
+        if eseq != expected:
+            return _with(found, f"event {expected} is missing from the log")
+        tree.append(merkle.leaf_hash(body))
+        head, expected = digest, expected + 1
+        if eseq == seq:
+            mine = body
+    if tree.size != cover["size"] or tree.root().hex() != cover["root"] or head != cover["head"]:
+        return _with(found, f"the log no longer has the events it signed (root over the first {cover['size']} events differs)")  # fmt: skip
+    return Pinned(found.seq, found.checkpoint, found.public_key, found.trusted, "", mine)
+
+
+def _with(found: Pinned, problem: str) -> Pinned:
+    return Pinned(found.seq, found.checkpoint, found.public_key, found.trusted, problem)
 
 
 def prove(
@@ -151,19 +211,15 @@ def prove(
                 col(Event.nominee) == row.nominee_id,
             )
         ):
-            if parse_event(body, f"event {seq}").get("trigger") == "award":
+            if db.parsed(seq, body).get("trigger") == "award":
                 award_seq = seq
         if award_seq is None:
             raise NotFound(
                 f"nomination {nomination} has no award decision to prove (it is '{row.state}')"
             )
         checkpoint = None
-        for seq, body in conn.execute(
-            select(col(Event.seq), col(Event.body))
-            .where(col(Event.kind) == Kind.CHECKPOINT)
-            .order_by(col(Event.seq))
-        ):
-            e = parse_event(body, f"event {seq}")
+        for seq, body in _checkpoints(conn, after=award_seq):
+            e = db.parsed(seq, body)
             if e["size"] >= award_seq:
                 checkpoint = e
                 break
@@ -171,10 +227,13 @@ def prove(
             raise NotFound(
                 f"no checkpoint covers event {award_seq} yet; the next `awards advance` that moves anything writes one"
             )
-        leaves, _ = _leaves(conn, checkpoint["size"])
-        (event_body,) = conn.execute(
-            select(col(Event.body)).where(col(Event.seq) == award_seq)
-        ).one()
+        leaves, event_body = [], b""
+        for seq, _, body in db.stored(conn, upto=checkpoint["size"]):
+            leaves.append(merkle.leaf_hash(body))
+            if seq == award_seq:
+                event_body = body
+    if len(leaves) != checkpoint["size"]:
+        raise LogError(f"database: the log has {len(leaves)} of the {checkpoint['size']} events its checkpoint at event {checkpoint['seq']} covers; `awards log verify` says where")  # fmt: skip
     index = award_seq - 1
     return {
         "nomination": nomination,
@@ -184,6 +243,6 @@ def prove(
         "leaf_hash": leaves[index].hex(),
         "audit_path": [h.hex() for h in merkle.inclusion_proof(index, leaves)],
         "checkpoint": {
-            k: checkpoint[k] for k in ("size", "root", "head", "public_key", "signature")
+            k: checkpoint.get(k) for k in ("size", "root", "head", "public_key", "signature")
         },
     }

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from awards.errors import AwardsError, NotFound
 from awards.log import events
+from awards.log.agencies import agencies_sha256
 from awards.log.chain import now
 from awards.paths import find_workflow
 from awards.rules.plain import Plain
@@ -172,6 +173,7 @@ def import_survey(
                     survey_sha256=survey.sha256,
                     survey_file=str(path),
                     agencies=len(survey.agencies),
+                    agencies_sha256=agencies_sha256(survey.agencies),
                     replaces=previous,
                     workflow_sha256=workflow.sha256,
                 )

@@ -3,7 +3,8 @@
 SQLite by default (`./awards.db`), any SQLAlchemy URL with `--db` or AWARDS_DATABASE_URL.
 On SQLite: WAL, synchronous=FULL and `BEGIN IMMEDIATE` for every write transaction, so the
 log head is read and extended by one writer at a time. The log refuses UPDATE and DELETE
-through triggers on every backend. Backend differences live here and nowhere else.
+through triggers on every backend (awards.store.triggers). Backend differences live here and
+there, nowhere else.
 """
 
 from __future__ import annotations
@@ -20,32 +21,17 @@ from sqlalchemy import Connection, Engine, Select, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col
 
-from awards.errors import ConflictError
-from awards.log.chain import GENESIS, seal
+from awards.errors import ConflictError, LogError
+from awards.log.chain import GENESIS, malformed, seal
 from awards.store.models import Event
+from awards.store.triggers import APPEND_ONLY, append_only, missing_triggers
+
+__all__ = ["APPEND_ONLY", "append_only", "missing_triggers"]  # where the revisions find them
 
 DEFAULT_URL = "sqlite:///awards.db"
 _WRITE = "awards_write"
 # How long a SQLite writer waits for another one before giving up (PostgreSQL waits on).
 LOCK_WAIT_SECONDS = 3600
-
-_SQLITE_TRIGGERS = [
-    """CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event
-       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event
-       BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: DELETE refused'); END""",
-]
-_POSTGRES_TRIGGERS = [
-    """CREATE OR REPLACE FUNCTION awards_event_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION USING MESSAGE = 'the decision log is append-only: ' || TG_OP || ' refused'; END;
-       $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS event_append_only ON event",
-    """CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event
-       FOR EACH ROW EXECUTE FUNCTION awards_event_append_only()""",
-    "DROP TRIGGER IF EXISTS event_no_truncate ON event",
-    """CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON event
-       FOR EACH STATEMENT EXECUTE FUNCTION awards_event_append_only()""",
-]
 
 
 def database_url(url: str | None = None) -> str:
@@ -77,14 +63,6 @@ def configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
-
-
-def append_only(conn: Connection) -> None:
-    """Install the decision log's append-only triggers (idempotent). Changing them needs a
-    schema revision that calls this again (awards/migrations/env.py)."""
-    triggers = _SQLITE_TRIGGERS if conn.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
-    for statement in triggers:
-        conn.exec_driver_sql(statement)
 
 
 @contextmanager
@@ -202,6 +180,53 @@ def claim(engine: Engine, query: Select[Any], *, of: Any = None) -> Claim:
     `record` must check that nobody recorded the same work in the meantime.
     """
     return Claim(engine, query, of)
+
+
+def stored(
+    conn: Connection, *, after: int = 0, upto: int | None = None, batch: int = 10_000
+) -> Iterator[tuple[int, str, bytes]]:
+    """(seq, hash, body) of the stored events after `after` (up to `upto`), in order, read
+    in batches so a large log never sits in memory whole.
+
+    A body that is not bytes is refused with its seq: the column holds the exact bytes an
+    event was hashed from, and only a row rewritten outside awards (as text, say) holds
+    anything else."""
+    last = after
+    while True:
+        query = select(col(Event.seq), col(Event.hash), col(Event.body)).where(
+            col(Event.seq) > last
+        )
+        if upto is not None:
+            query = query.where(col(Event.seq) <= upto)
+        rows = conn.execute(query.order_by(col(Event.seq)).limit(batch)).all()  # type: ignore[arg-type]
+        if not rows:
+            return
+        for seq, digest, body in rows:
+            yield seq, digest, event_bytes(seq, body)
+        last = rows[-1][0]
+
+
+def event_bytes(seq: int, body: Any) -> bytes:
+    """A stored event's body, which must be bytes; LogError naming the event otherwise."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, memoryview | bytearray):
+        return bytes(body)
+    kind = "text" if isinstance(body, str) else type(body).__name__
+    raise LogError(
+        f"database:{seq}: event {seq} is stored as {kind}, not as the bytes it was hashed from: its "
+        "row was rewritten outside awards",
+        seq,
+    )
+
+
+def parsed(seq: int, body: Any) -> dict[str, Any]:
+    """A stored event, parsed and its shape checked; LogError naming it when it is
+    malformed (a row written outside awards)."""
+    event, wrong = malformed(event_bytes(seq, body))
+    if wrong is not None or event is None:
+        raise LogError(f"database:{seq}: {wrong}", seq)
+    return event
 
 
 def head(conn: Connection) -> tuple[int, str]:

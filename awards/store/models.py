@@ -5,7 +5,9 @@ The tables are a projection of the decision log (`event`), which is the truth.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -106,10 +108,23 @@ class Verdict(SQLModel, table=True):
     seq: int
 
 
-class Event(SQLModel, table=True):
-    """One decision: its exact canonical bytes, chained to the one before by `prev`."""
+def _only(kind: str) -> dict[str, Any]:
+    """A partial index's condition on both backends: rows of one kind of event."""
+    return {f"{d}_where": text(f"kind = '{kind}'") for d in ("sqlite", "postgresql")}
 
-    __table_args__ = (Index("ix_event_subject", "cycle", "award", "nominee"),)
+
+class Event(SQLModel, table=True):
+    """One decision: its exact canonical bytes, chained to the one before by `prev`.
+
+    Checkpoints and renderings are found by their own small indexes (partial: they cost
+    nothing when a stage writes a million transitions); `awards verify` and every checkpoint
+    look them up."""
+
+    __table_args__ = (
+        Index("ix_event_subject", "cycle", "award", "nominee"),
+        Index("ix_event_checkpoint", "seq", **_only("checkpoint")),
+        Index("ix_event_rendered", "seq", **_only("certificate_rendered")),
+    )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     prev: str = Field(unique=True)
     hash: str  # SHA-256 of body; UNIQUE(prev) already makes the chain linear
@@ -123,7 +138,8 @@ class Event(SQLModel, table=True):
 class Certificate(SQLModel, table=True):
     """One rendered PDF of an awarded nomination. A nomination keeps its serial and its
     verification code (derived from the event that awarded it) across re-renders; each
-    rendering is a row of its own, logged by a `certificate_rendered` event (`seq`)."""
+    rendering is a row of its own, logged by a `certificate_rendered` event (`seq`).
+    Append-only like the log: the database refuses UPDATE and DELETE (revision 0003)."""
 
     __table_args__ = (
         Index("ix_certificate_nomination", "nomination_id"),

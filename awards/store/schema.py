@@ -175,12 +175,13 @@ def shown(url: str | None) -> str:
 
 def create(conn: Connection, metadata: MetaData) -> None:
     """Inside the caller's write transaction: give an empty database the tables of
-    `metadata` and the log's triggers, stamped with the head revision; a database that has
-    tables must already be current."""
+    `metadata` and the append-only triggers, stamped with the head revision; a database that
+    has tables must already be current."""
     found = status_of(conn, shown(conn.engine.url.render_as_string(hide_password=False)))
     if found.state == "empty":
         metadata.create_all(conn)
-        db.append_only(conn)
+        for table in db.APPEND_ONLY:
+            db.append_only(conn, table)
         _stamp(conn, "head")
     elif problem := found.problem():
         raise SchemaError(problem)
