@@ -399,10 +399,11 @@ def test_read_survey_file_without_rows_is_a_problem(tmp_path, content):
 
 
 def test_read_survey_unparsable_csv_names_the_row(tmp_path):
-    path = write_csv(tmp_path / "survey.csv", [HEADER, DGA_ROW, ["D002", "ก" * 200_000]])
+    path = write_csv(tmp_path / "survey.csv", [HEADER, DGA_ROW, ["D002", "ก" * 1_048_577]])
 
     assert problems_of(path) == [
-        f"{path}:3: the CSV cannot be parsed here: field larger than field limit (131072)"
+        f"{path}:3: a cell holds more than 1,048,576 characters, the most a cell may hold "
+        "(is a quote left open?)"
     ]
 
 

@@ -11,7 +11,6 @@ values up; the messages are worked out again on a slower path, and only for rows
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
 import operator
@@ -253,52 +252,46 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
     shared: dict[str, str] = {}  # ministries and provinces repeat: keep one string of each
     seen: dict[str, int] = {}  # agency_id -> first row
     agencies: list[Agency] = []
-    rownum = 1
-    try:
-        for rownum, row in enumerate(rows, 2):
-            if len(row) != width:
-                if any(map(str.strip, row)):  # a row of empty cells is skipped, however long
-                    problems.add(
-                        rownum, None, None, f"row has {len(row)} cells; the header has {width}"
-                    )
-                continue
-            agency_id = row[i_id].strip()
-            name_th = row[i_name_th].strip()
-            name_en = row[i_name_en].strip() if i_name_en is not None else ""
-            ministry = row[i_ministry].strip() if i_ministry is not None else ""
-            province = row[i_province].strip() if i_province is not None else ""
-            first = seen.setdefault(agency_id, rownum)
-            try:
-                level = level_of(row[i_level])
-                responded = responded_of(row[i_responded])
-                raw_scores = scores_of(row)
-                scores = None
-                if responded or "".join(raw_scores).strip():
-                    scores = tuple(map(score_of, raw_scores))
-                key = tuple([flag_of(row[i]) for _, i in flag_at])
-                flags = flag_sets.get(key)
-                if flags is None:  # one shared mapping per combination of flags, not per row
-                    flags = flag_sets[key] = MappingProxyType(
-                        dict(zip(flag_names, key, strict=True))
-                    )
-                if not (
-                    agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
-                ):
-                    raise _Refused
-            except _Refused:
-                if any(map(str.strip, row)):  # a row of empty cells is skipped
-                    found = _row_problems(row, rownum, first, at, known, problems)
-                    assert found, f"row {rownum} refused without a problem"
-                continue
-            if not problems.count:  # once the file is refused, stop keeping its rows
-                ministry = shared.setdefault(ministry, ministry)
-                province = shared.setdefault(province, province)
-                agency = Agency(
-                    agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
+    for rownum, row in enumerate(rows, 2):
+        if len(row) != width:
+            if any(map(str.strip, row)):  # a row of empty cells is skipped, however long
+                problems.add(
+                    rownum, None, None, f"row has {len(row)} cells; the header has {width}"
                 )
-                agencies.append(agency)
-    except csv.Error as exc:
-        problems.add(rownum + 1, None, None, f"the CSV cannot be parsed here: {exc}")
+            continue
+        agency_id = row[i_id].strip()
+        name_th = row[i_name_th].strip()
+        name_en = row[i_name_en].strip() if i_name_en is not None else ""
+        ministry = row[i_ministry].strip() if i_ministry is not None else ""
+        province = row[i_province].strip() if i_province is not None else ""
+        first = seen.setdefault(agency_id, rownum)
+        try:
+            level = level_of(row[i_level])
+            responded = responded_of(row[i_responded])
+            raw_scores = scores_of(row)
+            scores = None
+            if responded or "".join(raw_scores).strip():
+                scores = tuple(map(score_of, raw_scores))
+            key = tuple([flag_of(row[i]) for _, i in flag_at])
+            flags = flag_sets.get(key)
+            if flags is None:  # one shared mapping per combination of flags, not per row
+                flags = flag_sets[key] = MappingProxyType(dict(zip(flag_names, key, strict=True)))
+            if not (
+                agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
+            ):
+                raise _Refused
+        except _Refused:
+            if any(map(str.strip, row)):  # a row of empty cells is skipped
+                found = _row_problems(row, rownum, first, at, known, problems)
+                assert found, f"row {rownum} refused without a problem"
+            continue
+        if not problems.count:  # once the file is refused, stop keeping its rows
+            ministry = shared.setdefault(ministry, ministry)
+            province = shared.setdefault(province, province)
+            agency = Agency(
+                agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
+            )
+            agencies.append(agency)
     if not agencies and not problems.count:  # every row was empty
         problems.fail("the survey has no rows")
     return agencies
