@@ -139,8 +139,7 @@ def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
     take the first line's own seq and prev as given (a chunk checked on its own).
 
     `seq` and `prev` are read straight from the canonical bytes instead of parsing the whole
-    event: keys are sorted and every nested object ("evidence") sorts before "prev", so the
-    last occurrence of each key is the top-level one.
+    event, unless a nested object follows them (a verdict's scores): then it is parsed.
     """
     sha = hashlib.sha256
     count, prev = after if after is not None else (0, b"")
@@ -166,11 +165,22 @@ def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
                     number,
                     f"event does not match its hash (stated {text[:12]}, actual {actual[:12].decode()}): the line was altered",
                 )
-        at = body.rfind(b'"seq":')
-        match = _SEQ.match(body, at) if at >= 0 else None
-        seq = int(match.group(1)) if match else None
-        at = body.rfind(b'"prev":"')
-        linked = body[at + 8 : at + 72] if at >= 0 else b""
+        # The last `"seq":` and `"prev":"` are the top-level keys unless a nested object
+        # closes after them (a verdict's scores may have a key "prev"): then only parsing
+        # tells. In valid JSON a bare `"key":` is always a key: inside a string the quote
+        # would be escaped.
+        seq: int | None
+        at_prev = body.rfind(b'"prev":"')
+        at = body.rfind(b'"seq":', at_prev)  # "seq" sorts after "prev"
+        match = _SEQ.match(body, at) if at_prev >= 0 else None
+        if (
+            match is not None
+            and body.find(b"}", at_prev) == len(body) - 1  # no object closes but the event
+            and body[at_prev + 72 : at_prev + 73] == b'"'  # and the hash is 64 characters
+        ):
+            seq, linked = int(match.group(1)), body[at_prev + 8 : at_prev + 72]
+        else:
+            seq, linked = _top_level(body)
         if first_seq is None:
             first_seq, first_prev = seq, linked
             if after is None and seq is not None:
@@ -189,6 +199,21 @@ def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
         count += 1
     return _Span(
         number, first_seq, None if first_prev is None else first_prev.decode(), prev.decode()
+    )
+
+
+def _top_level(body: bytes) -> tuple[int | None, bytes]:
+    """The event's own `seq` and `prev`, parsed: None and b"" where it has none."""
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, b""
+    if not isinstance(event, dict):
+        return None, b""
+    seq, prev = event.get("seq"), event.get("prev")
+    return (
+        seq if type(seq) is int else None,
+        prev.encode() if isinstance(prev, str) else b"",
     )
 
 
