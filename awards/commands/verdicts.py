@@ -26,7 +26,7 @@ from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.rules.survey import check_score
 from awards.rules.tables import Problems, read_table
-from awards.rules.workflow import Workflow
+from awards.rules.workflow import VERDICT_COLUMNS, VERDICT_NOTE, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store.cycles import find_nomination, load_cycle
@@ -224,7 +224,7 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
         )
         return []
     where = {name.strip(): i for i, name in enumerate(header) if name.strip()}
-    for name in ("nomination", "reviewer", "verdict"):
+    for name in VERDICT_COLUMNS:
         if name not in where:
             message = (
                 f"missing column '{name}'; the header must have nomination, reviewer and verdict"
@@ -265,7 +265,7 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
         seen[key] = number
         if bad:
             continue
-        g = Given(nomination, reviewer, bool(approve), scores, cells.get("note", ""))
+        g = Given(nomination, reviewer, bool(approve), scores, cells.get(VERDICT_NOTE, ""))
         problem = desk.check(g)
         if problem is not None:
             column, error = problem

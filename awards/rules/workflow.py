@@ -26,6 +26,10 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "province",
     "responded",
 )
+# The columns a verdict sheet (`awards review --from`) must have, and its optional note; any
+# other column named by a dimension key holds an adjusted score.
+VERDICT_COLUMNS: tuple[str, ...] = ("nomination", "reviewer", "verdict")
+VERDICT_NOTE = "note"
 # The values a field may take; the workflow file's checks report anything else.
 LEVELS: tuple[str, ...] = ("department", "provincial")
 KINDS: tuple[str, ...] = ("plaque", "certificate")

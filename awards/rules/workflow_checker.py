@@ -7,13 +7,29 @@ each award's score, pool and tie-breaks) may only use names declared before them
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from awards.rules.tomlfile import Checker, Names
-from awards.rules.workflow import DEFAULT_COLUMNS, UNIQUE_KEY, WEIGHTED
+from awards.rules.workflow import (
+    DEFAULT_COLUMNS,
+    UNIQUE_KEY,
+    VERDICT_COLUMNS,
+    VERDICT_NOTE,
+    WEIGHTED,
+)
 
-# Names a dimension or flag may not take: survey columns and keys that rules already use.
-RESERVED: frozenset[str] = frozenset((*DEFAULT_COLUMNS, UNIQUE_KEY, "score", WEIGHTED))
 _NAME_PATTERN = r"[a-z][a-z0-9_]*"
+
+
+@cache
+def reserved_names() -> frozenset[str]:
+    """Names a dimension or flag may not take: the survey's and verdict sheets' columns, the
+    keys rules already use, and every field of a logged event (a dimension key is a key of
+    a verdict's scores, next to them)."""
+    from awards.log.fields import event_fields  # the catalogue's own list; the log sits above
+
+    engine = (*DEFAULT_COLUMNS, *VERDICT_COLUMNS, VERDICT_NOTE, UNIQUE_KEY, "score", WEIGHTED)
+    return frozenset(engine) | event_fields()
 
 
 class WorkflowChecker(Checker):
@@ -29,8 +45,11 @@ class WorkflowChecker(Checker):
         """Check a dimension key or flag, and record it as taken if it is good."""
         if not re.fullmatch(_NAME_PATTERN, value):
             message = f"{what} must start with a lower-case letter and use only a-z, 0-9 and _"
-        elif value in RESERVED:
-            message = f"{what} '{value}' is a reserved name; use a different name"
+        elif value in reserved_names():
+            reserved = ", ".join(sorted(reserved_names()))
+            message = (
+                f"{what} '{value}' is a reserved name; use a different name. Reserved: {reserved}"
+            )
         elif value in self.taken:
             message = f"{what} '{value}' is already declared at {self.taken[value]}; use another"
         else:
