@@ -22,6 +22,7 @@ from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
 from awards.rules.committee import conflict
+from awards.rules.names import invisible, mojibake, nfc
 from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.rules.survey import check_score
@@ -115,6 +116,8 @@ class _Desk:
             return "reviewer", ConflictError(
                 f"reviewer '{g.reviewer}' is not assigned to {g.nomination} (assigned: {who}); only assigned reviewers give verdicts"
             )
+        if why := mojibake(g.note) or invisible(g.note, lines=True):
+            return "note", AwardsError(f"the note {why}")
         for key, value in g.scores.items():
             if key not in self.workflow.dimension_keys:
                 keys = ", ".join(self.workflow.dimension_keys)
@@ -132,15 +135,16 @@ class _Desk:
         for g in given:
             row = self.rows[g.nomination]
             verdict = "approve" if g.approve else "reject"
+            note = nfc(g.note)
             scores = {k: str(g.scores[k]) for k in self.workflow.dimension_keys if k in g.scores}
             previous = panel.current_verdict(self.conn, row.id, g.reviewer)
-            now_given = {"verdict": verdict, "scores": scores, "note": g.note}
+            now_given = {"verdict": verdict, "scores": scores, "note": note}
             if previous == now_given:
                 done.append(Reviewed(g.nomination, g.reviewer, verdict, previous, False))
                 continue
             logged.append(events.verdict(
                 cycle=self.workflow.cycle_id, award=row.award, nominee=row.nominee_id,
-                reviewer=g.reviewer, verdict=verdict, scores=scores, note=g.note,
+                reviewer=g.reviewer, verdict=verdict, scores=scores, note=note,
                 previous=previous, source=source, actor=g.reviewer, at=at,
             ))  # fmt: skip
             writes.append((row, g, previous))
@@ -151,7 +155,7 @@ class _Desk:
             values = {
                 "approve": g.approve,
                 "scores": orjson.dumps(logged[i]["scores"]).decode(),
-                "note": g.note,
+                "note": logged[i]["note"],
                 "at": at,
                 "seq": appended.seq(i),
             }

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from awards.rules.tomlfile import Checker, Names
+from awards.rules.names import invisible, mojibake, nfc
+from awards.rules.tomlfile import Checker, Names, Table
 from awards.rules.workflow import (
     DEFAULT_COLUMNS,
     UNIQUE_KEY,
@@ -40,6 +41,14 @@ class WorkflowChecker(Checker):
         self.taken: dict[str, str] = {}  # dimension key or flag -> where it is declared
         self.dimension_keys: Names = ()
         self.flags: Names = ()
+
+    def text(self, table: Table, path: str, pattern: str = "", rule: str = "") -> str:
+        """A required non-empty string (see Checker.text), in NFC, refused if it holds
+        mojibake or invisible characters: titles, names and signatories are printed."""
+        value = nfc(super().text(table, path, pattern, rule))
+        if why := mojibake(value) or invisible(value):
+            self.add(path, why, value)
+        return value
 
     def name(self, value: str, path: str, what: str) -> bool:
         """Check a dimension key or flag, and record it as taken if it is good."""

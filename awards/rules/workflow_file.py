@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from awards.errors import InputErrors, Problem
+from awards.rules.names import affiliation_problems, nfc
 from awards.rules.thai import be_year
 from awards.rules.tomlfile import Table, key_of, suggest, syntax_problem
 from awards.rules.workflow import (
@@ -139,16 +140,18 @@ def _reviewers(c: WorkflowChecker, doc: Table) -> tuple[Reviewer, ...]:
             )
         elif rid:
             seen[rid] = path
-        lists = []
+        declared: dict[str, list[str]] = {}
         for key in ("ministries", "provinces"):
             items = c.get(t, f"{path}.{key}", list) or []
             for i, item in enumerate(items):
                 if not isinstance(item, str) or not item.strip():
                     c.add(f"{path}.{key}[{i}]", "a non-empty name expected", item)
-            lists.append(
-                tuple(sorted({i.strip() for i in items if isinstance(i, str) and i.strip()}))
-            )
-        found.append(Reviewer(rid, c.text(t, f"{path}.name"), lists[0], lists[1]))
+            declared[key] = [nfc(i.strip()) for i in items if isinstance(i, str) and i.strip()]
+        name = c.text(t, f"{path}.name")
+        for field, value, why in affiliation_problems(**declared):
+            c.add(f"{path}.{field}", why, value)
+        ministries, provinces = (tuple(sorted(set(declared[k]))) for k in declared)
+        found.append(Reviewer(rid, name, ministries, provinces))
     return tuple(found)
 
 
