@@ -156,6 +156,20 @@ def test_import_refuses_thai_windows_text_read_as_latin_1(tmp_path: Path):
     ]
 
 
+def test_import_names_cp874_for_a_province_read_as_latin_1(tmp_path: Path):
+    # กาญจนบุรี in cp874 has the byte 0xAD, a soft hyphen in Latin-1: still named as cp874.
+    good = small_survey(tmp_path / "good.csv", departments=2, provinces=2, per_province=1)
+    path = tmp_path / "s.csv"
+    path.write_text(good.read_text("utf-8").encode("cp874").decode("latin-1"), encoding="utf-8")
+    province = "กาญจนบุรี".encode("cp874").decode("latin-1")
+
+    assert problems_of(path)[-1] == (
+        f"{path}:5: province: has no Thai letters but reads 'กาญจนบุรี' once decoded as cp874 "
+        f"(Thai Windows): the file was decoded as Latin-1 somewhere on the way; {AGAIN} "
+        f"(value: {province!r})"
+    )
+
+
 def test_import_refuses_replacement_characters(tmp_path: Path):
     name = "สำนักงาน".encode("cp874").decode("utf-8", errors="replace")
     path = one_agency(tmp_path, name)

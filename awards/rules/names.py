@@ -129,12 +129,18 @@ def not_a_province(text: str) -> str | None:
 def problem(text: str, *, thai: bool = False, province: bool = False) -> str | None:
     """The first reason a name field's text cannot be taken, or None: mojibake, a refused
     character, no Thai letter (`thai`: a Thai name), not one of the 77 (`province`)."""
-    if found := mojibake(text) or invisible(text):
+    if found := mojibake(text):
+        return found
+    # Thai Windows text read as Latin-1 holds soft hyphens and controls: say what it is.
+    thai_field = (thai or province) and text and not THAI_LETTER.search(text)
+    if thai_field and (found := _cp874_as_latin(text)):
+        return found
+    if found := invisible(text):
         return found
     if thai:
         return not_thai(text)
     if province and text:
-        return (None if THAI_LETTER.search(text) else _cp874_as_latin(text)) or not_a_province(text)
+        return not_a_province(text)
     return None
 
 
