@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +26,25 @@ def workflows_dir() -> Path:
 
 def templates_dir() -> Path:
     return _shipped("templates")
+
+
+def leads_outside(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether `path`, every link followed, ends outside every one of `roots` (themselves
+    resolved): a file a template folder holds only by a link."""
+    real = path.resolve()
+    return not any(real.is_relative_to(root.resolve()) for root in roots)
+
+
+def links_out(folder: Path, roots: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """(entry, where it leads) for every link under `folder` that leads outside `roots`.
+    Folders reached through a link are not entered: the link itself is what is reported."""
+    found = []
+    for base, folders, files in os.walk(folder):  # followlinks=False
+        for name in sorted([*folders, *files]):
+            entry = Path(base, name)
+            if entry.is_symlink() and leads_outside(entry, roots):
+                found.append((entry, entry.resolve()))
+    return found
 
 
 def shipped_workflow(cycle_id: str) -> Path:

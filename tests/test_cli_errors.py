@@ -75,6 +75,7 @@ def arguments(folder: Path, out: Path) -> dict[str, list[str]]:
         "db upgrade": [],
         "keys generate": [str(out / "committee.key")],
         "checkpoint verify": [],
+        "checkpoint write": [],
         "prove": [nomination],
     }
 

@@ -18,8 +18,10 @@ from awards.rules.workflow import (
     Pool,
     Review,
 )
+from awards.rules.workflow_checker import reserved_names
 from awards.rules.workflow_file import load_workflow, parse_workflow
 
+RESERVED = ", ".join(sorted(reserved_names()))
 SHIPPED = Path(__file__).resolve().parent.parent / "workflows" / "dga-2019.toml"
 
 # A small valid workflow. Lines 1-28; text appended to it lands in awards[0] from line 29.
@@ -172,8 +174,8 @@ def test_parse_workflow_several_problems_reports_all(tmp_path):
         " (value: '2563')",
         "w.toml:14: dimensions[1].weight: missing required key 'weight'; add it",
         "w.toml:16: dimensions[1].wieght: unknown key 'wieght'; did you mean 'weight'?",
-        "w.toml:19: survey.flags[1]: flag 'level' is a reserved name; use a different name"
-        " (value: 'level')",
+        "w.toml:19: survey.flags[1]: flag 'level' is a reserved name; use a different name."
+        f" Reserved: {RESERVED} (value: 'level')",
         "w.toml:26: awards[0].kind: kind must be one of: plaque, certificate (value: 'trophy')",
         "w.toml:30: awards[0].shortlist.top: shortlist keeps 2 but winners wants 3: the shortlist"
         " must keep at least as many as win (value: '2')",
@@ -290,7 +292,7 @@ def test_parse_workflow_bad_cycle(tmp_path, old, new, expected):
             'key = "services"',
             'key = "province"',
             "w.toml:14: dimensions[1].key: dimension key 'province' is a reserved name; use a"
-            " different name (value: 'province')",
+            f" different name. Reserved: {RESERVED} (value: 'province')",
         ),
         (
             'key = "services"',

@@ -136,7 +136,7 @@ def test_read_survey_non_responding_agency_without_scores_has_none(tmp_path):
 
 
 def test_read_survey_level_aliases_and_quoted_cells(tmp_path):
-    department = ["D1", 'กรม "ทดสอบ", ส่วนกลาง\nชั้น 2', "", " กรม ", "", "", "yes"]
+    department = ["D1", 'กรม "ทดสอบ", ส่วนกลาง ชั้น 2', "", " กรม ", "", "", "yes"]
     province = ["P1", "จังหวัดทดสอบ", "", "Provincial", "", "ลำพูน", "yes"]
     path = write_csv(
         tmp_path / "survey.csv", [HEADER, department + DGA_ROW[7:], province + DGA_ROW[7:]]
@@ -145,7 +145,7 @@ def test_read_survey_level_aliases_and_quoted_cells(tmp_path):
     agencies = read_survey(path, make_workflow()).agencies
 
     assert [(a.name_th, a.level) for a in agencies] == [
-        ('กรม "ทดสอบ", ส่วนกลาง\nชั้น 2', "department"),
+        ('กรม "ทดสอบ", ส่วนกลาง ชั้น 2', "department"),
         ("จังหวัดทดสอบ", "provincial"),
     ]
 
@@ -399,10 +399,11 @@ def test_read_survey_file_without_rows_is_a_problem(tmp_path, content):
 
 
 def test_read_survey_unparsable_csv_names_the_row(tmp_path):
-    path = write_csv(tmp_path / "survey.csv", [HEADER, DGA_ROW, ["D002", "ก" * 200_000]])
+    path = write_csv(tmp_path / "survey.csv", [HEADER, DGA_ROW, ["D002", "ก" * 1_048_577]])
 
     assert problems_of(path) == [
-        f"{path}:3: the CSV cannot be parsed here: field larger than field limit (131072)"
+        f"{path}:3: a cell holds more than 1,048,576 characters, the most a cell may hold "
+        "(is a quote left open?)"
     ]
 
 

@@ -3,25 +3,41 @@
 A template sees `cycle`, `ceremony`, `award`, `template`, `layer` and the `sheets` of one
 award (see templates/_base.html), and `fit_name` to size and break a name for its box. No WeasyPrint here, so the planning process can check
 every template before any rendering starts.
+
+Templates are read only from the declared folders, by their real paths: a link that leads
+out of them (to /etc/passwd, say) is refused, at `awards check` as here. A template runs
+on a budget: its time and the HTML it writes grow with the sheets it renders, and no single
+value it makes (by `*`, `**`, `+`, `~`, a width or a count) may be huge. Whatever goes
+wrong at run time is a RenderError naming the template file and line.
 """
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Callable, Sequence
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
 import segno
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.nodes import Concat
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Namespace
 from markupsafe import Markup
 
+from awards.certificates import budget
 from awards.certificates.namefit import name_fit
 from awards.certificates.sheet import Occasion, RenderError, Sheet, Templates
+from awards.paths import leads_outside
 
 LAYERS = ("page", "static", "sheet")
+MAX_VALUE_CHARS = 1_000_000  # any one string or list a template makes
+MAX_NUMBER = 1_000_000  # a count or width given to a call or filter
+MAX_INT_BITS = 4_096  # an integer a template computes (10**1000 is 3,322 bits)
+_FORMAT_WIDTH = re.compile(r"[%:{][^%{}]*?(\d{7,})")  # a width or precision of 7+ digits
 
 
 def qr_svg(code: str) -> Markup:
@@ -52,25 +68,147 @@ def award_context(s: Sheet) -> dict[str, str]:
     }
 
 
+class Outside(TemplateError):
+    """A template file whose real path is outside the template folders."""
+
+
+class TooMuch(TemplateError):
+    """A template passed its budget: a value too large, or out of time."""
+
+
+class _Loader(FileSystemLoader):
+    """Jinja's file loader, refusing a file whose real path (every link followed) leaves the
+    template folders."""
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
+        contents, filename, uptodate = super().get_source(environment, template)
+        roots = [Path(p) for p in self.searchpath]
+        if leads_outside(Path(filename), roots):
+            raise Outside(
+                f"{template} is a link to {Path(filename).resolve()}, outside the template "
+                "folders; copy the file into the folder instead"
+            )
+        return contents, filename, uptodate
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, str | list | tuple | bytes) and len(value) > MAX_VALUE_CHARS:
+        raise TooMuch(f"a value of {len(value):,} items, past the {MAX_VALUE_CHARS:,} allowed")
+    return value
+
+
+def _number(value: Any) -> None:
+    if isinstance(value, int) and abs(value) > MAX_NUMBER:
+        raise TooMuch(f"the number {value} is past the {MAX_NUMBER:,} a template may use")
+
+
+def _format_string(text: str) -> None:
+    if width := _FORMAT_WIDTH.search(text):
+        raise TooMuch(f"the width or precision {width.group(1)} is past what a template may use")
+
+
+class _BoundedGenerator(CodeGenerator):
+    """Jinja's code generator, with every `~` concatenation's result checked for size."""
+
+    def visit_Concat(self, node: Concat, frame: Frame) -> None:
+        self.write("environment.sized(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class _BoundedNamespace(Namespace):
+    """namespace(), whose attributes cannot be grown past the budget one step at a time."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, _sized(value))
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with a budget: calls, attribute lookups and operators check the clock
+    and the size of what they make."""
+
+    code_generator_class = _BoundedGenerator
+    intercepted_binops = frozenset(("*", "**", "+", "%"))
+    sized = staticmethod(_sized)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        budget.check()
+        if operator == "**" and isinstance(left, int) and isinstance(right, int):
+            if abs(left) > 1 and right * max(abs(left).bit_length() - 1, 1) > MAX_INT_BITS:
+                raise TooMuch(f"{left} ** {right} is past the integers a template may compute")
+        elif operator == "*":
+            if isinstance(left, int) and isinstance(right, int):
+                if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                    raise TooMuch("a product past the integers a template may compute")
+            elif isinstance(left, int | str | list | tuple) and isinstance(
+                right, int | str | list | tuple
+            ):
+                times, seq = (left, right) if isinstance(left, int) else (right, left)
+                if (
+                    isinstance(times, int)
+                    and not isinstance(seq, int)
+                    and len(seq) * times > MAX_VALUE_CHARS
+                ):
+                    raise TooMuch(
+                        f"a value of {len(seq) * times:,} items, past the {MAX_VALUE_CHARS:,} allowed"
+                    )
+        elif operator == "%" and isinstance(left, str):
+            _format_string(left)
+        return _sized(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget.check()
+        for value in (*args, *kwargs.values()):
+            _number(value)
+        return _sized(super().call(__context, __obj, *args, **kwargs))
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        budget.check()
+        return super().getattr(obj, attribute)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _format_string(value.__self__)
+        return wrapped
+
+
+def _bounded_filter(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose counts and widths are checked, and whose result is sized."""
+
+    @wraps(f)  # keeps Jinja's pass_context / pass_environment marks
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        budget.check()
+        for value in (*args[1:], *kwargs.values()):
+            _number(value)
+        if name == "format" and args and isinstance(args[0], str):
+            _format_string(args[0])
+        return _sized(f(*args, **kwargs))
+
+    return bounded
+
+
 @cache
 def environment(templates: Templates) -> SandboxedEnvironment:
     """The Jinja environment of these template folders (one per process)."""
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader([str(f) for f in templates.folders]),
+    env = _Sandbox(
+        loader=_Loader([str(f) for f in templates.folders]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
+    env.globals["namespace"] = _BoundedNamespace
     env.globals["fit_name"] = name_fit  # a name's size and lines (awards.certificates.namefit)
     return env
 
 
-def _template_error(exc: Exception, name: str, templates: Templates) -> RenderError:
+def _template_error(exc: BaseException, name: str, templates: Templates) -> RenderError:
     """One clear line naming the template file, its line and what went wrong."""
     if isinstance(exc, TemplateNotFound):
         return RenderError(f"no template '{exc.name}' in {templates._where()}")
-    where, line = f"{name}.html", getattr(exc, "lineno", None)
+    where, line = name, getattr(exc, "lineno", None)
     if getattr(exc, "filename", None):
         where = Path(exc.filename).name  # type: ignore[attr-defined]
     else:
@@ -81,8 +219,33 @@ def _template_error(exc: Exception, name: str, templates: Templates) -> RenderEr
             if filename.endswith(".html") and filename.startswith(tuple(folders)):
                 where, line = Path(filename).name, lineno
     at = f"template {where}" + (f", line {line}" if line else "")
-    message = getattr(exc, "message", None) or str(exc)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return RenderError(f"{at}: {message}")
+
+
+def render(
+    templates: Templates, name: str, count: int, *, seconds: float | None = None, **context: Any
+) -> str:
+    """Template `name` (a file name, e.g. "plaque.html") rendered for `count` sheets, on the
+    budget of that many (or `seconds`); any error is a RenderError naming the template and
+    its line."""
+    limit = budget.SHEET_CHARS * max(count, 1)
+    try:
+        with budget.sheets(count, f"template {name}", seconds):
+            written, parts = 0, []
+            for part in environment(templates).get_template(name).generate(**context):
+                written += len(part)
+                if written > limit:
+                    raise TooMuch(
+                        f"the HTML passed {limit:,} characters, the budget for {count} "
+                        "sheet(s); a template writes a page, not a book"
+                    )
+                parts.append(part)
+            return "".join(parts)
+    except budget.OutOfTime as exc:
+        raise RenderError(str(exc)) from None
+    except Exception as exc:  # the template's own code: any error at all
+        raise _template_error(exc, name, templates) from None
 
 
 def html(
@@ -97,19 +260,13 @@ def html(
     error is a RenderError naming the template file, its line and the problem."""
     if layer not in LAYERS or not sheets or len({s.award_id for s in sheets}) != 1:
         raise ValueError("one layer of sheets of one award is rendered at a time")
-    try:
-        return (
-            environment(templates)
-            .get_template(f"{template}.html")
-            .render(
-                template=template,
-                layer=layer,
-                award=award_context(sheets[0]),
-                sheets=[_sheet_context(s) for s in sheets]
-                if layer != "static"
-                else [{"serial": "static"}],
-                **occasion.context(),
-            )
-        )
-    except TemplateError as exc:
-        raise _template_error(exc, template, templates) from None
+    return render(
+        templates,
+        f"{template}.html",
+        len(sheets),
+        template=template,
+        layer=layer,
+        award=award_context(sheets[0]),
+        sheets=[_sheet_context(s) for s in sheets] if layer != "static" else [{"serial": "static"}],
+        **occasion.context(),
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from awards.errors import AwardsError
-from awards.paths import templates_dir
+from awards.paths import links_out, templates_dir
 from awards.rules.thai import thai_date, to_thai_digits
 from awards.rules.workflow import Ceremony
 from awards.version import __version__
@@ -110,12 +110,21 @@ class Templates:
                 "run from the folder the cycle was opened from, or fix the workflow"
             )
         shipped = templates_dir().resolve()
-        return cls((own.resolve(), shipped) if own is not None else (shipped,))
+        templates = cls((own.resolve(), shipped) if own is not None else (shipped,))
+        templates.files()  # refuses a link out of the folders before anything is rendered
+        return templates
 
     def files(self) -> dict[str, Path]:
-        """Every file by its relative path, the cycle's own taking precedence."""
+        """Every file by its relative path, the cycle's own taking precedence. RenderError if
+        any is a link that leads out of the template folders."""
         found: dict[str, Path] = {}
         for folder in self.folders:
+            if links := links_out(folder, self.folders):
+                entry, target = links[0]
+                raise RenderError(
+                    f"{entry} is a link to {target}, outside the template folders; copy the "
+                    "file into the folder instead"
+                )
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     found.setdefault(path.relative_to(folder).as_posix(), path)

@@ -22,7 +22,7 @@ from urllib.request import url2pathname
 import fontpkg_sarabun
 import pypdf
 
-from awards.certificates import textlayer
+from awards.certificates import budget, textlayer
 from awards.certificates.html import award_context, html
 from awards.certificates.pdfsplit import split
 from awards.certificates.sheet import (
@@ -102,6 +102,7 @@ class Fetcher(URLFetcher):
         return path
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        budget.check()
         path = self.resolve(url)
         self.fetched.append(path)
         content_type = "text/css" if path.suffix == ".css" else "application/octet-stream"
@@ -138,10 +139,20 @@ class Renderer:
         self, template: str, occasion: Occasion, sheets: Sequence[Sheet], *, layered: bool = True
     ) -> Any:
         """The laid-out WeasyPrint document, one page per sheet; RenderError unless each
-        sheet fills exactly one page and every `fit` box holds its text.
+        sheet fills exactly one page and every `fit` box holds its text, within the budget of
+        that many sheets (awards.certificates.budget).
 
         Layered (the fast path), the static layer is laid out once and drawn under each
         sheet's own layer; otherwise each page is laid out whole, as `html` gives it."""
+        try:
+            with budget.sheets(len(sheets), f"template {template}.html"):
+                return self._layout(template, occasion, sheets, layered)
+        except budget.OutOfTime as exc:
+            raise RenderError(str(exc)) from None
+
+    def _layout(
+        self, template: str, occasion: Occasion, sheets: Sequence[Sheet], layered: bool
+    ) -> Any:
         if not layered:
             doc = self._render(template, self.html(template, occasion, sheets))
             _check(doc, template, [s.serial for s in sheets])

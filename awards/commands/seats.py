@@ -22,6 +22,8 @@ from awards.log.chain import now
 from awards.log.projection import ASSIGNED, RECUSED
 from awards.rules.committee import Pair
 from awards.rules.committee import assign as assign_pairs
+from awards.rules.names import affiliation_problems, nfc
+from awards.rules.names import problem as text_problem
 from awards.rules.plain import Plain
 from awards.rules.states import OPEN_FOR_RECUSAL, State, nomination_code
 from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
@@ -55,6 +57,20 @@ def add_reviewer(
         raise AwardsError(f"'{reviewer.id}': {rule}")
     if not reviewer.name.strip():
         raise AwardsError(f"reviewer '{reviewer.id}' needs a name: pass --name")
+    reviewer = Reviewer(
+        reviewer.id,
+        nfc(reviewer.name),
+        tuple(map(nfc, reviewer.ministries)),
+        tuple(map(nfc, reviewer.provinces)),
+    )
+    problems = [("--name", reviewer.name, why) for why in [text_problem(reviewer.name)] if why]
+    problems += affiliation_problems(reviewer.ministries, reviewer.provinces)
+    if problems:
+        field, value, why = problems[0]
+        option = {"ministries": "--ministry", "provinces": "--province"}.get(
+            field.partition("[")[0], field
+        )
+        raise AwardsError(f"{option} '{value}' {why}")
     engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)

@@ -22,11 +22,12 @@ from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
 from awards.rules.committee import conflict
+from awards.rules.names import invisible, mojibake, nfc
 from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.rules.survey import check_score
 from awards.rules.tables import Problems, read_table
-from awards.rules.workflow import Workflow
+from awards.rules.workflow import VERDICT_COLUMNS, VERDICT_NOTE, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store.cycles import find_nomination, load_cycle
@@ -122,6 +123,8 @@ class _Desk:
             return "reviewer", ConflictError(
                 f"reviewer '{g.reviewer}' is not assigned to {g.nomination} (assigned: {who}); only assigned reviewers give verdicts"
             )
+        if why := mojibake(g.note) or invisible(g.note, lines=True):
+            return "note", AwardsError(f"the note {why}")
         for key, value in g.scores.items():
             if key not in self.workflow.dimension_keys:
                 keys = ", ".join(self.workflow.dimension_keys)
@@ -141,15 +144,16 @@ class _Desk:
         for g in given:
             row = self.rows[g.nomination]
             verdict = "approve" if g.approve else "reject"
+            note = nfc(g.note)
             scores = {k: str(g.scores[k]) for k in self.workflow.dimension_keys if k in g.scores}
             previous = panel.current_verdict(self.conn, row.id, g.reviewer)
-            now_given = {"verdict": verdict, "scores": scores, "note": g.note}
+            now_given = {"verdict": verdict, "scores": scores, "note": note}
             if previous == now_given:
                 done.append(Reviewed(g.nomination, g.reviewer, verdict, previous, False))
                 continue
             logged.append(events.verdict(
                 cycle=self.workflow.cycle_id, award=row.award, nominee=row.nominee_id,
-                reviewer=g.reviewer, verdict=verdict, scores=scores, note=g.note,
+                reviewer=g.reviewer, verdict=verdict, scores=scores, note=note,
                 previous=previous, source=source, actor=actor, at=at,
             ))  # fmt: skip
             writes.append((row, g, previous))
@@ -160,7 +164,7 @@ class _Desk:
             values = {
                 "approve": g.approve,
                 "scores": orjson.dumps(logged[i]["scores"]).decode(),
-                "note": g.note,
+                "note": logged[i]["note"],
                 "at": at,
                 "seq": appended.seq(i),
             }
@@ -233,7 +237,7 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
         )
         return []
     where = {name.strip(): i for i, name in enumerate(header) if name.strip()}
-    for name in ("nomination", "reviewer", "verdict"):
+    for name in VERDICT_COLUMNS:
         if name not in where:
             message = (
                 f"missing column '{name}'; the header must have nomination, reviewer and verdict"
@@ -274,7 +278,7 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
         seen[key] = number
         if bad:
             continue
-        g = Given(nomination, reviewer, bool(approve), scores, cells.get("note", ""))
+        g = Given(nomination, reviewer, bool(approve), scores, cells.get(VERDICT_NOTE, ""))
         problem = desk.check(g)
         if problem is not None:
             column, error = problem

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
 from markupsafe import Markup
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
-from awards.certificates.html import environment
+from awards.certificates.html import render as render_template
 from awards.certificates.sheet import RenderError, Templates
 from awards.commands import results
 from awards.log.events import Kind
@@ -332,10 +331,10 @@ def html(templates: Templates, ctx: dict[str, Any], *, embed_fonts: bool) -> str
 
 
 def _render(templates: Templates, ctx: dict[str, Any], fonts: str) -> str:
-    try:
-        return environment(templates).get_template(TEMPLATE).render(fonts=Markup(fonts), **ctx)
-    except TemplateError as exc:
-        raise RenderError(f"template {TEMPLATE}: {exc}") from None
+    # The report's budget, in sheets: one per award and one per 25 rows it lists.
+    rows = sum(len(a["listed"]) + len(a["groups"]) for a in ctx["awards"])
+    count = 1 + len(ctx["awards"]) + rows // 25
+    return render_template(templates, TEMPLATE, count, fonts=Markup(fonts), **ctx)
 
 
 def embedded_fonts(chars: set[str], weights: Sequence[int] = (400, 700)) -> str:

@@ -11,10 +11,10 @@ values up; the messages are worked out again on a slower path, and only for rows
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
 import operator
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +23,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
+from awards.rules.names import THAI_LETTER, nfc, suspect
+from awards.rules.names import problem as text_problem
+from awards.rules.names import provinces as known_provinces
 from awards.rules.tables import Problems, read_table
 from awards.rules.thai import to_arabic_digits
 from awards.rules.workflow import LEVELS, Workflow
@@ -252,54 +255,58 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
     known = _Scores()
     score_of = known.__getitem__
     shared: dict[str, str] = {}  # ministries and provinces repeat: keep one string of each
+    is_nfc, thai_in, provinces = unicodedata.is_normalized, THAI_LETTER.search, known_provinces()
     seen: dict[str, int] = {}  # agency_id -> first row
     agencies: list[Agency] = []
-    rownum = 1
-    try:
-        for rownum, row in enumerate(rows, 2):
-            if len(row) != width:
-                if any(map(str.strip, row)):  # a row of empty cells is skipped, however long
-                    problems.add(
-                        rownum, None, None, f"row has {len(row)} cells; the header has {width}"
-                    )
-                continue
-            agency_id = row[i_id].strip()
-            name_th = row[i_name_th].strip()
-            name_en = row[i_name_en].strip() if i_name_en is not None else ""
-            ministry = row[i_ministry].strip() if i_ministry is not None else ""
-            province = row[i_province].strip() if i_province is not None else ""
-            first = seen.setdefault(agency_id, rownum)
-            try:
-                level = level_of(row[i_level])
-                responded = responded_of(row[i_responded])
-                raw_scores = scores_of(row)
-                scores = None
-                if responded or "".join(raw_scores).strip():
-                    scores = tuple(map(score_of, raw_scores))
-                key = tuple([flag_of(row[i]) for _, i in flag_at])
-                flags = flag_sets.get(key)
-                if flags is None:  # one shared mapping per combination of flags, not per row
-                    flags = flag_sets[key] = MappingProxyType(
-                        dict(zip(flag_names, key, strict=True))
-                    )
-                if not (
-                    agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
-                ):
-                    raise _Refused
-            except _Refused:
-                if any(map(str.strip, row)):  # a row of empty cells is skipped
-                    found = _row_problems(row, rownum, first, at, known, problems)
-                    assert found, f"row {rownum} refused without a problem"
-                continue
-            if not problems.count:  # once the file is refused, stop keeping its rows
-                ministry = shared.setdefault(ministry, ministry)
-                province = shared.setdefault(province, province)
-                agency = Agency(
-                    agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
+    for rownum, row in enumerate(rows, 2):
+        if len(row) != width:
+            if any(map(str.strip, row)):  # a row of empty cells is skipped, however long
+                problems.add(
+                    rownum, None, None, f"row has {len(row)} cells; the header has {width}"
                 )
-                agencies.append(agency)
-    except csv.Error as exc:
-        problems.add(rownum + 1, None, None, f"the CSV cannot be parsed here: {exc}")
+            continue
+        agency_id = row[i_id].strip()
+        name_th = row[i_name_th].strip()
+        name_en = row[i_name_en].strip() if i_name_en is not None else ""
+        ministry = row[i_ministry].strip() if i_ministry is not None else ""
+        province = row[i_province].strip() if i_province is not None else ""
+        texts = agency_id + name_th + name_en + ministry + province
+        if not is_nfc("NFC", texts):
+            agency_id, name_th, name_en, ministry, province = map(
+                nfc, (agency_id, name_th, name_en, ministry, province)
+            )
+        first = seen.setdefault(agency_id, rownum)
+        try:
+            level = level_of(row[i_level])
+            responded = responded_of(row[i_responded])
+            raw_scores = scores_of(row)
+            scores = None
+            if responded or "".join(raw_scores).strip():
+                scores = tuple(map(score_of, raw_scores))
+            key = tuple([flag_of(row[i]) for _, i in flag_at])
+            flags = flag_sets.get(key)
+            if flags is None:  # one shared mapping per combination of flags, not per row
+                flags = flag_sets[key] = MappingProxyType(dict(zip(flag_names, key, strict=True)))
+            if not (
+                agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
+            ):
+                raise _Refused
+            if (
+                suspect(texts) or not thai_in(name_th) or (province and province not in provinces)
+            ) and any(_text_problems(row, at)):
+                raise _Refused
+        except _Refused:
+            if any(map(str.strip, row)):  # a row of empty cells is skipped
+                found = _row_problems(row, rownum, first, at, known, problems)
+                assert found, f"row {rownum} refused without a problem"
+            continue
+        if not problems.count:  # once the file is refused, stop keeping its rows
+            ministry = shared.setdefault(ministry, ministry)
+            province = shared.setdefault(province, province)
+            agency = Agency(
+                agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
+            )
+            agencies.append(agency)
     if not agencies and not problems.count:  # every row was empty
         problems.fail("the survey has no rows")
     return agencies
@@ -327,6 +334,24 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _text_problems(row: list[str], at: _Layout) -> list[tuple[int, str, str]]:
+    """(column index, raw value, message) for each name cell that cannot be taken: mojibake,
+    invisible or control characters, a Thai name without Thai, an unknown province."""
+    found = []
+    for i, thai, province in (
+        (at.agency_id, False, False),
+        (at.name_th, True, False),
+        (at.name_en, False, False),
+        (at.ministry, False, False),
+        (at.province, False, True),
+    ):
+        if i is not None and (
+            message := text_problem(nfc(row[i].strip()), thai=thai, province=province)
+        ):
+            found.append((i, row[i], message))
+    return found
 
 
 def _row_problems(
@@ -368,6 +393,7 @@ def _row_problems(
             if checked == _REQUIRED:
                 checked = _SCORE_NEEDED if responded else _SCORE_ALL_OR_NONE
             found.append((i, raw, checked))
+    found += _text_problems(row, at)
     for _, i in at.flags:
         if _FLAG.find(row[i]) is None:
             found.append((i, row[i], f"not a yes/no value; use one of: {_BOOL_WORDS}"))

@@ -38,9 +38,12 @@ def key_of(path: str) -> str:
     return path.rpartition(".")[2]
 
 
-def suggest(key: str, known: Names) -> str:
+def suggest(key: str, known: Names, otherwise: str | None = None) -> str:
+    """'did you mean' the closest known name; else `otherwise`, or the list of them all."""
     close = difflib.get_close_matches(key, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(known)}"
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return otherwise or f"use one of: {', '.join(known)}"
 
 
 # tomllib reports no positions for values, so lines are found by scanning the text for table

@@ -26,6 +26,10 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "province",
     "responded",
 )
+# The columns a verdict sheet (`awards review --from`) must have, and its optional note; any
+# other column named by a dimension key holds an adjusted score.
+VERDICT_COLUMNS: tuple[str, ...] = ("nomination", "reviewer", "verdict")
+VERDICT_NOTE = "note"
 # The values a field may take; the workflow file's checks report anything else.
 # The levels a workflow has when it declares none ([[levels]]): those of the 2019 survey.
 LEVELS: tuple[str, ...] = ("department", "provincial")

@@ -7,21 +7,34 @@ each award's score, pool and tie-breaks) may only use names declared before them
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from awards.rules.tomlfile import Checker, Names
+from awards.rules.names import invisible, mojibake, nfc
+from awards.rules.tomlfile import Checker, Names, Table
 from awards.rules.workflow import (
     DEFAULT_COLUMNS,
     DEFAULT_LEVELS,
     GROUP_FIELDS,
     UNIQUE_KEY,
+    VERDICT_COLUMNS,
+    VERDICT_NOTE,
     WEIGHTED,
     Field,
     Level,
 )
 
-# Names a dimension or flag may not take: survey columns and keys that rules already use.
-RESERVED: frozenset[str] = frozenset((*DEFAULT_COLUMNS, UNIQUE_KEY, "score", WEIGHTED))
 _NAME_PATTERN = r"[a-z][a-z0-9_]*"
+
+
+@cache
+def reserved_names() -> frozenset[str]:
+    """Names a dimension or flag may not take: the survey's and verdict sheets' columns, the
+    keys rules already use, and every field of a logged event (a dimension key is a key of
+    a verdict's scores, next to them)."""
+    from awards.log.fields import event_fields  # the catalogue's own list; the log sits above
+
+    engine = (*DEFAULT_COLUMNS, *VERDICT_COLUMNS, VERDICT_NOTE, UNIQUE_KEY, "score", WEIGHTED)
+    return frozenset(engine) | event_fields()
 
 
 class WorkflowChecker(Checker):
@@ -52,12 +65,23 @@ class WorkflowChecker(Checker):
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
 
+    def text(self, table: Table, path: str, pattern: str = "", rule: str = "") -> str:
+        """A required non-empty string (see Checker.text), in NFC, refused if it holds
+        mojibake or invisible characters: titles, names and signatories are printed."""
+        value = nfc(super().text(table, path, pattern, rule))
+        if why := mojibake(value) or invisible(value):
+            self.add(path, why, value)
+        return value
+
     def name(self, value: str, path: str, what: str) -> bool:
         """Check a dimension key or flag, and record it as taken if it is good."""
         if not re.fullmatch(_NAME_PATTERN, value):
             message = f"{what} must start with a lower-case letter and use only a-z, 0-9 and _"
-        elif value in RESERVED:
-            message = f"{what} '{value}' is a reserved name; use a different name"
+        elif value in reserved_names():
+            reserved = ", ".join(sorted(reserved_names()))
+            message = (
+                f"{what} '{value}' is a reserved name; use a different name. Reserved: {reserved}"
+            )
         elif value in self.taken:
             message = f"{what} '{value}' is already declared at {self.taken[value]}; use another"
         else:

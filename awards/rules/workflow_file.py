@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from awards.errors import InputErrors, Problem
+from awards.rules.names import affiliation_problems, nfc
 from awards.rules.thai import be_year
 from awards.rules.tomlfile import Table, key_of, suggest, syntax_problem
 from awards.rules.workflow import (
@@ -189,16 +190,18 @@ def _reviewers(c: WorkflowChecker, doc: Table) -> tuple[Reviewer, ...]:
             )
         elif rid:
             seen[rid] = path
-        lists = []
+        declared: dict[str, list[str]] = {}
         for key in ("ministries", "provinces"):
             items = c.get(t, f"{path}.{key}", list) or []
             for i, item in enumerate(items):
                 if not isinstance(item, str) or not item.strip():
                     c.add(f"{path}.{key}[{i}]", "a non-empty name expected", item)
-            lists.append(
-                tuple(sorted({i.strip() for i in items if isinstance(i, str) and i.strip()}))
-            )
-        found.append(Reviewer(rid, c.text(t, f"{path}.name"), lists[0], lists[1]))
+            declared[key] = [nfc(i.strip()) for i in items if isinstance(i, str) and i.strip()]
+        name = c.text(t, f"{path}.name")
+        for field, value, why in affiliation_problems(**declared):
+            c.add(f"{path}.{field}", why, value)
+        ministries, provinces = (tuple(sorted(set(declared[k]))) for k in declared)
+        found.append(Reviewer(rid, name, ministries, provinces))
     return tuple(found)
 
 
@@ -252,22 +255,39 @@ def _date(c: WorkflowChecker, table: Table, path: str, year: int) -> datetime.da
 def _check_templates(
     c: WorkflowChecker, awards: tuple[Award, ...], own: str | None, base: Path
 ) -> None:
-    """Every award's template exists, in the cycle's own folder or among the shipped ones."""
-    from awards.paths import templates_dir  # a leaf module; only files on disk need it
+    """Every award's template exists, in the cycle's own folder or among the shipped ones,
+    and neither it nor anything in the cycle's folder leads out of them by a link."""
+    from awards.paths import leads_outside, links_out, templates_dir  # files on disk only
 
     folders = [templates_dir()]
     if own is not None:
         if (base / own).is_dir():
             folders.insert(0, base / own)
+            for entry, target in links_out(base / own, folders):
+                message = (
+                    f"{entry.relative_to(base / own)} in the templates folder is a link to "
+                    f"{target}, outside the template folders; copy the file in instead"
+                )
+                c.add("ceremony.templates", message, own)
         else:
             message = f"no folder {base / own}; name a folder relative to the workflow file"
             c.add("ceremony.templates", message, own)
     for i, award in enumerate(awards):
-        if award.template and not any((f / f"{award.template}.html").is_file() for f in folders):
+        if not award.template:
+            continue
+        found = [f / f"{award.template}.html" for f in folders]
+        found = [path for path in found if path.is_file()]
+        if not found:
             known = sorted(
                 {p.stem for f in folders for p in f.glob("*.html") if not p.name.startswith("_")}
             )
             message = f"no template '{award.template}'; use one of: {', '.join(known)}"
+            c.add(f"awards[{i}].template", message, award.template)
+        elif leads_outside(found[0], folders) and not found[0].is_symlink():  # links: above
+            message = (
+                f"template '{award.template}' is {found[0].resolve()}, outside the template "
+                "folders; name a template inside them"
+            )
             c.add(f"awards[{i}].template", message, award.template)
 
 
