@@ -2,7 +2,7 @@
 
 The log names the survey file by its SHA-256, but `audit` has the tables, not the file. So a
 survey import also logs the digest of the agencies it stores (every field the rules read:
-names, level, ministry, province, response, scores, flags), computed here the same way from
+names, level, ministry, province, response, scores, flags, declared fields), computed here the same way from
 the file's rows (the import, the offline replay) and from the agency table (`audit`).
 """
 
@@ -24,5 +24,7 @@ def agencies_sha256(agencies: Iterable[Agency]) -> str:
             a.agency_id, a.name_th, a.name_en, a.level, a.ministry, a.province, bool(a.responded),
             None if a.scores is None else [str(s) for s in a.scores], dict(a.flags),
         ]  # fmt: skip
+        if a.fields:  # declared fields; a survey without them hashes as before they existed
+            row.append(dict(a.fields))
         digest.update(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
     return digest.hexdigest()

@@ -28,12 +28,12 @@ from awards.rules.names import problem as text_problem
 from awards.rules.names import provinces as known_provinces
 from awards.rules.tables import Problems, read_table
 from awards.rules.thai import to_arabic_digits
-from awards.rules.workflow import LEVELS, Workflow
+from awards.rules.tomlfile import suggest
+from awards.rules.workflow import LEVELS, Field, Workflow
 
 DEPARTMENT, PROVINCIAL = LEVELS
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name_en", "ministry", "province")
 
-_LEVEL_WORDS = "department, provincial, กรม, จังหวัด"
 _BOOL_WORDS = "yes, no, true, false, 1, 0, y, n, ใช่, ไม่ใช่"
 _REQUIRED = "required value is missing"
 _SCORE_RANGE = "score must be between 0 and 100"
@@ -103,8 +103,56 @@ _YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0
 _YES_NO |= {"y": True, "n": False, "ใช่": True, "ไม่ใช่": False}
 _RESPONDED = _spellings(_YES_NO)
 _FLAG = _spellings({**_YES_NO, "": False})  # an empty flag cell means "no"
-_LEVEL = _spellings({DEPARTMENT: DEPARTMENT, "กรม": DEPARTMENT, "ระดับกรม": DEPARTMENT})
-_LEVEL |= _spellings({PROVINCIAL: PROVINCIAL, "จังหวัด": PROVINCIAL, "ระดับจังหวัด": PROVINCIAL})
+# Thai words people write for the two levels every survey since 2019 has.
+_LEVEL_ALIASES = {DEPARTMENT: ("กรม", "ระดับกรม"), PROVINCIAL: ("จังหวัด", "ระดับจังหวัด")}
+_COUNT_NEEDED = "required: a whole number of 0 or more"
+_NOT_A_COUNT = "not a whole number of 0 or more"
+
+
+def _levels(workflow: Workflow) -> tuple[_Lookup[str], str]:
+    """The spellings of the workflow's levels (key, Thai and English titles), and how the
+    messages list them."""
+    words: dict[str, str] = {}
+    for level in workflow.levels:
+        for word in (level.key, level.title_th, level.title_en, *_LEVEL_ALIASES.get(level.key, ())):
+            words.setdefault(word.strip().lower() if word.isascii() else word.strip(), level.key)
+    keys = [level.key for level in workflow.levels]
+    shown = ", ".join([*keys, *(_LEVEL_ALIASES[k][0] for k in keys if k in _LEVEL_ALIASES)])
+    return _spellings(words), shown
+
+
+def check_count(raw: str) -> str | None:
+    """A count cell (Thai digits allowed) as its canonical digits, or None if it is not a
+    whole number of 0 or more."""
+    text = to_arabic_digits(raw).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    return str(int(text))
+
+
+def _field_value(field: Field, raw: str) -> str:
+    """A declared field's value from its cell; _Refused when the cell cannot be taken."""
+    if field.kind == "count":
+        value = check_count(raw)
+        if value is None:
+            raise _Refused
+        return value
+    text = raw.strip()
+    if field.values and text not in field.values:
+        raise _Refused
+    return text
+
+
+def _field_problem(field: Field, raw: str) -> str | None:
+    if field.kind == "count":
+        if check_count(raw) is not None:
+            return None
+        return _COUNT_NEEDED if not raw.strip() else _NOT_A_COUNT
+    text = raw.strip()
+    if not field.values or text in field.values:
+        return None
+    allowed = ", ".join(repr(v) for v in field.values)
+    return f"not a value of '{field.key}'; {suggest(text, field.values, otherwise=f'use one of: {allowed}')}"
 
 
 def check_score(raw: str) -> Decimal | str:
@@ -194,6 +242,9 @@ class _Layout:
     province: int | None
     scores: tuple[int, ...]  # in the workflow's dimension order
     flags: tuple[tuple[str, int], ...]
+    levels: _Lookup[str]  # every spelling of the workflow's levels -> the level's key
+    level_words: str  # how messages list the levels
+    fields: tuple[tuple[Field, int], ...] = ()  # the declared [[survey.fields]]
 
 
 def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layout | None:
@@ -202,7 +253,8 @@ def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layou
     for i, cell in enumerate(header):
         position.setdefault(cell, i)
     dimensions = [d.key for d in workflow.dimensions]
-    required = ["agency_id", "name_th", "level", "responded", *dimensions, *workflow.flags]
+    fields = [f.key for f in workflow.fields]
+    required = ["agency_id", "name_th", "level", "responded", *dimensions, *workflow.flags, *fields]
     at: dict[str, int] = {}
     for canonical in [*required, *OPTIONAL_COLUMNS]:
         in_file = workflow.columns.get(canonical, canonical)
@@ -228,6 +280,9 @@ def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layou
         province=at.get("province"),
         scores=tuple(at[key] for key in dimensions),
         flags=tuple((flag, at[flag]) for flag in workflow.flags),
+        fields=tuple((f, at[f.key]) for f in workflow.fields),
+        levels=(levels := _levels(workflow))[0],
+        level_words=levels[1],
     )
 
 
@@ -251,7 +306,13 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
     flag_at = at.flags
     flag_names = [flag for flag, _ in flag_at]
     flag_sets: dict[tuple[bool, ...], Mapping[str, bool]] = {}
-    responded_of, flag_of, level_of = _RESPONDED.__getitem__, _FLAG.__getitem__, _LEVEL.__getitem__
+    responded_of, flag_of, level_of = (
+        _RESPONDED.__getitem__,
+        _FLAG.__getitem__,
+        at.levels.__getitem__,
+    )
+    field_at = at.fields
+    no_fields: Mapping[str, str] = MappingProxyType({})
     known = _Scores()
     score_of = known.__getitem__
     shared: dict[str, str] = {}  # ministries and provinces repeat: keep one string of each
@@ -287,6 +348,9 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
             flags = flag_sets.get(key)
             if flags is None:  # one shared mapping per combination of flags, not per row
                 flags = flag_sets[key] = MappingProxyType(dict(zip(flag_names, key, strict=True)))
+            fields = no_fields
+            if field_at:
+                fields = MappingProxyType({f.key: _field_value(f, row[i]) for f, i in field_at})
             if not (
                 agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
             ):
@@ -304,8 +368,9 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
             ministry = shared.setdefault(ministry, ministry)
             province = shared.setdefault(province, province)
             agency = Agency(
-                agency_id, name_th, name_en, level, ministry, province, responded, scores, flags
-            )
+                agency_id, name_th, name_en, level, ministry, province, responded, scores, flags,
+                fields,
+            )  # fmt: skip
             agencies.append(agency)
     if not agencies and not problems.count:  # every row was empty
         problems.fail("the survey has no rows")
@@ -371,9 +436,9 @@ def _row_problems(
     if not raw.strip():
         found.append((at.name_th, raw, _REQUIRED))
     raw = row[at.level]
-    level = _LEVEL.find(raw)
+    level = at.levels.find(raw)
     if level is None:
-        found.append((at.level, raw, f"unknown level; use one of: {_LEVEL_WORDS}"))
+        found.append((at.level, raw, f"unknown level; use one of: {at.level_words}"))
     province = row[at.province] if at.province is not None else ""
     if level == PROVINCIAL and not province.strip():
         # Without a province column the problem belongs to the level that asks for one.
@@ -397,6 +462,9 @@ def _row_problems(
     for _, i in at.flags:
         if _FLAG.find(row[i]) is None:
             found.append((i, row[i], f"not a yes/no value; use one of: {_BOOL_WORDS}"))
+    for field, i in at.fields:
+        if message := _field_problem(field, row[i]):
+            found.append((i, row[i], message))
     found.sort(key=operator.itemgetter(0))  # stable: within a column, the order above
     for i, raw, message in found:
         problems.add(rownum, at.header[i], raw, message)

@@ -226,10 +226,11 @@ def _store_agencies(conn: Connection, cycle_id: str, agencies: tuple[Agency, ...
     db.insert_rows(
         conn,
         "agency",
-        ("cycle", "agency_id", "name_th", "name_en", "level", "ministry", "province", "responded", "scores", "flags"),
+        ("cycle", "agency_id", "name_th", "name_en", "level", "ministry", "province", "responded", "scores", "flags", "fields"),
         (
             (cycle_id, a.agency_id, a.name_th, a.name_en, a.level, a.ministry, a.province, a.responded,
-             None if a.scores is None else writes.decimals_json(a.scores), orjson.dumps(dict(a.flags)).decode())
+             None if a.scores is None else writes.decimals_json(a.scores), orjson.dumps(dict(a.flags)).decode(),
+             writes.fields_json(a.fields))
             for a in agencies
         ),
     )  # fmt: skip
@@ -251,6 +252,7 @@ def load_agencies(conn: Connection, cycle_id: str) -> list[Agency]:
                 r.responded,
                 scores,
                 orjson.loads(r.flags),
+                writes.read_fields(r.fields),
             )
         )
     return out
@@ -269,6 +271,7 @@ _NOMINATED = (
     col(Nomination.id), col(Nomination.state), col(Nomination.rank), col(Nomination.nominee_id), col(Nomination.name_th),
     col(Nomination.name_en), col(Nomination.level), col(Nomination.ministry), col(Nomination.province),
     col(Nomination.members), col(Nomination.scores), col(Nomination.weighted), col(Nomination.score),
+    col(Nomination.fields),
 )  # fmt: skip
 
 
@@ -311,9 +314,10 @@ def load_nominated(
                 tuple(map(decimals.__getitem__, orjson.loads(sc))),
                 decimals[w],
                 decimals[s],
+                writes.read_fields(fs),
             ),
         )
-        for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s in conn.execute(query)
+        for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s, fs in conn.execute(query)
     ]
 
 

@@ -45,6 +45,7 @@ class Agency(SQLModel, table=True):
     responded: bool
     scores: str | None  # JSON list of decimal strings in the workflow's dimension order
     flags: str  # JSON object flag -> bool
+    fields: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})  # declared
 
 
 class Nomination(SQLModel, table=True):
@@ -65,6 +66,8 @@ class Nomination(SQLModel, table=True):
     scores: str  # JSON list of decimal strings in the workflow's dimension order
     weighted: str
     score: str  # the score the award ranks by
+    # JSON object: the declared text fields the nominee carries (for segments and quotas)
+    fields: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
     state: str
     rank: int | None = None  # at the last ranking stage it went through
     seq: int  # the last log event that moved it

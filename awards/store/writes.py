@@ -8,9 +8,10 @@ batch and its events are written, or none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -107,6 +108,20 @@ def nominate(conn: Connection, ctx: Context, award: str, cands: Sequence[Candida
             for c in cands
         ),
     )  # fmt: skip
+    if any(c.fields for c in cands):
+        db.insert_rows(
+            conn,
+            "nomination",
+            (*_NOMINATION_COLUMNS, "fields"),
+            (
+                (ctx.cycle, award, c.nominee_id, c.name_th, c.name_en, c.level, c.ministry, c.province,
+                 c.members, decimals_json(c.scores), str(c.weighted), str(c.score), State.SURVEYED.value,
+                 None, appended.seq(i), fields_json(c.fields))
+                for i, c in enumerate(cands)
+            ),
+        )  # fmt: skip
+        return appended
+    # Without declared fields the column keeps its default, '{}': nothing more to write.
     db.insert_rows(
         conn,
         "nomination",
@@ -119,6 +134,19 @@ def nominate(conn: Connection, ctx: Context, award: str, cands: Sequence[Candida
         ),
     )  # fmt: skip
     return appended
+
+
+_NO_FIELDS: Mapping[str, str] = MappingProxyType({})
+
+
+def fields_json(fields: Mapping[str, str]) -> str:
+    """Declared field values stored as a JSON object ('{}' for a survey that has none)."""
+    return orjson.dumps(dict(fields), option=orjson.OPT_SORT_KEYS).decode() if fields else "{}"
+
+
+def read_fields(stored: str) -> Mapping[str, str]:
+    """The fields a row stores; one shared empty mapping for the rows without any."""
+    return _NO_FIELDS if stored == "{}" else MappingProxyType(orjson.loads(stored))
 
 
 def decimals_json(values: Sequence[Decimal]) -> str:
