@@ -557,18 +557,24 @@ def _describe_trust(trust: Any) -> str:
 @main.command()
 @click.argument("directory", default="awards-demo", type=click.Path(file_okay=False))
 @click.option(
-    "--seed", default=2019, show_default=True, help="Seed of the synthetic survey and committee."
+    "--seed",
+    type=int,
+    help="Seed of the synthetic survey and committee (default: the cycle's year).",
 )
+@click.option("--cycle", "cycle", default="dga-2019", show_default=True,
+              type=click.Choice(["dga-2019", "dga-2023"]),
+              help="The shipped cycle to run: dga-2023 shows the later programme's categories.")  # fmt: skip
 @click.pass_obj
 @domain_errors
-def demo(obj: dict[str, Any], directory: str, seed: int) -> None:
-    """Run the 2019 cycle end to end on a synthetic survey, in DIRECTORY (new, empty, or an
+def demo(obj: dict[str, Any], directory: str, seed: int | None, cycle: str) -> None:
+    """Run a shipped cycle end to end on a synthetic survey, in DIRECTORY (new, empty, or an
     earlier demo's). The database is DIRECTORY/awards.db, or the one --db names (it must
     hold no cycle yet); the workflow, survey, key, log and certificates go in DIRECTORY."""
     from awards.commands.demo import run
     from awards.terminal import print_demo
 
-    print_demo(_console(), run(directory, seed=seed, actor=obj["actor"], url=obj["url"]))
+    result = run(directory, seed=seed, actor=obj["actor"], url=obj["url"], cycle=cycle)
+    print_demo(_console(), result)
 
 
 @main.command()

@@ -55,6 +55,8 @@ def _sheet_context(s: Sheet) -> dict[str, Any]:
         "recipient_th": s.recipient_th,
         "recipient_en": s.recipient_en,
         "award": award_context(s),
+        # The winner's band, for an award with tiers; None otherwise.
+        "tier": {"title_th": s.tier_th, "title_en": s.tier_en} if s.tier_th else None,
     }
 
 

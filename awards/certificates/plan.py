@@ -23,7 +23,7 @@ from awards.errors import AwardsError
 from awards.log.chain import sha256 as sha256_hex
 from awards.log.events import Kind
 from awards.rules.states import State, Trigger, nomination_code
-from awards.rules.workflow import Award, Workflow
+from awards.rules.workflow import Award, Tier, Workflow
 from awards.store.models import Certificate, Event, Nomination
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -134,6 +134,14 @@ def occasion_of(workflow: Workflow) -> Occasion:
     )
 
 
+def tier_of(award: Award, award_body: bytes) -> Tier | None:
+    """The band the award event gave the winner, for an award with tiers."""
+    if not award.tiers:
+        return None
+    key = orjson.loads(award_body).get("evidence", {}).get("tier")
+    return next((t for t in award.tiers if t.key == key), None)
+
+
 def plan(
     conn: Connection,
     workflow: Workflow,
@@ -183,10 +191,12 @@ def plan(
             latest = recorded.latest.get(nom.id)
             number = next(free) if latest is None else None
             th, en = recipient(a, nom.name_th, nom.name_en)
+            band = tier_of(a, nom.award_body)
             sheet = Sheet(
                 latest.serial if latest else serial(prefix, workflow.year_be, a.code, number or 0),
                 verification_code(digest), nomination_code(a.id, nom.nominee_id), th, en,
                 a.id, a.title_th, a.title_en, a.reason_th, a.reason_en,
+                band.title_th if band else "", band.title_en if band else "",
             )  # fmt: skip
             current = (
                 latest is not None

@@ -42,6 +42,8 @@ class Sheet:
     award_en: str
     reason_th: str = ""
     reason_en: str = ""
+    tier_th: str = ""  # the winner's band (awards with [[tiers]]), as the award names it
+    tier_en: str = ""
 
     @property
     def file(self) -> str:

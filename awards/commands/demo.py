@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from awards.commands import logbook, results, verdicts
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
 from awards.commands.reference_2019 import MINISTRIES
+from awards.commands.synthetic_2023 import generate_survey_2023
 from awards.errors import AwardsError
 from awards.log import signing
 from awards.log.chain import Verified
@@ -32,6 +34,11 @@ from awards.store.models import Cycle
 from awards.store.schema import open_engine, shown
 
 CYCLE = "dga-2019"
+# The shipped cycles the demo runs, each with the synthetic survey shaped for it.
+SURVEYS: dict[str, tuple[str, Callable[..., object]]] = {
+    "dga-2019": ("survey-2019.csv", sample.generate_survey),
+    "dga-2023": ("survey-2023.csv", generate_survey_2023),
+}
 COMMITTEE = 7  # synthetic reviewers, each affiliated with one ministry
 PER_NOMINATION = 3
 # Written first into the demo's folder: the demo reuses a folder only if it holds this file,
@@ -39,8 +46,8 @@ PER_NOMINATION = 3
 MARKER = ".awards-demo"
 # The files a demo run writes; only these are removed when it starts again.
 FILES = (
-    "awards.db", "awards.db-wal", "awards.db-shm", "survey-2019.csv", "decision-log.jsonl",
-    "committee.key", "committee.key.pub", f"{CYCLE}.toml",
+    "awards.db", "awards.db-wal", "awards.db-shm", "decision-log.jsonl", "committee.key",
+    "committee.key.pub", *(f"{c}.toml" for c in SURVEYS), *(s for s, _ in SURVEYS.values()),
 )  # fmt: skip
 CERTIFICATES = "certificates"  # the rendered PDFs, <serial>.pdf, in this folder of the demo
 
@@ -95,12 +102,15 @@ def _shown(path: Path, here: Path) -> str:
 def run(
     directory: str | Path = "awards-demo",
     *,
-    seed: int = 2019,
+    seed: int | None = None,
     actor: str = "demo",
     url: str | None = None,
+    cycle: str = CYCLE,
 ) -> DemoResult:
-    """Generate a synthetic 2019 survey, run every award to the end, render every winner's
+    """Generate a synthetic survey for a shipped cycle (dga-2019 by default; dga-2023 shows
+    the later programme's categories), run every award to the end, render every winner's
     plaque or certificate into `<directory>/certificates/`, export and verify the log.
+    `seed` (default: the cycle's year) seeds the survey and the committee.
 
     The folder must be new, empty, or one an earlier demo made (it then replaces what that
     demo wrote, nothing else); any other folder is refused. It gets the workflow, the survey,
@@ -113,6 +123,10 @@ def run(
     generator (about one in six is a rejection, one in four adjusts a dimension score), and
     every assignment, recusal and verdict is logged like a real one.
     """
+    if cycle not in SURVEYS:
+        raise AwardsError(f"no demo of cycle '{cycle}'; the demo runs: {', '.join(SURVEYS)}")
+    survey_name, generate = SURVEYS[cycle]
+    seed = int(cycle.rsplit("-", 1)[1]) if seed is None else seed
     out = Path(directory)
     _check_folder(out)
     url = url or f"sqlite:///{out / 'awards.db'}"
@@ -123,10 +137,10 @@ def run(
     if not own_database:
         _check_no_cycle(engine, url)
         _clear(out)
-    survey = out / "survey-2019.csv"
-    workflow = out / f"{CYCLE}.toml"
-    shutil.copyfile(shipped_workflow(CYCLE), workflow)  # replay needs it; the user can read it
-    sample.generate_survey(survey, seed=seed)
+    survey = out / survey_name
+    workflow = out / f"{cycle}.toml"
+    shutil.copyfile(shipped_workflow(cycle), workflow)  # replay needs it; the user can read it
+    generate(survey, seed=seed)
     cycles.init_cycle(workflow, engine=engine, actor=actor)
     cycles.import_survey(survey, engine=engine, actor=actor)
     private, _ = signing.generate_keys(out / "committee.key")
@@ -135,6 +149,12 @@ def run(
     _committee(engine, actor, random.Random(seed))
     adv.advance(engine=engine, actor=actor, key=key)
     rendered = issuing.render(engine=engine, out=out / CERTIFICATES, actor=actor, key=key)
+    if rendered.unfit:  # the shipped templates must hold every synthetic winner
+        first = rendered.unfit[0]
+        raise AwardsError(
+            f"{len(rendered.unfit)} sheets did not fit their templates, the first "
+            f"{first.nomination} ({first.serial}): {first.problem}"
+        )
     log = out / "decision-log.jsonl"
     logbook.export_log(log, engine=engine)
     verified = logbook.verify_file(log)
