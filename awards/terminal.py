@@ -73,12 +73,18 @@ def print_national(console: Console, national: dict[str, Any]) -> None:
 
 
 def print_ranking(console: Console, r: Ranking) -> None:
-    line = figure(r.cut_score, missing="-")
+    segmented = any(row.segment is not None for row in r.rows)
+    line = "per segment" if segmented else figure(r.cut_score, missing="-")
     table = Table(title=Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})"))
+    tiered = any(row.tier is not None for row in r.rows)
+    if segmented:
+        table.add_column("segment")
     for name in ("rank", "nomination", "name", "score"):
         table.add_column(name, justify="right" if name in ("rank", "score") else "left")
     for d in r.dimensions:
         table.add_column(d, justify="right")
+    if tiered:
+        table.add_column("tier")
     table.add_column("state")
     table.add_column("margin", justify="right")
     table.add_column("decided by")
@@ -98,7 +104,8 @@ def print_ranking(console: Console, r: Ranking) -> None:
             spread = [figure(row.aggregate, missing=""), figure(row.sd, missing=""),
                       f"{row.low}-{row.high}" if agg else ""]  # fmt: skip
         table.add_row(
-            *_cells(row.rank, row.nomination, row.name_th, row.score, *[row.scores[d] for d in r.dimensions],
+            *_cells(*([row.segment] if segmented else []), row.rank, row.nomination, row.name_th, row.score,
+                    *[row.scores[d] for d in r.dimensions], *([row.tier or ""] if tiered else []),
                     row.state, margin(row.margin, missing="-"), row.decided_by, verdicts, *spread),
             style="bold green" if row.state == "awarded" else None,
         )  # fmt: skip

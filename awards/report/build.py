@@ -33,7 +33,7 @@ from awards.rules.ranking import chain, describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
-from awards.rules.workflow import WEIGHTED, Award, Workflow
+from awards.rules.workflow import WEIGHTED, Award, Tier, Workflow
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
@@ -178,14 +178,16 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _row(r: results.Row, dims: Sequence[str], committee: bool) -> dict[str, Any]:
+def _row(
+    r: results.Row, dims: Sequence[str], committee: bool, tiers: dict[str, str]
+) -> dict[str, Any]:
     verdicts = f"{r.approvals}/{r.rejections}" if r.approvals or r.rejections else ""
     return {
         "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
         "members": r.members, "score": str(r.score), "scores": [str(r.scores[d]) for d in dims],
         "committee": [figure(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
         "verdicts": verdicts, "state": r.state, "margin": margin(r.margin),
-        "winner": r.state == State.AWARDED,
+        "winner": r.state == State.AWARDED, "segment": r.segment or "", "tier": tiers.get(r.tier or "", ""),
     }  # fmt: skip
 
 
@@ -203,6 +205,10 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
     if provisional:  # not shortlisted yet: the ranking as it stands, as far as the cut goes
         listed = rows[: award.shortlist.top or award.winners.top or 20]
     names = {r.nominee_id: r.name_th for r in rows}
+    # A winner's band as printed: its Thai title (English); only winners are in one.
+    tiers = {
+        t.key: f"{t.title_th} ({t.title_en})" if t.title_en else t.title_th for t in award.tiers
+    }
     lines = [("เกณฑ์รางวัล (winners cut)", ranking.cut_score)]
     if sens.baseline is not None and award.shortlist != award.winners:
         lines.append(("เกณฑ์คัดเลือก (shortlist cut)", sens.baseline.shortlist_line))
@@ -226,11 +232,13 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "committee": COMMITTEE if committee else (),
         "reviewed": reviewed,
         "winners": sum(r.state == State.AWARDED for r in rows),
-        "listed": [_row(r, dims, committee) for r in listed],
+        "listed": [_row(r, dims, committee, tiers) for r in listed],
         "provisional": provisional,
         "chart": Markup(chart),
-        "groups": [_row(r, dims, committee) for r in rows] if award.group_by else [],
+        "groups": [_row(r, dims, committee, tiers) for r in rows] if award.group_by else [],
         "group_field": award.group_by.field if award.group_by else "",
+        "segment_field": award.segment_by or "",
+        "tiers": [(t.title_th, t.title_en, _band(t)) for t in award.tiers],
         "sensitivity": _sensitivity(wf, award, sens, names, rows),
     }
 
@@ -242,9 +250,18 @@ def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
         who.append("respondents" if pool.responded else "non-respondents")
     who += [f"{k} = {'yes' if v else 'no'}" for k, v in pool.flags.items()]
     who += [f"{k} ≥ {v}" for k, v in pool.min.items()] + [f"{k} ≤ {v}" for k, v in pool.max.items()]
+    who += [
+        f"{k} one of {', '.join(v)}" if len(v) > 1 else f"{k} = {v[0]}"
+        for k, v in pool.where.items()
+    ]
     if award.group_by:
         who.append(f"grouped by {award.group_by.field} (at least {award.group_by.min_members})")
-    score = "weighted score" if award.score == WEIGHTED else f"dimension {award.score}"
+    if award.score == WEIGHTED:
+        score = "weighted score"
+    elif award.score in wf.dimension_keys:
+        score = f"dimension {award.score}"
+    else:
+        score = f"the count {award.score}"
     review = (
         f"quorum {award.review.quorum}, {award.review.approval}, {award.review.aggregate} of the "
         f"reviewers' scores, ranked by the {award.review.rank_by} score"
@@ -256,9 +273,38 @@ def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
         ("score", score),
         ("shortlist", describe_cut(award.shortlist) or "everyone"),
         ("winners", describe_cut(award.winners) or "everyone"),
+        *(
+            [("segments", f"the cuts apply within each {award.segment_by}")]
+            if award.segment_by
+            else []
+        ),
+        *(
+            [
+                (
+                    "quota",
+                    f"at most {award.quota.max} winners per {award.quota.field}; the next eligible takes a skipped place",
+                )
+            ]
+            if award.quota
+            else []
+        ),
+        *(
+            [("tiers", "; ".join(f"{t.title_th} ({t.title_en}) {_band(t)}" for t in award.tiers))]
+            if award.tiers
+            else []
+        ),
+        *(
+            [("ties", "everyone tied on score with the last winner wins (joint)")]
+            if award.ties == "joint"
+            else []
+        ),
         ("committee review", review),
         ("tie-break", " → ".join(chain(award))),
     ]
+
+
+def _band(tier: Tier) -> str:
+    return f"score ≥ {tier.min}" + (f" and < {tier.max}" if tier.max is not None else "")
 
 
 def _sensitivity(
