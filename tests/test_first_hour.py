@@ -50,7 +50,7 @@ def test_workflows_lists_the_shipped_ones_with_title_and_year():
         "dga-2019  2019 (พ.ศ. 2562)  Digital Government Awards 2019 / รางวัลรัฐบาลดิจิทัล "
         "ประจำปี พ.ศ. ๒๕๖๒  awards: top-department, top-province, copy-free\n"
         "dga-2023  2023 (พ.ศ. 2566)  Digital Government Awards 2023 (illustrative) / "
-        "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๖ (ตัวอย่าง)  awards: department-by-type, "
+        "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๖  awards: department-by-type, "
         "department-tiers, top-province, local-by-size, digital-personnel, popular-vote, "
         "copy-free\n"
         "open one with `awards init NAME`; copy one to edit with `awards workflows copy NAME`\n",
