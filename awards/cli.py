@@ -477,13 +477,16 @@ def status(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
 @click.argument("award")
 @click.option("--cycle", help="The cycle (default: the only open cycle).")
 @click.option("--limit", type=click.IntRange(min=1), help="Show only the first N.")
+@click.option("--wide", is_flag=True, help="Every column, however wide the terminal.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 @domain_errors
 def ranking(
-    obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, as_json: bool
-) -> None:
-    """Rank, name, score, dimension scores, state and margin to the cut of every nominee."""
+    obj: dict[str, Any], award: str, cycle: str | None, limit: int | None, wide: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Rank, name, score, state and margin to the cut of every nominee; dimension scores,
+    verdicts and the committee's figures as far as the terminal is wide (or --wide)."""
     from awards.commands.results import ranking as read
 
     data = read(award, url=obj["url"], cycle=cycle, limit=limit)
@@ -492,7 +495,7 @@ def ranking(
         return
     from awards.terminal import print_ranking
 
-    print_ranking(_console(), data)
+    print_ranking(_console(), data, wide=wide)
 
 
 @main.group(invoke_without_command=True)

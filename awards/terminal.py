@@ -7,19 +7,23 @@ or escaped, never as markup: a name like `[bold red]...` or `[/x]` is printed as
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from awards.log.events import Kind
 from awards.rules.formatting import figure, margin, percent
+from awards.rules.thai import line_breaks
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 
     from awards.commands.demo import DemoResult
     from awards.commands.results import Ranking, Status
@@ -39,77 +43,173 @@ def print_status(console: Console, data: Status) -> None:
         f"workflow {data.workflow_sha256[:12]}  survey {survey}  log {data.log.events} events, head {data.log.head[:12]}"
     )
     states = sorted({s for counts in data.awards.values() for s in counts})
-    table = Table(title="Nominations per award and state")
-    table.add_column("award")
-    for s in states:
-        table.add_column(s, justify="right")
-    for award, counts in data.awards.items():
-        table.add_row(*_cells(award, *[counts.get(s, "") for s in states]))
+    title = "Nominations per award and state"
+    counts = [[counts.get(s, "") for s in states] for counts in data.awards.values()]
+    table = _grid(title, "award", list(data.awards), states, counts)
+    if not _fits(console, table):
+        # Many states: one row per state, one column per award reads at 80 columns.
+        across = [list(column) for column in zip(*counts, strict=True)] if counts else []
+        table = _grid(title, "state", states, list(data.awards), across)
     console.print(table)
     print_national(console, data.national)
 
 
+def _grid(title: str, corner: str, rows: list[str], columns: list[str],
+          cells: Sequence[Sequence[object]]) -> Table:  # fmt: skip
+    """A table of counts: row labels wrap, counts are never cut."""
+    table = Table(title=title)
+    table.add_column(corner, overflow="fold")
+    for name in columns:
+        table.add_column(name, justify="right", no_wrap=True)
+    for label, values in zip(rows, cells, strict=True):
+        table.add_row(*_cells(label, *values))
+    return table
+
+
 def print_national(console: Console, national: dict[str, Any]) -> None:
-    table = Table(title="National mean scores per level (respondents)")
-    table.add_column("level")
-    table.add_column("responded", justify="right")
+    """One row per figure and one column per level (by its key, named in full below): a
+    column per dimension would not fit 80 columns."""
+    table = Table(title="National mean scores per level (respondents)", caption_justify="left")
+    table.add_column("", overflow="fold")
+    for key in national:
+        table.add_column(key, justify="right", overflow="fold")
     dims = next((list(v["dimensions"]) for v in national.values() if v["dimensions"]), [])
+    levels = list(national.values())
+    table.add_row(*_cells("responded", *[f"{v['responded']}/{v['surveyed']}" for v in levels]))
+    table.add_row(*_cells("response rate",
+                          *[percent(v["responded"], v["surveyed"]) if v["surveyed"] else "-"
+                            for v in levels]))  # fmt: skip
     for d in dims:
-        table.add_column(d, justify="right")
-    table.add_column("weighted", justify="right", style="bold")
-    for v in national.values():
-        rate = f"{v['responded']}/{v['surveyed']}"
-        if v["surveyed"]:
-            rate += f" ({percent(v['responded'], v['surveyed'])})"
-        table.add_row(
-            *_cells(
-                v["label"],
-                rate,
-                *[figure(v["dimensions"].get(d), missing="") for d in dims],
-                figure(v["weighted"], missing="-"),
-            )
-        )
+        table.add_row(*_cells(d, *[figure(v["dimensions"].get(d), missing="") for v in levels]))
+    table.add_row(
+        *_cells("weighted", *[figure(v["weighted"], missing="-") for v in levels]), style="bold"
+    )
+    table.caption = "; ".join(f"{key}: {v['label']}" for key, v in national.items())
     console.print(table)
 
 
-def print_ranking(console: Console, r: Ranking) -> None:
+# Optional columns give way before the name column gets narrower than this (in cells); a
+# single word wider than the column folds.
+NAME_MIN = 20
+
+
+class _Name:
+    """A name that wraps where Thai text may break: Thai writes no spaces between words, and
+    rich breaks lines only at spaces, so it would cut a name wherever its column ends. ICU's
+    line breaks decide; a single word wider than the column folds. Never cut."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = line_breaks(text) or [text]  # each word with the spaces after it
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        longest = max(cell_len(w.rstrip()) for w in self.words)
+        full = cell_len(self.text)
+        return Measurement(min(longest, NAME_MIN), full).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines, line = [], ""
+        for word in self.words:
+            if line and cell_len((line + word).rstrip()) > options.max_width:
+                lines.append(line.rstrip())
+                line = ""
+            line += word
+        lines.append(line.rstrip())
+        yield Text("\n".join(lines), overflow="fold")
+
+
+@dataclass
+class _Column:
+    header: str
+    group: str | None  # None: always shown; else dropped with its group when space is short
+    cells: Sequence[Text | _Name]
+    justify: JustifyMethod = "left"
+
+
+# Which optional columns stay first when the terminal is narrow: what explains a state
+# (segment, tier, the committee's aggregate) before the detail behind it.
+PRIORITY = ("segment", "tier", "committee", "verdicts", "nomination", "decided by",
+            "dimension scores", "sd", "min-max")  # fmt: skip
+
+
+def print_ranking(console: Console, r: Ranking, *, wide: bool = False) -> None:
+    """Rank, name, score, state and margin always; the other columns as far as the console is
+    wide, by PRIORITY, with a line naming those left out (all of them when `wide`)."""
     segmented = any(row.segment is not None for row in r.rows)
     line = "per segment" if segmented else figure(r.cut_score, missing="-")
-    table = Table(title=Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})"))
-    tiered = any(row.tier is not None for row in r.rows)
-    if segmented:
-        table.add_column("segment")
-    for name in ("rank", "nomination", "name", "score"):
-        table.add_column(name, justify="right" if name in ("rank", "score") else "left")
-    for d in r.dimensions:
-        table.add_column(d, justify="right")
-    if tiered:
-        table.add_column("tier")
-    table.add_column("state")
-    table.add_column("margin", justify="right")
-    table.add_column("decided by")
-    table.add_column("verdicts", justify="right")
+    title = Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})")
     committee = any(row.aggregate is not None for row in r.rows)
+    rows = r.rows
+
+    def column(header: str, group: str | None, values: list[object], right: bool = False) -> None:
+        columns.append(_Column(header, group, _cells(*values), "right" if right else "left"))
+
+    columns: list[_Column] = []
+    if segmented:
+        column("segment", "segment", [row.segment or "" for row in rows])
+    column("rank", None, [row.rank for row in rows], right=True)
+    column("nomination", "nomination", [row.nomination for row in rows])
+    columns.append(_Column("name", None, [_Name(row.name_th) for row in rows]))
+    column("score", None, [row.score for row in rows], right=True)
+    for d in r.dimensions:
+        column(d, "dimension scores", [row.scores[d] for row in rows], right=True)
+    if any(row.tier is not None for row in rows):
+        column("tier", "tier", [row.tier or "" for row in rows])
+    column("state", None, [row.state for row in rows])
+    column("margin", None, [margin(row.margin, missing="-") for row in rows], right=True)
+    column("decided by", "decided by", [row.decided_by for row in rows])
+    column("verdicts", "verdicts", [f"{row.approvals}✓ {row.rejections}✗"
+                                    if row.approvals or row.rejections else "" for row in rows],
+           right=True)  # fmt: skip
     if committee:
-        table.add_column(
-            "committee" + (" (ranks)" if r.score_by == "reviewed" else ""), justify="right"
+        header = "committee" + (" (ranks)" if r.score_by == "reviewed" else "")
+        column(header, "committee", [figure(row.aggregate, missing="") for row in rows], True)
+        column("sd", "sd", [figure(row.sd, missing="") for row in rows], right=True)
+        column("min-max", "min-max", [f"{row.low}-{row.high}" if row.aggregate is not None
+                                      else "" for row in rows], right=True)  # fmt: skip
+    present = [g for g in PRIORITY if any(c.group == g for c in columns)]
+    styles = ["bold green" if row.state == "awarded" else None for row in rows]
+
+    def table(groups: set[str]) -> Table:
+        t = Table(title=title)
+        shown = [c for c in columns if c.group is None or c.group in groups]
+        for c in shown:
+            name = c.header == "name"
+            # Only the name wraps: every figure and state is shown whole or not at all.
+            width = None if name else max(cell_len(c.header), *(x.cell_len for x in c.cells))  # type: ignore[union-attr]
+            t.add_column(c.header, justify=c.justify, no_wrap=not name, min_width=width)
+        for i, style in enumerate(styles):
+            t.add_row(*[c.cells[i] for c in shown], style=style)
+        return t
+
+    kept: set[str] = set()
+    for group in present:  # each group that still fits, most important first
+        if wide or _fits(console, table(kept | {group})):
+            kept.add(group)
+    result = table(kept)
+    if wide:
+        # As wide as the table wants: the terminal wraps or a pager scrolls it.
+        console.width = max(console.width, _measure(console, result, 100_000).maximum)
+    console.print(result)
+    left_out = [g for g in present if g not in kept]
+    if left_out:
+        console.print(
+            f"Not shown at {console.width} columns: {', '.join(left_out)} "
+            "(--wide shows every column, --json everything)",
+            style="dim",
+            markup=False,
+            highlight=False,
         )
-        table.add_column("sd", justify="right")
-        table.add_column("min-max", justify="right")
-    for row in r.rows:
-        verdicts = f"{row.approvals}✓ {row.rejections}✗" if row.approvals or row.rejections else ""
-        spread = []
-        if committee:
-            agg = row.aggregate is not None
-            spread = [figure(row.aggregate, missing=""), figure(row.sd, missing=""),
-                      f"{row.low}-{row.high}" if agg else ""]  # fmt: skip
-        table.add_row(
-            *_cells(*([row.segment] if segmented else []), row.rank, row.nomination, row.name_th, row.score,
-                    *[row.scores[d] for d in r.dimensions], *([row.tier or ""] if tiered else []),
-                    row.state, margin(row.margin, missing="-"), row.decided_by, verdicts, *spread),
-            style="bold green" if row.state == "awarded" else None,
-        )  # fmt: skip
-    console.print(table)
+
+
+def _measure(console: Console, table: Table, width: int) -> Measurement:
+    return Measurement.get(console, console.options.update_width(width), table)
+
+
+def _fits(console: Console, table: Table) -> bool:
+    """Whether rich can print `table` at the console's width without cutting a cell."""
+    # Measured unbounded: rich caps a measurement at the width it is given.
+    return _measure(console, table, 100_000).minimum <= console.width
 
 
 def print_history(console: Console, events: list[dict[str, Any]]) -> None:
