@@ -167,7 +167,11 @@ def print_ranking(console: Console, r: Ranking, *, wide: bool = False) -> None:
         column("sd", "sd", [figure(row.sd, missing="") for row in rows], right=True)
         column("min-max", "min-max", [f"{row.low}-{row.high}" if row.aggregate is not None
                                       else "" for row in rows], right=True)  # fmt: skip
-    present = [g for g in PRIORITY if any(c.group == g for c in columns)]
+    # A group with nothing in it (no verdicts yet, no tiers) takes no room and is not missed.
+    filled = {
+        c.group for c in columns if any(str(x.text if isinstance(x, _Name) else x) for x in c.cells)
+    }
+    present = [g for g in PRIORITY if g in filled]
     styles = ["bold green" if row.state == "awarded" else None for row in rows]
 
     def table(groups: set[str]) -> Table:
