@@ -140,7 +140,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": m["label"],
+                "level": _level(wf, level),
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -151,6 +151,14 @@ def context(facts: Facts) -> dict[str, Any]:
         "footer": _footer(status, facts.checkpoint),
         "version": __version__,
     }  # fmt: skip
+
+
+def _level(wf: Workflow, key: str) -> str:
+    """A level as the report names it, Thai first: 'ระดับกรม (department-level)'."""
+    level = next((lv for lv in wf.levels if lv.key == key), None)
+    if level is None or level.title_th == level.title_en:
+        return key
+    return f"{level.title_th} ({level.title_en})"
 
 
 def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -166,13 +174,13 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        means[lv]["label"]: [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        _level(wf, lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [means[lv]["label"] for lv in levels],
+        "levels": [_level(wf, lv) for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),
