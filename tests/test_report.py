@@ -24,7 +24,8 @@ from awards.log import signing
 from awards.report.build import report
 from awards.rules.formatting import figure as shown
 from awards.rules.formatting import margin as signed
-from awards.rules.formatting import percent
+from awards.rules.formatting import percent, state_label
+from awards.rules.states import State
 from awards.store import checkpoints as checkpoint
 from awards.store import database as db
 from awards.store.schema import open_engine
@@ -243,3 +244,29 @@ def test_report_without_a_database_is_one_clear_error(tmp_path: Path):
         f"Error: no database at {missing}; run `awards init WORKFLOW` first "
         "(or pass --db / set AWARDS_DATABASE_URL)\n",
     )
+
+
+def test_report_states_rules_and_provenance_read_thai_first(built: Built):
+    body = built.html.split("<body>")[1]
+    text = re.sub(r"<svg.*?</svg>|<[^>]+>", " ", body, flags=re.DOTALL)
+    assert "not_awarded" not in text  # only in class names, never shown
+    for thai, english in (
+        ("ไม่ได้รับรางวัล", "not awarded"),
+        ("ผู้มีสิทธิ์", "pool"),
+        ("ลำดับเมื่อคะแนนเท่ากัน", "tie-break"),
+        ("ผู้ได้รับรางวัลเหมือนเดิมทั้ง", "The winners are the same under all"),
+        ("ที่มาของตัวเลข", "Where these figures come from"),
+        ("ลงนามด้วยกุญแจของคณะกรรมการ", "signed with the committee key"),
+    ):
+        assert 0 <= text.index(thai) < text.index(english)
+
+
+def test_state_label_names_every_state_in_thai_and_english():
+    labels = {state: state_label(state) for state in State}
+    assert labels[State.NOT_AWARDED] == ("ไม่ได้รับรางวัล", "not awarded")
+    assert labels[State.AWARDED] == ("ได้รับรางวัล", "awarded")
+    assert all(
+        any("\u0e00" <= c <= "\u0e7f" for c in th) and "_" not in en for th, en in labels.values()
+    )
+    with pytest.raises(ValueError):
+        state_label("won")

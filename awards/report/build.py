@@ -26,14 +26,14 @@ from awards.certificates.html import render as render_template
 from awards.certificates.sheet import RenderError, Templates
 from awards.commands import results
 from awards.log.events import Kind
-from awards.report import charts
-from awards.rules.formatting import DASH, figure, margin, percent, points, share
+from awards.report import charts, wording
+from awards.rules.formatting import DASH, figure, margin, percent, points, share, state_label
 from awards.rules.plain import Plain
-from awards.rules.ranking import chain, describe_cut
+from awards.rules.ranking import describe_cut
 from awards.rules.sensitivity import Perturbation, Sensitivity, sensitivity
 from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
-from awards.rules.workflow import WEIGHTED, Award, Tier, Workflow
+from awards.rules.workflow import Award, Workflow
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
@@ -43,6 +43,7 @@ from awards.version import __version__
 
 TEMPLATE = "report/report.html"
 COMMITTEE = ("aggregate", "sd", "low", "high")  # per-nomination committee figures, if any
+COMMITTEE_TH = ("คะแนนกรรมการ", "ส่วนเบี่ยงเบนมาตรฐาน", "ต่ำสุด", "สูงสุด")
 THAI = frozenset(map(chr, range(0x0E00, 0x0E80)))
 # Out of the running by a person's decision; the rules' selection leaves them out.
 REMOVED = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
@@ -139,7 +140,7 @@ def context(facts: Facts) -> dict[str, Any]:
         },
         "response": [
             {
-                "level": m["label"],
+                "level": _level(wf, level),
                 "rate": f"{m['responded']:,}/{m['surveyed']:,}",
                 "percent": percent(m["responded"], m["surveyed"]),  # type: ignore[arg-type]
             }
@@ -150,6 +151,14 @@ def context(facts: Facts) -> dict[str, Any]:
         "footer": _footer(status, facts.checkpoint),
         "version": __version__,
     }  # fmt: skip
+
+
+def _level(wf: Workflow, key: str) -> str:
+    """A level as the report names it, Thai first: 'ระดับกรม (department-level)'."""
+    level = next((lv for lv in wf.levels if lv.key == key), None)
+    if level is None or level.title_th == level.title_en:
+        return key
+    return f"{level.title_th} ({level.title_en})"
 
 
 def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -165,13 +174,13 @@ def _means(wf: Workflow, means: dict[str, dict[str, Any]]) -> dict[str, Any]:
     overall = [figure(means[lv]["weighted"]) for lv in levels]
     labels = [d.title_th for d in wf.dimensions] + ["คะแนนรวมถ่วงน้ำหนัก (weighted)"]
     series = {
-        means[lv]["label"]: [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
+        _level(wf, lv): [means[lv]["dimensions"].get(d.key) for d in wf.dimensions]
         + [means[lv]["weighted"]]
         for lv in levels
     }
     chart = charts.dimension_means(labels, series, prefix="means") if levels else ""
     return {
-        "levels": [means[lv]["label"] for lv in levels],
+        "levels": [_level(wf, lv) for lv in levels],
         "rows": rows,
         "overall": overall,
         "chart": Markup(chart),
@@ -186,7 +195,7 @@ def _row(
         "rank": r.rank, "nomination": r.nomination, "name_th": r.name_th, "name_en": r.name_en,
         "members": r.members, "score": str(r.score), "scores": [str(r.scores[d]) for d in dims],
         "committee": [figure(getattr(r, k, None)) for k in COMMITTEE] if committee else [],
-        "verdicts": verdicts, "state": r.state, "margin": margin(r.margin),
+        "verdicts": verdicts, "state": r.state, "state_label": state_label(r.state), "margin": margin(r.margin),
         "winner": r.state == State.AWARDED, "segment": r.segment or "", "tier": tiers.get(r.tier or "", ""),
     }  # fmt: skip
 
@@ -223,13 +232,17 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "id": award.id,
         "title_th": award.title_th,
         "title_en": award.title_en,
-        "rules": _rules(wf, award),
-        "counts": facts.status.awards.get(award.id, {}),
+        "rules": wording.rules(wf, award),
+        "counts": [
+            (*state_label(state), n) for state, n in facts.status.awards.get(award.id, {}).items()
+        ],
         "nominations": len(rows),
         "cut": describe_cut(award.winners),
+        "cut_th": wording.cut_th(award.winners),
         "cut_score": figure(ranking.cut_score),
         "dimensions": dims,
         "committee": COMMITTEE if committee else (),
+        "committee_titles": list(zip(COMMITTEE_TH, COMMITTEE, strict=True)) if committee else [],
         "reviewed": reviewed,
         "winners": sum(r.state == State.AWARDED for r in rows),
         "listed": [_row(r, dims, committee, tiers) for r in listed],
@@ -238,73 +251,14 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "groups": [_row(r, dims, committee, tiers) for r in rows] if award.group_by else [],
         "group_field": award.group_by.field if award.group_by else "",
         "segment_field": award.segment_by or "",
-        "tiers": [(t.title_th, t.title_en, _band(t)) for t in award.tiers],
+        "tiers": [(t.title_th, t.title_en, wording.band(t)) for t in award.tiers],
         "sensitivity": _sensitivity(wf, award, sens, names, rows),
+        "dimension_titles": [
+            (i, d.title_th, d.key.replace("_", " "))
+            for i, d in enumerate(wf.dimensions, 1)
+            if d.key in dims
+        ],
     }
-
-
-def _rules(wf: Workflow, award: Award) -> list[tuple[str, str]]:
-    pool = award.pool
-    who = [f"level {pool.level}" if pool.level else "every level"]
-    if pool.responded is not None:
-        who.append("respondents" if pool.responded else "non-respondents")
-    who += [f"{k} = {'yes' if v else 'no'}" for k, v in pool.flags.items()]
-    who += [f"{k} ≥ {v}" for k, v in pool.min.items()] + [f"{k} ≤ {v}" for k, v in pool.max.items()]
-    who += [
-        f"{k} one of {', '.join(v)}" if len(v) > 1 else f"{k} = {v[0]}"
-        for k, v in pool.where.items()
-    ]
-    if award.group_by:
-        who.append(f"grouped by {award.group_by.field} (at least {award.group_by.min_members})")
-    if award.score == WEIGHTED:
-        score = "weighted score"
-    elif award.score in wf.dimension_keys:
-        score = f"dimension {award.score}"
-    else:
-        score = f"the count {award.score}"
-    review = (
-        f"quorum {award.review.quorum}, {award.review.approval}, {award.review.aggregate} of the "
-        f"reviewers' scores, ranked by the {award.review.rank_by} score"
-        if award.review.required
-        else "none"
-    )
-    return [
-        ("pool", ", ".join(who)),
-        ("score", score),
-        ("shortlist", describe_cut(award.shortlist) or "everyone"),
-        ("winners", describe_cut(award.winners) or "everyone"),
-        *(
-            [("segments", f"the cuts apply within each {award.segment_by}")]
-            if award.segment_by
-            else []
-        ),
-        *(
-            [
-                (
-                    "quota",
-                    f"at most {award.quota.max} winners per {award.quota.field}; the next eligible takes a skipped place",
-                )
-            ]
-            if award.quota
-            else []
-        ),
-        *(
-            [("tiers", "; ".join(f"{t.title_th} ({t.title_en}) {_band(t)}" for t in award.tiers))]
-            if award.tiers
-            else []
-        ),
-        *(
-            [("ties", "everyone tied on score with the last winner wins (joint)")]
-            if award.ties == "joint"
-            else []
-        ),
-        ("committee review", review),
-        ("tie-break", " → ".join(chain(award))),
-    ]
-
-
-def _band(tier: Tier) -> str:
-    return f"score ≥ {tier.min}" + (f" and < {tier.max}" if tier.max is not None else "")
 
 
 def _sensitivity(
@@ -328,16 +282,22 @@ def _sensitivity(
             "entered": who(p.entered), "left": who(p.left), "unreviewed": who(p.unreviewed),
         }  # fmt: skip
 
-    rederived = ""
+    rederived = ("", "")
     if sens.baseline is not None:
         awarded = {r.nominee_id for r in rows if r.state == State.AWARDED}
         if any(r.state in OPEN for r in rows):
-            rederived = "the award is not complete: the selection takes every shortlisted nominee without verdicts as approved"
+            rederived = (
+                "รางวัลนี้ยังพิจารณาไม่เสร็จ: การคัดเลือกนับผู้ผ่านการคัดเลือกเบื้องต้นที่ยังไม่มีผลพิจารณาว่าได้รับอนุมัติ",
+                "the award is not complete: the selection takes every shortlisted nominee without verdicts as approved",
+            )
         elif awarded != set(sens.baseline.winners):
-            rederived = "under the declared weights the rules' selection differs from the winners awarded now, as a withdrawal or revocation makes it (a place given up is not refilled); each perturbation is compared with that selection"
+            rederived = (
+                "ภายใต้น้ำหนักที่ประกาศ ผลการคัดเลือกตามกฎต่างจากผู้ได้รับรางวัลในปัจจุบัน ซึ่งเกิดจากการถอนชื่อหรือการเพิกถอนรางวัล (ตำแหน่งที่สละแล้วไม่มีการเติม) การปรับน้ำหนักแต่ละครั้งเทียบกับผลการคัดเลือกนั้น",
+                "under the declared weights the rules' selection differs from the winners awarded now, as a withdrawal or revocation makes it (a place given up is not refilled); each perturbation is compared with that selection",
+            )
     changed = sum(p.changed for p in sens.perturbations)
     return {
-        "note": sens.note,
+        "note": wording.sensitivity_note(award, sens.note),
         "rows": [row(p) for p in sens.perturbations],
         "changed": changed,
         "total": len(sens.perturbations),

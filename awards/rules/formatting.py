@@ -15,9 +15,24 @@ from __future__ import annotations
 from decimal import Decimal
 
 from awards.rules.scoring import round_half_up
+from awards.rules.states import State
 from awards.rules.workflow import Level
 
 DASH = "—"  # in place of a figure that does not exist: no respondents, no cut line
+
+# A nomination's state as people read it, Thai first. Thai readers see the Thai label; the
+# English one follows it, without the identifier's underscore.
+STATE_LABELS: dict[State, tuple[str, str]] = {
+    State.SURVEYED: ("ได้รับการเสนอชื่อ", "nominated"),
+    State.SHORTLISTED: ("ผ่านการคัดเลือกเบื้องต้น", "shortlisted"),
+    State.REVIEWED: ("ผ่านการพิจารณา", "reviewed"),
+    State.AWARDED: ("ได้รับรางวัล", "awarded"),
+    State.ELIMINATED: ("ไม่ผ่านการคัดเลือก", "eliminated"),
+    State.REJECTED: ("ไม่ผ่านการพิจารณา", "rejected"),
+    State.NOT_AWARDED: ("ไม่ได้รับรางวัล", "not awarded"),
+    State.WITHDRAWN: ("ถอนชื่อ", "withdrawn"),
+    State.REVOKED: ("เพิกถอนรางวัล", "revoked"),
+}
 
 
 def level_label(level: Level) -> str:
@@ -25,6 +40,12 @@ def level_label(level: Level) -> str:
     if level.title_en == level.title_th:  # not declared: its key alone
         return level.title_en
     return f"{level.title_en} ({level.title_th})"
+
+
+def state_label(state: str) -> tuple[str, str]:
+    """A nomination state's (Thai, English) label: state_label('not_awarded') ==
+    ('ไม่ได้รับรางวัล', 'not awarded'). Raises ValueError for a name that is no state."""
+    return STATE_LABELS[State(state)]
 
 
 def percent(part: int, whole: int, places: int = 1, *, missing: str = DASH) -> str:
