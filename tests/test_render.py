@@ -258,11 +258,14 @@ def test_certificate_html_province_in_thai_with_thai_digits(cycle):
     for text in (
         f"จังหวัด{province.name_th}",
         f"{province.name_en} Province",
-        "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒",
+        "ให้ไว้ ณ ทำเนียบรัฐบาล</span> <span class=\"nowrap\">เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒",
         "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒",
-        "(พลเอก ประยุทธ์ จันทร์โอชา)",
-        "นายกรัฐมนตรี",
-        "General Prayut Chan-o-cha, Prime Minister",
+        "สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)",
+        "ขอมอบประกาศนียบัตรฉบับนี้ไว้เพื่อแสดงว่า",
+        "(ผู้ลงนามตัวอย่าง)",  # the demo names no real signatory (demo.specimen_copy)
+        "Specimen Signatory, Specimen Position",
+        "ตัวอย่าง<br><span lang=\"en\">SPECIMEN</span>",
+        f"ตรวจสอบด้วยคำสั่ง <span lang=\"en\">awards verify {code}</span>",
         "รางวัลจังหวัดที่มีความพร้อมรัฐบาลดิจิทัลสูงสุด",
         "Top 5 provinces in digital-government readiness",
         "จังหวัดที่มีความพร้อมด้านรัฐบาลดิจิทัลสูงสุด ๕ อันดับแรก",
@@ -271,14 +274,17 @@ def test_certificate_html_province_in_thai_with_thai_digits(cycle):
     ):
         assert text in html
     assert html.count("<svg") == 1
+    assert "ประยุทธ์" not in html and "Prayut" not in html
+    assert html.count("ให้ไว้") == 1 and html.count("ณ ") == 1
 
 
-def test_certificate_html_plaque_names_the_place(cycle):
+def test_certificate_html_plaque_names_the_place_once(cycle):
     winner = cycle.winners["top-department"].rows[0]
 
     html = issuing.certificate_html(winner.nomination, url=cycle.database)
 
-    assert "ณ ทำเนียบรัฐบาล" in html
+    assert "ให้ไว้ ณ ทำเนียบรัฐบาล" in html
+    assert html.count("ณ ") == 1 and html.count("ให้ไว้") == 1
     assert f">{winner.name_th}</p>" in html
 
 
@@ -293,9 +299,28 @@ def test_occasion_digits_arabic_when_configured():
     arabic = dataclasses.replace(OCCASION.ceremony, digits="arabic")
     ceremony = dataclasses.replace(OCCASION, ceremony=arabic).context()["ceremony"]
 
-    assert ceremony["given_th"] == "ให้ไว้ ณ วันที่ 28 พฤศจิกายน พ.ศ. 2562"
-    assert OCCASION.context()["ceremony"]["given_th"] == "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"
+    assert ceremony["given_th"] == "ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ 28 พฤศจิกายน พ.ศ. 2562"
+    assert OCCASION.context()["ceremony"]["given_th"] == (
+        "ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"
+    )
     assert OCCASION.context()["ceremony"]["given_en"] == "Given on 28 November 2019"
+
+
+@pytest.mark.parametrize(
+    ("place", "given"),
+    [
+        ("ณ ทำเนียบรัฐบาล", "ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"),
+        ("ทำเนียบรัฐบาล", "ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"),
+        ("", "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒"),
+    ],
+)
+def test_occasion_given_says_given_and_at_once(place, given):
+    ceremony = dataclasses.replace(OCCASION.ceremony, place_th=place)
+
+    context = dataclasses.replace(OCCASION, ceremony=ceremony).context()["ceremony"]
+
+    assert context["given_th"] == given
+    assert " ".join(context["given_parts_th"]) == given
 
 
 @pytest.mark.parametrize("template", ["plaque", "certificate", "policy-support"])

@@ -57,7 +57,8 @@ def test_pdftotext_gives_back_the_thai_that_was_typeset(rendered, template):
 
     assert "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒" in lines
     assert squeezed(NAMES[template]) in squeezed(text)
-    assert "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒" in lines
+    assert squeezed("ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒") in squeezed(text)
+    assert "ตรวจสอบด้วยคำสั่ง awards verify K7QF-9XMD-2ABC-DEFG" in lines
     assert "(พลเอก ประยุทธ์ จันทร์โอชา)" in lines
 
 
@@ -65,7 +66,7 @@ def test_pdftotext_content_order_is_reading_order(rendered):
     raw = pdftotext(rendered["plaque"], "-raw").splitlines()  # the order drawn, no layout
 
     name = next(i for i, line in enumerate(raw) if line.startswith("สำนักงานพัฒนาที่ดิน"))
-    order = [raw.index("มอบให้แก่"), name, raw.index("ณ ทำเนียบรัฐบาล"),
+    order = [raw.index("มอบให้แก่"), name, raw.index("ให้ไว้ ณ ทำเนียบรัฐบาล"),
              raw.index("(พลเอก ประยุทธ์ จันทร์โอชา)")]  # fmt: skip
     assert order == sorted(order)
     assert [line for line in raw if line.strip()][-1].startswith("เลขที่ DGA-2562-TST-")
