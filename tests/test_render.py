@@ -258,14 +258,14 @@ def test_certificate_html_province_in_thai_with_thai_digits(cycle):
     for text in (
         f"จังหวัด{province.name_th}",
         f"{province.name_en} Province",
-        "ให้ไว้ ณ ทำเนียบรัฐบาล</span> <span class=\"nowrap\">เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒",
+        'ให้ไว้ ณ ทำเนียบรัฐบาล</span> <span class="nowrap">เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒',
         "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒",
         "สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)",
         "ขอมอบประกาศนียบัตรฉบับนี้ไว้เพื่อแสดงว่า",
         "(ผู้ลงนามตัวอย่าง)",  # the demo names no real signatory (demo.specimen_copy)
         "Specimen Signatory, Specimen Position",
-        "ตัวอย่าง<br><span lang=\"en\">SPECIMEN</span>",
-        f"ตรวจสอบด้วยคำสั่ง <span lang=\"en\">awards verify {code}</span>",
+        'ตัวอย่าง<br><span lang="en">SPECIMEN</span>',
+        f'ตรวจสอบด้วยคำสั่ง <span lang="en">awards verify {code}</span>',
         "รางวัลจังหวัดที่มีความพร้อมรัฐบาลดิจิทัลสูงสุด",
         "Top 5 provinces in digital-government readiness",
         "จังหวัดที่มีความพร้อมด้านรัฐบาลดิจิทัลสูงสุด ๕ อันดับแรก",
