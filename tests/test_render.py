@@ -671,6 +671,9 @@ def test_verify_valid_file_and_code(cycle):
 
     assert run("verify", str(path), db=cycle.database) == (0, expected)
     assert run("verify", code.lower().replace("-", ""), db=cycle.database) == (0, expected)
+    # what a QR code holds when the workflow declares a verify_url
+    address = f"https://awards.example.go.th/verify/{code}"
+    assert run("verify", address, db=cycle.database) == (0, expected)
 
 
 def test_verify_json(cycle):
