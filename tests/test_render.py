@@ -420,6 +420,44 @@ def test_render_name_too_long_for_its_box_is_an_error():
     )
 
 
+@pytest.mark.parametrize(
+    ("verify_url", "expected"),
+    [
+        ("", "K7QF-9XMD-2ABC-DEFG"),
+        ("https://a.example/v", "https://a.example/v/K7QF-9XMD-2ABC-DEFG"),
+    ],
+    ids=["bare-code", "address"],
+)
+def test_render_qr_code_reads_back_as_the_code_or_its_address(verify_url, expected):
+    zxingcpp = pytest.importorskip("zxingcpp", reason="no QR reader (pip install zxing-cpp)")
+    ceremony = dataclasses.replace(OCCASION.ceremony, verify_url=verify_url)
+    occasion = dataclasses.replace(OCCASION, ceremony=ceremony)
+    pdf = renderer(Templates.for_cycle()).layout("plaque", occasion, [sheet("plaque")]).write_pdf()
+
+    found = zxingcpp.read_barcodes(raster(pdf, 3))
+
+    assert [b.text for b in found] == [expected]
+
+
+def test_render_emblem_is_fetched_and_nothing_beside_it(tmp_path):
+    emblem = tmp_path / "emblem.svg"
+    emblem.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<circle cx="5" cy="5" r="4" fill="#a8843a"/></svg>'
+    )
+    (tmp_path / "beside.css").write_text("p { color: red; }")
+    kit = Renderer(Templates.for_cycle())
+    occasion = dataclasses.replace(OCCASION, emblem=emblem)
+
+    html = kit.html("certificate", occasion, [sheet()], "static")
+    kit.layout("certificate", occasion, [sheet()])
+
+    assert f'<img class="emblem" src="{emblem.as_uri()}" alt="">' in html
+    assert emblem.resolve() in kit.fetcher.fetched
+    with pytest.raises(RefusedURL):
+        kit.fetcher.resolve((tmp_path / "beside.css").as_uri())
+
+
 # --- Safety -----------------------------------------------------------------------------------
 
 
