@@ -655,8 +655,8 @@ def report(obj: dict[str, Any], cycle: str | None, out: str, pdf: bool) -> None:
 @click.pass_obj
 @domain_errors
 def verify(obj: dict[str, Any], target: str, public_key: str | None, as_json: bool) -> None:
-    """Check a certificate by its verification CODE or its PDF file against the decision log:
-    valid, revoked, tampered, unknown or invalid. The exit status is 0 only when it is valid."""
+    """Check a certificate by its verification CODE (or the address its QR code holds) or its
+    PDF file against the decision log: valid, revoked, tampered, unknown or invalid. The exit status is 0 only when it is valid."""
     from awards.certificates.verification import verify as check
 
     result = check(target, url=obj["url"], trusted=_trusted(public_key))

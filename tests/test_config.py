@@ -700,8 +700,11 @@ def test_load_workflow_shipped_file_has_its_ceremony():
         digits="thai",
         serial_prefix="DGA",
         templates=None,
+        issuer_th="สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)",
+        issuer_en="Digital Government Development Agency (Public Organization)",
     )
     assert workflow.templates_folder() is None
+    assert (workflow.emblem_file(), workflow.specimen) == (None, False)
 
 
 def test_parse_workflow_without_ceremony_has_none(tmp_path):
@@ -810,6 +813,122 @@ def test_load_workflow_ceremony_templates_folder_must_exist(tmp_path):
         f"{path}:33: ceremony.templates: no folder {tmp_path / 'own'}; name a folder relative"
         " to the workflow file (value: 'own')"
     ]
+
+
+ISSUER = 'issuer_th = "สำนักงานทดสอบ"\nissuer_en = "Test Office"\n'
+
+
+def test_parse_workflow_issuer_verify_url_emblem_and_specimen_read(tmp_path):
+    text = (
+        _edit("year = 2019", "year = 2019\nspecimen = true")
+        + CEREMONY
+        + ISSUER
+        + 'verify_url = "https://awards.example.go.th/verify/"\nemblem = "art/emblem.svg"\n'
+    )
+
+    workflow = _parse(tmp_path, text)
+
+    assert workflow.specimen is True
+    assert (workflow.ceremony.issuer_th, workflow.ceremony.issuer_en) == (
+        "สำนักงานทดสอบ",
+        "Test Office",
+    )
+    assert workflow.ceremony.verify_url == "https://awards.example.go.th/verify"
+    assert workflow.emblem_file() == Path("art/emblem.svg")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            'verify_url = "http://awards.example.go.th/verify"',
+            "w.toml:33: ceremony.verify_url: verify_url must be an https:// address with no"
+            " ?query, #fragment or spaces, e.g. https://awards.example.go.th/verify"
+            " (value: 'http://awards.example.go.th/verify')",
+        ),
+        (
+            'verify_url = "https://awards.example.go.th/verify?code="',
+            "w.toml:33: ceremony.verify_url: verify_url must be an https:// address with no"
+            " ?query, #fragment or spaces, e.g. https://awards.example.go.th/verify"
+            " (value: 'https://awards.example.go.th/verify?code=')",
+        ),
+        (
+            'emblem = "../emblem.png"',
+            "w.toml:33: ceremony.emblem: emblem must name a file in the workflow's folder or"
+            " below it, without '..'; e.g. emblem = \"emblem.png\" (value: '../emblem.png')",
+        ),
+        (
+            'emblem = "/etc/emblem.png"',
+            "w.toml:33: ceremony.emblem: emblem must name a file in the workflow's folder or"
+            " below it, without '..'; e.g. emblem = \"emblem.png\" (value: '/etc/emblem.png')",
+        ),
+        (
+            'emblem = "emblem.gif"',
+            "w.toml:33: ceremony.emblem: emblem must be a .png or .svg file (value: 'emblem.gif')",
+        ),
+        (
+            'issuer_th = ""',
+            "w.toml:33: ceremony.issuer_th: issuer_th must not be empty (value: '')",
+        ),
+    ],
+    ids=["http", "query", "dotdot", "absolute", "gif", "issuer-empty"],
+)
+def test_parse_workflow_bad_issuer_emblem_or_verify_url(tmp_path, line, expected):
+    assert _problems(tmp_path, BASE + CEREMONY + line + "\n") == [expected]
+
+
+def test_parse_workflow_specimen_must_be_a_boolean(tmp_path):
+    text = _edit("year = 2019", 'year = 2019\nspecimen = "yes"')
+
+    assert _problems(tmp_path, text) == [
+        "w.toml:8: cycle.specimen: boolean expected (value: 'yes')"
+    ]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: None, "no file {d}/emblem.png; put the emblem next to the workflow file"),
+        (
+            lambda d: (d / "emblem.png").write_text("GIF89a not a png"),
+            "emblem.png is not a PNG image (by its first bytes); give a PNG file",
+        ),
+        (
+            lambda d: (d / "emblem.png").symlink_to(d.parent / "elsewhere.png"),
+            "emblem.png is a link to {d.parent}/elsewhere.png, outside the workflow's folder;"
+            " copy the file in instead",
+        ),
+    ],
+    ids=["missing", "not-png", "link-out"],
+)
+def test_load_workflow_emblem_must_be_an_image_in_the_folder(tmp_path, make, expected):
+    folder = tmp_path / "cycle"
+    folder.mkdir()
+    (tmp_path / "elsewhere.png").write_bytes(PNG)
+    make(folder)
+    path = folder / "w.toml"
+    path.write_text(BASE + CEREMONY + 'emblem = "emblem.png"\n', encoding="utf-8")
+
+    with pytest.raises(InputErrors) as caught:
+        load_workflow(path)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:33: ceremony.emblem: {expected.format(d=folder)} (value: 'emblem.png')"
+    ]
+
+
+def test_load_workflow_emblem_png_or_svg_accepted(tmp_path):
+    (tmp_path / "emblem.png").write_bytes(PNG)
+    (tmp_path / "emblem.svg").write_text(
+        '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>'
+    )
+
+    for name in ("emblem.png", "emblem.svg"):
+        workflow = load_workflow(_write(tmp_path, BASE + CEREMONY + f'emblem = "{name}"\n'))
+        assert workflow.emblem_file() == tmp_path / name
 
 
 def test_load_workflow_template_from_the_cycles_own_folder(tmp_path):

@@ -3,6 +3,7 @@ Thai that was typeset (ำ, stacked marks), each recipient's full name, in readi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -57,15 +58,35 @@ def test_pdftotext_gives_back_the_thai_that_was_typeset(rendered, template):
 
     assert "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒" in lines
     assert squeezed(NAMES[template]) in squeezed(text)
-    assert "ให้ไว้ ณ วันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒" in lines
+    assert squeezed("ให้ไว้ ณ ทำเนียบรัฐบาล เมื่อวันที่ ๒๘ พฤศจิกายน พ.ศ. ๒๕๖๒") in squeezed(text)
+    assert "ตรวจสอบด้วยคำสั่ง awards verify K7QF-9XMD-2ABC-DEFG" in lines
     assert "(พลเอก ประยุทธ์ จันทร์โอชา)" in lines
+
+
+def test_pdftotext_specimen_names_issuer_verify_address_and_mark(tmp_path):
+    ceremony = dataclasses.replace(
+        OCCASION.ceremony,
+        issuer_th="สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)",
+        verify_url="https://awards.example.go.th/verify",
+    )
+    occasion = dataclasses.replace(OCCASION, ceremony=ceremony, specimen=True)
+    parts = (("certificate", (sheet("certificate"),)), ("plaque", (sheet("plaque", 2),)))
+
+    done = render_batch(Batch(Templates.for_cycle(), parts, occasion, tmp_path, "specimen"))
+
+    for rendered in done:
+        lines = pdftotext(rendered.temp).splitlines()
+        assert "สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)" in lines
+        assert "ตรวจสอบได้ที่ https://awards.example.go.th/verify" in lines
+        raw = pdftotext(rendered.temp, "-raw").splitlines()
+        assert raw[:2] == ["ตัวอย่าง", "SPECIMEN"]  # read first: before anything it marks
 
 
 def test_pdftotext_content_order_is_reading_order(rendered):
     raw = pdftotext(rendered["plaque"], "-raw").splitlines()  # the order drawn, no layout
 
     name = next(i for i, line in enumerate(raw) if line.startswith("สำนักงานพัฒนาที่ดิน"))
-    order = [raw.index("มอบให้แก่"), name, raw.index("ณ ทำเนียบรัฐบาล"),
+    order = [raw.index("มอบให้แก่"), name, raw.index("ให้ไว้ ณ ทำเนียบรัฐบาล"),
              raw.index("(พลเอก ประยุทธ์ จันทร์โอชา)")]  # fmt: skip
     assert order == sorted(order)
     assert [line for line in raw if line.strip()][-1].startswith("เลขที่ DGA-2562-TST-")

@@ -40,17 +40,19 @@ MAX_INT_BITS = 4_096  # an integer a template computes (10**1000 is 3,322 bits)
 _FORMAT_WIDTH = re.compile(r"[%:{][^%{}]*?(\d{7,})")  # a width or precision of 7+ digits
 
 
-def qr_svg(code: str) -> Markup:
-    """The verification code as a QR code, inline SVG sized by the template's CSS."""
-    qr = segno.make(code, error="m", micro=False)
+def qr_svg(code: str, verify_url: str = "") -> Markup:
+    """The verification code as a QR code, inline SVG sized by the template's CSS: the
+    address <verify_url>/<code> when the workflow declares one (a phone opens it), else the
+    bare code (for `awards verify`, which reads either)."""
+    qr = segno.make(f"{verify_url}/{code}" if verify_url else code, error="m", micro=False)
     return Markup(qr.svg_inline(scale=1, border=0, omitsize=True, dark="#000"))
 
 
-def _sheet_context(s: Sheet) -> dict[str, Any]:
+def _sheet_context(s: Sheet, verify_url: str) -> dict[str, Any]:
     return {
         "serial": s.serial,
         "code": s.code,
-        "qr": qr_svg(s.code),
+        "qr": qr_svg(s.code, verify_url),
         "nomination": s.nomination,
         "recipient_th": s.recipient_th,
         "recipient_en": s.recipient_en,
@@ -269,6 +271,8 @@ def html(
         template=template,
         layer=layer,
         award=award_context(sheets[0]),
-        sheets=[_sheet_context(s) for s in sheets] if layer != "static" else [{"serial": "static"}],
+        sheets=[_sheet_context(s, occasion.ceremony.verify_url) for s in sheets]
+        if layer != "static"
+        else [{"serial": "static"}],
         **occasion.context(),
     )

@@ -24,6 +24,7 @@ from awards.log.chain import sha256 as sha256_hex
 from awards.log.events import Kind
 from awards.rules.states import State, Trigger, nomination_code
 from awards.rules.workflow import Award, Tier, Workflow
+from awards.rules.workflow_file import emblem_problem
 from awards.store.models import Certificate, Event, Nomination
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
@@ -129,9 +130,14 @@ def occasion_of(workflow: Workflow) -> Occasion:
             "need its date and signatory; a cycle's rules cannot change once opened, so "
             "open the next cycle with a [ceremony] table"
         )
+    emblem = workflow.emblem_file()
+    if c.emblem is not None and (why := emblem_problem(Path(workflow.path).parent, c.emblem)):
+        # checked at `awards check`; checked again because the file may have changed since
+        raise AwardsError(f"[ceremony] emblem: {why}")
     return Occasion(
-        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year, workflow.year_be, c
-    )
+        workflow.cycle_id, workflow.title_th, workflow.title_en, workflow.year, workflow.year_be,
+        c, workflow.specimen, emblem,
+    )  # fmt: skip
 
 
 def tier_of(award: Award, award_body: bytes) -> Tier | None:

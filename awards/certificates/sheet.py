@@ -7,6 +7,7 @@ package: no database, no WeasyPrint, no Jinja.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ class Occasion:
     year: int
     year_be: int
     ceremony: Ceremony
+    specimen: bool = False  # watermark every sheet ตัวอย่าง / SPECIMEN
+    emblem: Path | None = None  # the issuer's emblem file, already checked (plan.occasion_of)
 
     def context(self) -> dict[str, Any]:
         """The template variables `cycle` and `ceremony`."""
@@ -71,6 +74,11 @@ class Occasion:
         if c.digits == "thai":
             year_be = to_thai_digits(year_be)
         date_en = f"{c.date.day} {c.date:%B %Y}"
+        # One ณ, one ให้ไว้: the place may be written with its ณ ("ณ ทำเนียบรัฐบาล") or
+        # without, and the date then follows as เมื่อวันที่ (not a second ณ).
+        place_th = _AT.sub("", c.place_th).strip()
+        given_at = f"ให้ไว้ ณ {place_th}" if place_th else ""
+        given_on = f"เมื่อวันที่ {date_th}" if place_th else f"ให้ไว้ ณ วันที่ {date_th}"
         return {
             "cycle": {
                 "id": self.cycle_id,
@@ -78,20 +86,29 @@ class Occasion:
                 "title_en": self.title_en,
                 "year": self.year,
                 "year_be": year_be,
+                "specimen": self.specimen,
             },
             "ceremony": {
                 "date_th": date_th,
                 "date_en": date_en,
-                "given_th": f"ให้ไว้ ณ วันที่ {date_th}",
+                "given_th": f"{given_at} {given_on}".strip(),
+                # the same in its two parts, each kept on one line
+                "given_parts_th": [part for part in (given_at, given_on) if part],
                 "given_en": f"Given on {date_en}",
-                "place_th": c.place_th,
+                "place_th": place_th,
                 "signatory_th": c.signatory_th,
                 "position_th": c.position_th,
                 "signatory_en": c.signatory_en,
                 "position_en": c.position_en,
+                "issuer_th": c.issuer_th,
+                "issuer_en": c.issuer_en,
+                "emblem": self.emblem.resolve().as_uri() if self.emblem else "",
+                "verify_url": c.verify_url,
             },
         }
 
+
+_AT = re.compile(r"^ณ\s+")  # "ณ " before a place name
 
 REPORT_FOLDER = "report/"  # the results report's templates: no certificate uses them
 

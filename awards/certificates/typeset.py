@@ -66,12 +66,16 @@ def fonts_css() -> str:
     )
 
 
+_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
 class RefusedURL(FatalURLFetchingError):
     """WeasyPrint was asked for something outside the template folders and the fonts."""
 
 
 class Fetcher(URLFetcher):
-    """WeasyPrint's only way to the outside: files under the allowed folders, nothing else.
+    """WeasyPrint's only way to the outside: files under the allowed folders, and the single
+    files allowed one by one (the issuer's emblem), nothing else.
 
     A URL under the shipped templates folder is looked up in the cycle's own folder first,
     so a stylesheet linked as `certificate.css` can be replaced like a template. Anything
@@ -82,7 +86,12 @@ class Fetcher(URLFetcher):
         super().__init__(allowed_protocols=["file"], fail_on_errors=True)
         self.templates = templates
         self.roots = tuple(p.resolve() for p in (*templates.folders, *roots))
+        self.files: set[Path] = set()  # single files allowed besides the roots' contents
         self.fetched: list[Path] = []
+
+    def allow(self, file: Path) -> None:
+        """Allow this one file (the issuer's emblem, already checked) and nothing beside it."""
+        self.files.add(file.resolve())
 
     def resolve(self, url: str) -> Path:
         """The file a URL stands for, if it may be read; RefusedURL otherwise."""
@@ -95,7 +104,8 @@ class Fetcher(URLFetcher):
             own = (self.templates.folders[0] / path.relative_to(shipped)).resolve()
             if own.is_relative_to(self.templates.folders[0]) and own.is_file():
                 path = own
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+        allowed = path in self.files or any(path.is_relative_to(root) for root in self.roots)
+        if not allowed or not path.is_file():
             raise RefusedURL(
                 f"refused {url[:80]}: not a file under the template folders or the font package"
             )
@@ -105,7 +115,7 @@ class Fetcher(URLFetcher):
         budget.check()
         path = self.resolve(url)
         self.fetched.append(path)
-        content_type = "text/css" if path.suffix == ".css" else "application/octet-stream"
+        content_type = _TYPES.get(path.suffix.lower(), "application/octet-stream")
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
 
 
@@ -144,6 +154,8 @@ class Renderer:
 
         Layered (the fast path), the static layer is laid out once and drawn under each
         sheet's own layer; otherwise each page is laid out whole, as `html` gives it."""
+        if occasion.emblem is not None:
+            self.fetcher.allow(occasion.emblem)
         try:
             with budget.sheets(len(sheets), f"template {template}.html"):
                 return self._layout(template, occasion, sheets, layered)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
@@ -67,12 +68,13 @@ def verify(
     engine: Engine | None = None,
     trusted: str | None = None,
 ) -> Verification:
-    """Check a verification code, or a PDF file, against the decision log; with a `trusted`
+    """Check a verification code (bare, or in the address a sheet's QR code holds), or a PDF
+    file, against the decision log; with a `trusted`
     public key (hex), only a rendering under a checkpoint signed with that key is valid."""
     path = Path(target)
     if path.suffix.lower() == ".pdf" or path.is_file():
         return _verify_file(path, engine or open_engine(url), trusted)
-    code = parse_code(target)
+    code = parse_code(_from_address(target))
     if code is None:
         return Verification(
             "invalid",
@@ -91,6 +93,15 @@ def verify(
     return Verification(
         "unknown", (f"unknown: no certificate with the code {code} in this database",)
     )
+
+
+def _from_address(target: str) -> str:
+    """The code in what a sheet's QR code holds: the bare code, or the address
+    <verify_url>/<code> (any https or http address: its last path segment is the code)."""
+    parts = urlsplit(target.strip())
+    if parts.scheme in ("https", "http") and parts.netloc:
+        return parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return target
 
 
 def _verify_file(path: Path, engine: Engine, trusted: str | None) -> Verification:

@@ -4,8 +4,9 @@ exported log."""
 from __future__ import annotations
 
 import random
+import re
 import shlex
-import shutil
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,7 +140,7 @@ def run(
         _clear(out)
     survey = out / survey_name
     workflow = out / f"{cycle}.toml"
-    shutil.copyfile(shipped_workflow(cycle), workflow)  # replay needs it; the user can read it
+    specimen_copy(shipped_workflow(cycle), workflow)  # replay needs it; the user can read it
     generate(survey, seed=seed)
     cycles.init_cycle(workflow, engine=engine, actor=actor)
     cycles.import_survey(survey, engine=engine, actor=actor)
@@ -163,6 +164,33 @@ def run(
     return DemoResult(
         out, url, survey, log, verified, status, winners, rendered, workflow, own_database
     )
+
+
+# The demo's sheets go to synthetic winners: they name no real person as the one who signed.
+SPECIMEN_SIGNATORY = {
+    "signatory_th": "ผู้ลงนามตัวอย่าง",
+    "position_th": "ตำแหน่งตัวอย่าง",
+    "signatory_en": "Specimen Signatory",
+    "position_en": "Specimen Position",
+}
+
+
+def specimen_copy(source: Path, dest: Path) -> None:
+    """The shipped workflow as the demo runs it: its cycle marked `specimen` (every sheet
+    watermarked ตัวอย่าง / SPECIMEN) and its signatory replaced by a specimen one. The
+    shipped file keeps the real ceremony (dga-2019's is history); a demo certificate, given
+    to a synthetic winner, must not carry a real person's name even if its mark is cropped
+    off. Only the values change: the copy reads as the shipped file does, comments and all."""
+    text = source.read_text(encoding="utf-8")
+    for key, value in SPECIMEN_SIGNATORY.items():
+        text = re.sub(rf'(?m)^{key} = ".*"$', f'{key} = "{value}"', text, count=1)
+    if not tomllib.loads(text)["cycle"].get("specimen"):
+        text = text.replace(
+            "\n[cycle]\n", "\n[cycle]\nspecimen = true  # `awards demo`: synthetic winners\n", 1
+        )
+    if not tomllib.loads(text)["cycle"].get("specimen"):  # the shipped file's shape changed
+        raise AwardsError(f"cannot mark {source} as a specimen: it has no [cycle] table")
+    dest.write_text(text, encoding="utf-8")
 
 
 def _check_folder(out: Path) -> None:

@@ -209,6 +209,10 @@ class Ceremony:
     digits: str = "thai"  # how dates and years are printed: Thai (๒๕๖๒) or Arabic digits
     serial_prefix: str = "AWD"
     templates: str | None = None  # a folder of templates, relative to the workflow file
+    issuer_th: str = ""  # the organisation presenting the sheets, printed above the lead
+    issuer_en: str = ""
+    emblem: str | None = None  # the issuer's own PNG/SVG, relative to the workflow file
+    verify_url: str = ""  # https://...; the QR then holds <verify_url>/<code>
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,7 @@ class Workflow:
     reviewers: tuple[Reviewer, ...] = ()  # declared in the file; more can be added per cycle
     levels: tuple[Level, ...] = DEFAULT_LEVELS
     fields: tuple[Field, ...] = ()  # declared survey fields besides scores and flags
+    specimen: bool = False  # [cycle] specimen: every sheet is watermarked ตัวอย่าง / SPECIMEN
 
     @property
     def dimension_keys(self) -> tuple[str, ...]:
@@ -264,3 +269,10 @@ class Workflow:
         if self.ceremony is None or self.ceremony.templates is None:
             return None
         return Path(self.path).parent / self.ceremony.templates
+
+    def emblem_file(self) -> Path | None:
+        """The issuer's emblem ([ceremony] emblem), resolved against the workflow file's
+        folder like the templates; None when the workflow names none."""
+        if self.ceremony is None or self.ceremony.emblem is None:
+            return None
+        return Path(self.path).parent / self.ceremony.emblem

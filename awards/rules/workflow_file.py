@@ -11,8 +11,9 @@ import datetime
 import hashlib
 import tomllib
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from awards.errors import InputErrors, Problem
 from awards.rules.names import affiliation_problems, nfc
@@ -40,7 +41,7 @@ _TOP_KEYS = (
     "schema_version", "cycle", "levels", "dimensions", "survey", "awards", "ceremony",
     "reviewers",
 )  # fmt: skip
-_CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision")
+_CYCLE_KEYS = ("id", "title_th", "title_en", "year", "year_be", "precision", "specimen")
 _DIMENSION_KEYS = ("key", "title_th", "title_en", "weight")
 _SURVEY_KEYS = ("flags", "fields", "columns")
 _LEVEL_KEYS = ("key", "title_th", "title_en")
@@ -49,7 +50,7 @@ _LEVEL_RULE = (r"[a-z][a-z0-9_]*", "level key must start with a-z and use only a
 _REVIEWER_KEYS = ("id", "name", "ministries", "provinces")
 _CEREMONY_KEYS = (
     "date", "place_th", "signatory_th", "position_th", "signatory_en", "position_en",
-    "digits", "serial_prefix", "templates",
+    "digits", "serial_prefix", "templates", "issuer_th", "issuer_en", "emblem", "verify_url",
 )  # fmt: skip
 _PREFIX_RULE = (r"[A-Z0-9]{2,8}", "serial_prefix must be 2 to 8 capital letters or digits")
 
@@ -75,6 +76,7 @@ def _cycle(c: WorkflowChecker, doc: Table) -> dict[str, Any]:
         "year": year or 0,
         "year_be": year_be or 0,
         "precision": 2 if precision is None else precision,
+        "specimen": bool(c.get(table, "cycle.specimen", bool)),
     }
 
 
@@ -217,6 +219,8 @@ def _ceremony(c: WorkflowChecker, doc: Table, year: int) -> Ceremony | None:
         key: c.get(t, f"ceremony.{key}", str) or ""
         for key in ("place_th", "signatory_en", "position_en")
     }
+    for key in ("issuer_th", "issuer_en"):  # printed: refused if mojibake, like the signatory
+        optional[key] = c.text(t, f"ceremony.{key}") if key in t else ""
     digits = c.choice(t, "ceremony.digits", DIGITS) or "thai"
     prefix = c.text(t, "ceremony.serial_prefix", *_PREFIX_RULE) if "serial_prefix" in t else "AWD"
     templates = c.get(t, "ceremony.templates", str)
@@ -230,8 +234,85 @@ def _ceremony(c: WorkflowChecker, doc: Table, year: int) -> Ceremony | None:
         digits=digits,
         serial_prefix=prefix or "AWD",
         templates=templates,
+        emblem=_emblem(c, t),
+        verify_url=_verify_url(c, t),
         **optional,
     )
+
+
+def _emblem(c: WorkflowChecker, t: Table) -> str | None:
+    """[ceremony] emblem: a .png or .svg file in the workflow's folder or below it, named
+    relative to the workflow file (the file itself: emblem_problem)."""
+    emblem = c.get(t, "ceremony.emblem", str)
+    if emblem is None:
+        return None
+    parts = PurePosixPath(emblem.replace("\\", "/"))
+    if not emblem.strip() or parts.is_absolute() or ".." in parts.parts or ":" in emblem:
+        message = (
+            "emblem must name a file in the workflow's folder or below it, without '..'; "
+            'e.g. emblem = "emblem.png"'
+        )
+        c.add("ceremony.emblem", message, emblem)
+        return None
+    if parts.suffix.lower() not in EMBLEM_SUFFIXES:
+        c.add("ceremony.emblem", "emblem must be a .png or .svg file", emblem)
+        return None
+    return emblem
+
+
+EMBLEM_SUFFIXES = (".png", ".svg")
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def emblem_problem(base: Path, emblem: str) -> str | None:
+    """Why the emblem file `emblem` (relative to the folder `base`) cannot be printed, or
+    None: it must exist, lie inside `base` with every link followed, and be a PNG or an SVG
+    by its first bytes. Checked by `awards check` and again before each rendering."""
+    path = base / emblem
+    if path.is_symlink() and not path.resolve().is_relative_to(base.resolve()):
+        return (
+            f"{emblem} is a link to {path.resolve()}, outside the workflow's folder; copy the "
+            "file in instead"
+        )
+    if not path.is_file():
+        return f"no file {path}; put the emblem next to the workflow file"
+    if not path.resolve().is_relative_to(base.resolve()):
+        return (
+            f"{emblem} is {path.resolve()}, outside the workflow's folder; copy the file in instead"
+        )
+    with path.open("rb") as f:
+        head = f.read(4096)
+    is_png = head.startswith(_PNG)
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    is_svg = text.startswith(b"<") and b"<svg" in text
+    if not (is_png if path.suffix.lower() == ".png" else is_svg):
+        kind = "PNG" if path.suffix.lower() == ".png" else "SVG"
+        return f"{emblem} is not a {kind} image (by its first bytes); give a {kind} file"
+    return None
+
+
+def _verify_url(c: WorkflowChecker, t: Table) -> str:
+    """[ceremony] verify_url: where a sheet's QR code leads, <verify_url>/<code>. https
+    only: a plain http address could be altered on the way, and the code is its proof."""
+    url = c.get(t, "ceremony.verify_url", str)
+    if url is None:
+        return ""
+    parts = urlsplit(url)
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.query
+        or parts.fragment
+        or any(ch.isspace() for ch in url)
+    ):
+        message = (
+            "verify_url must be an https:// address with no ?query, #fragment or spaces, "
+            "e.g. https://awards.example.go.th/verify"
+        )
+        c.add("ceremony.verify_url", message, url)
+        return ""
+    return url.rstrip("/")
 
 
 def _date(c: WorkflowChecker, table: Table, path: str, year: int) -> datetime.date | None:
@@ -295,7 +376,7 @@ def load_workflow(path: str | Path) -> Workflow:
     """Read and validate a workflow file; raise InputErrors listing every problem.
 
     Beyond parse_workflow, files the workflow names are checked too: the [ceremony]
-    templates folder and each award's template must exist.
+    templates folder and each award's template must exist, and the emblem be an image.
     """
     p = Path(path)
     return parse_workflow(p.read_bytes(), str(path), check_files=True)
@@ -336,6 +417,9 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
     if check_files:
         own = None if ceremony is None else ceremony.templates
         _check_templates(c, awards, own, Path(name).parent)
+        emblem = None if ceremony is None else ceremony.emblem
+        if emblem is not None and (why := emblem_problem(Path(name).parent, emblem)):
+            c.add("ceremony.emblem", why, emblem)
     if c.problems:
         # A stable sort: file order, and within one line the order the checks ran.
         c.problems.sort(key=lambda p: (p.line is None, p.line or 0))
