@@ -24,7 +24,7 @@ from awards.log.chain import sha256 as sha256_hex
 from awards.log.events import Kind
 from awards.rules.states import State, Trigger, nomination_code
 from awards.rules.workflow import Award, Tier, Workflow
-from awards.rules.workflow_file import emblem_problem
+from awards.rules.workflow_ceremony import emblem_problem
 from awards.store.models import Certificate, Event, Nomination
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread

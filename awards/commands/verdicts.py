@@ -25,7 +25,7 @@ from awards.rules.committee import conflict
 from awards.rules.names import invisible, mojibake, nfc
 from awards.rules.plain import Plain
 from awards.rules.states import State
-from awards.rules.survey import check_score
+from awards.rules.survey_cells import check_score
 from awards.rules.tables import Problems, read_table
 from awards.rules.workflow import VERDICT_COLUMNS, VERDICT_NOTE, Workflow
 from awards.store import committee as panel

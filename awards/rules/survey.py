@@ -18,30 +18,33 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from awards.rules.names import THAI_LETTER, nfc, suspect
 from awards.rules.names import problem as text_problem
 from awards.rules.names import provinces as known_provinces
+from awards.rules.survey_cells import (
+    BOOL_WORDS,
+    FLAG,
+    REQUIRED,
+    RESPONDED,
+    SCORE_ALL_OR_NONE,
+    SCORE_NEEDED,
+    Lookup,
+    Refused,
+    Scores,
+    field_problem,
+    field_value,
+    level_spellings,
+)
 from awards.rules.tables import Problems, read_table
-from awards.rules.thai import to_arabic_digits
-from awards.rules.tomlfile import suggest
 from awards.rules.workflow import LEVELS, Field, Workflow
 
 DEPARTMENT, PROVINCIAL = LEVELS
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name_en", "ministry", "province")
-
-_BOOL_WORDS = "yes, no, true, false, 1, 0, y, n, ใช่, ไม่ใช่"
-_REQUIRED = "required value is missing"
-_SCORE_RANGE = "score must be between 0 and 100"
-_NOT_A_NUMBER = "score must be a number between 0 and 100"
-_SCORE_NEEDED = "score is required for an agency that responded"
-_SCORE_ALL_OR_NONE = "score is missing; give every score or none for an agency that did not respond"
-_T = TypeVar("_T")
-_SCORE_CACHE_LIMIT = 100_000  # distinct score spellings kept; two-decimal scores have 10,001
 
 
 class Agency(NamedTuple):
@@ -69,133 +72,6 @@ class Survey:
     agencies: tuple[Agency, ...]
     sha256: str  # of the file bytes
     path: str
-
-
-class _Refused(Exception):
-    """A cell the fast path cannot take; the row goes to the slow path for its messages."""
-
-
-class _Lookup(dict[str, _T]):
-    """Exact spellings hit the C dict lookup; only other spellings pay for strip and lower.
-    A word it does not know raises _Refused."""
-
-    def __missing__(self, key: str) -> _T:
-        value = self.get(key.strip().lower())
-        if value is None:
-            raise _Refused
-        return value
-
-    def find(self, key: str) -> _T | None:
-        """The value of a spelling, or None; for the slow path, without an exception."""
-        value = self.get(key)
-        return value if value is not None else self.get(key.strip().lower())
-
-
-def _spellings(words: Mapping[str, _T]) -> _Lookup[_T]:
-    table: _Lookup[_T] = _Lookup()
-    for word, value in words.items():
-        for spelling in (word, word.capitalize(), word.upper()):
-            table[spelling] = value
-    return table
-
-
-_YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
-_YES_NO |= {"y": True, "n": False, "ใช่": True, "ไม่ใช่": False}
-_RESPONDED = _spellings(_YES_NO)
-_FLAG = _spellings({**_YES_NO, "": False})  # an empty flag cell means "no"
-# Thai words people write for the two levels every survey since 2019 has.
-_LEVEL_ALIASES = {DEPARTMENT: ("กรม", "ระดับกรม"), PROVINCIAL: ("จังหวัด", "ระดับจังหวัด")}
-_COUNT_NEEDED = "required: a whole number of 0 or more"
-_NOT_A_COUNT = "not a whole number of 0 or more"
-
-
-def _levels(workflow: Workflow) -> tuple[_Lookup[str], str]:
-    """The spellings of the workflow's levels (key, Thai and English titles), and how the
-    messages list them."""
-    words: dict[str, str] = {}
-    for level in workflow.levels:
-        for word in (level.key, level.title_th, level.title_en, *_LEVEL_ALIASES.get(level.key, ())):
-            words.setdefault(word.strip().lower() if word.isascii() else word.strip(), level.key)
-    keys = [level.key for level in workflow.levels]
-    shown = ", ".join([*keys, *(_LEVEL_ALIASES[k][0] for k in keys if k in _LEVEL_ALIASES)])
-    return _spellings(words), shown
-
-
-def check_count(raw: str) -> str | None:
-    """A count cell (Thai digits allowed) as its canonical digits, or None if it is not a
-    whole number of 0 or more."""
-    text = to_arabic_digits(raw).strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    return str(int(text))
-
-
-def _field_value(field: Field, raw: str) -> str:
-    """A declared field's value from its cell; _Refused when the cell cannot be taken."""
-    if field.kind == "count":
-        value = check_count(raw)
-        if value is None:
-            raise _Refused
-        return value
-    text = raw.strip()
-    if field.values and text not in field.values:
-        raise _Refused
-    return text
-
-
-def _field_problem(field: Field, raw: str) -> str | None:
-    if field.kind == "count":
-        if check_count(raw) is not None:
-            return None
-        return _COUNT_NEEDED if not raw.strip() else _NOT_A_COUNT
-    text = raw.strip()
-    if not field.values or text in field.values:
-        return None
-    allowed = ", ".join(repr(v) for v in field.values)
-    return f"not a value of '{field.key}'; {suggest(text, field.values, otherwise=f'use one of: {allowed}')}"
-
-
-def check_score(raw: str) -> Decimal | str:
-    """The score a cell holds (Thai digits allowed), or the message saying why it is none.
-
-    Decimal from the text itself, never via float, so "57.21" is exactly 57.21.
-    """
-    text = to_arabic_digits(raw).strip()
-    if not text:
-        return _REQUIRED
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return _NOT_A_NUMBER
-    if "_" in text or not value.is_finite():  # Decimal also takes "1_0", "NaN", "Infinity"
-        return _NOT_A_NUMBER
-    if not 0 <= value <= 100:
-        return _SCORE_RANGE
-    return value.copy_abs() if value.is_zero() else value  # "-0" would print as -0
-
-
-class _Scores(dict[str, Decimal]):
-    """Raw cell -> score; _Refused when the cell is not a valid score.
-
-    Survey scores repeat a lot (two decimals between 0 and 100), so most cells cost one dict
-    lookup and share one Decimal object instead of parsing and holding a new one.
-    """
-
-    def __missing__(self, raw: str) -> Decimal:
-        value = self.check(raw)
-        if isinstance(value, str):
-            raise _Refused
-        return value
-
-    def check(self, raw: str) -> Decimal | str:
-        """check_score, remembering valid scores."""
-        value = self.get(raw)
-        if value is not None:
-            return value
-        checked = check_score(raw)
-        if not isinstance(checked, str) and len(self) < _SCORE_CACHE_LIMIT:
-            self[raw] = checked
-        return checked
 
 
 def file_sha256(path: str | Path) -> str:
@@ -242,7 +118,7 @@ class _Layout:
     province: int | None
     scores: tuple[int, ...]  # in the workflow's dimension order
     flags: tuple[tuple[str, int], ...]
-    levels: _Lookup[str]  # every spelling of the workflow's levels -> the level's key
+    levels: Lookup[str]  # every spelling of the workflow's levels -> the level's key
     level_words: str  # how messages list the levels
     fields: tuple[tuple[Field, int], ...] = ()  # the declared [[survey.fields]]
 
@@ -281,7 +157,7 @@ def _layout(header: list[str], workflow: Workflow, problems: Problems) -> _Layou
         scores=tuple(at[key] for key in dimensions),
         flags=tuple((flag, at[flag]) for flag in workflow.flags),
         fields=tuple((f, at[f.key]) for f in workflow.fields),
-        levels=(levels := _levels(workflow))[0],
+        levels=(levels := level_spellings(workflow))[0],
         level_words=levels[1],
     )
 
@@ -298,7 +174,7 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
         return []
 
     # Everything the loop touches is a local: indexes, and bound lookups that raise
-    # _Refused on a value they do not take.
+    # Refused on a value they do not take.
     width = len(header)
     i_id, i_name_th, i_level, i_responded = at.agency_id, at.name_th, at.level, at.responded
     i_name_en, i_ministry, i_province = at.name_en, at.ministry, at.province
@@ -307,13 +183,13 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
     flag_names = [flag for flag, _ in flag_at]
     flag_sets: dict[tuple[bool, ...], Mapping[str, bool]] = {}
     responded_of, flag_of, level_of = (
-        _RESPONDED.__getitem__,
-        _FLAG.__getitem__,
+        RESPONDED.__getitem__,
+        FLAG.__getitem__,
         at.levels.__getitem__,
     )
     field_at = at.fields
     no_fields: Mapping[str, str] = MappingProxyType({})
-    known = _Scores()
+    known = Scores()
     score_of = known.__getitem__
     shared: dict[str, str] = {}  # ministries and provinces repeat: keep one string of each
     is_nfc, thai_in, provinces = unicodedata.is_normalized, THAI_LETTER.search, known_provinces()
@@ -350,16 +226,16 @@ def _check_rows(rows: Iterable[list[str]], workflow: Workflow, problems: Problem
                 flags = flag_sets[key] = MappingProxyType(dict(zip(flag_names, key, strict=True)))
             fields = no_fields
             if field_at:
-                fields = MappingProxyType({f.key: _field_value(f, row[i]) for f, i in field_at})
+                fields = MappingProxyType({f.key: field_value(f, row[i]) for f, i in field_at})
             if not (
                 agency_id and name_th and first == rownum and (province or level != PROVINCIAL)
             ):
-                raise _Refused
+                raise Refused
             if (
                 suspect(texts) or not thai_in(name_th) or (province and province not in provinces)
             ) and any(_text_problems(row, at)):
-                raise _Refused
-        except _Refused:
+                raise Refused
+        except Refused:
             if any(map(str.strip, row)):  # a row of empty cells is skipped
                 found = _row_problems(row, rownum, first, at, known, problems)
                 assert found, f"row {rownum} refused without a problem"
@@ -420,7 +296,7 @@ def _text_problems(row: list[str], at: _Layout) -> list[tuple[int, str, str]]:
 
 
 def _row_problems(
-    row: list[str], rownum: int, first: int, at: _Layout, known: _Scores, problems: Problems
+    row: list[str], rownum: int, first: int, at: _Layout, known: Scores, problems: Problems
 ) -> int:
     """Add every problem of a row the fast path refused, in header order; return how many.
 
@@ -429,12 +305,12 @@ def _row_problems(
     found: list[tuple[int, str, str]] = []  # (column index, raw value, message)
     raw = row[at.agency_id]
     if not raw.strip():
-        found.append((at.agency_id, raw, _REQUIRED))
+        found.append((at.agency_id, raw, REQUIRED))
     elif first != rownum:
         found.append((at.agency_id, raw, f"duplicate agency_id; first seen on row {first}"))
     raw = row[at.name_th]
     if not raw.strip():
-        found.append((at.name_th, raw, _REQUIRED))
+        found.append((at.name_th, raw, REQUIRED))
     raw = row[at.level]
     level = at.levels.find(raw)
     if level is None:
@@ -445,25 +321,25 @@ def _row_problems(
         where = at.province if at.province is not None else at.level
         found.append((where, province, "a provincial agency needs a province"))
     raw = row[at.responded]
-    responded = _RESPONDED.find(raw)
+    responded = RESPONDED.find(raw)
     if responded is None:
-        hint = _REQUIRED if not raw.strip() else "not a yes/no value"
-        found.append((at.responded, raw, f"{hint}; use one of: {_BOOL_WORDS}"))
+        hint = REQUIRED if not raw.strip() else "not a yes/no value"
+        found.append((at.responded, raw, f"{hint}; use one of: {BOOL_WORDS}"))
     if responded or any(row[i].strip() for i in at.scores):
         for i in at.scores:
             raw = row[i]
             checked = known.check(raw)
-            if not isinstance(checked, str) or (checked == _REQUIRED and responded is None):
+            if not isinstance(checked, str) or (checked == REQUIRED and responded is None):
                 continue  # a valid score, or one whose need the responded problem settles
-            if checked == _REQUIRED:
-                checked = _SCORE_NEEDED if responded else _SCORE_ALL_OR_NONE
+            if checked == REQUIRED:
+                checked = SCORE_NEEDED if responded else SCORE_ALL_OR_NONE
             found.append((i, raw, checked))
     found += _text_problems(row, at)
     for _, i in at.flags:
-        if _FLAG.find(row[i]) is None:
-            found.append((i, row[i], f"not a yes/no value; use one of: {_BOOL_WORDS}"))
+        if FLAG.find(row[i]) is None:
+            found.append((i, row[i], f"not a yes/no value; use one of: {BOOL_WORDS}"))
     for field, i in at.fields:
-        if message := _field_problem(field, row[i]):
+        if message := field_problem(field, row[i]):
             found.append((i, row[i], message))
     found.sort(key=operator.itemgetter(0))  # stable: within a column, the order above
     for i, raw, message in found:
