@@ -21,7 +21,7 @@ HEAVY = ("sqlalchemy", "sqlmodel", "click", "rich", "weasyprint")
 # What each pure package may import from the rest of awards (its __init__ docstring).
 ALLOWED = {
     # ... and the event catalogue's list of its fields, which workflow names may not take.
-    "awards.rules": ("awards.rules", "awards.errors", "awards.paths", "awards.log.fields"),
+    "awards.rules": ("awards.rules", "awards.errors", "awards.paths"),
     "awards.log": ("awards.log", "awards.rules", "awards.errors", "awards.paths"),
 }
 

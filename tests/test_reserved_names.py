@@ -15,7 +15,7 @@ from awards.log import events
 from awards.log.chain import GENESIS, export_line, seal_many, verify_file, verify_lines
 from awards.log.fields import event_fields
 from awards.rules.workflow import DEFAULT_COLUMNS, VERDICT_COLUMNS, VERDICT_NOTE
-from awards.rules.workflow_checker import reserved_names
+from awards.rules.workflow_checker import EVENT_FIELDS, reserved_names
 
 from support import WORKFLOW
 
@@ -69,6 +69,7 @@ def test_reserved_names_are_the_columns_and_every_event_field():
     columns = {*DEFAULT_COLUMNS, *VERDICT_COLUMNS, VERDICT_NOTE, "id", "score", "weighted"}
 
     assert reserved_names() == columns | event_fields()
+    assert event_fields() == EVENT_FIELDS  # the rules' copy is the catalogue's own list
     assert {"schema_version", "seq", "prev", "scores", "evidence", "previous"} <= event_fields()
 
 

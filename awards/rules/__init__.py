@@ -4,7 +4,6 @@ machine, Thai-language helpers, and how figures are written for people and for J
 
 Everything here is a function of its arguments (a workflow, survey rows, verdicts): no
 database, no clock, no terminal, no PDF. Modules here import only from awards.rules,
-awards.errors and awards.paths, and awards.log.fields (the names of the log's own fields,
-which a workflow's names may not take); tests/test_layers.py checks that loading them loads
+awards.errors and awards.paths; tests/test_layers.py checks it, and that loading them loads
 none of SQLAlchemy, click, rich or WeasyPrint.
 """

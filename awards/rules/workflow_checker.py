@@ -26,15 +26,76 @@ from awards.rules.workflow import (
 _NAME_PATTERN = r"[a-z][a-z0-9_]*"
 
 
+# Every field a logged event carries. The event catalogue (awards.log.events) sits above the
+# rules, so the names are written here and tests/test_reserved_names.py holds them equal to
+# what the catalogue's constructors actually write (awards.log.fields.event_fields).
+EVENT_FIELDS: frozenset[str] = frozenset(
+    (
+        "actor",
+        "agencies",
+        "agencies_sha256",
+        "at",
+        "award",
+        "award_seq",
+        "awards",
+        "by",
+        "code",
+        "cycle",
+        "dropped",
+        "evidence",
+        "file",
+        "from",
+        "frontier",
+        "head",
+        "kind",
+        "ministries",
+        "name",
+        "nomination",
+        "nominee",
+        "note",
+        "pdf_sha256",
+        "pdfa",
+        "per_nomination",
+        "prev",
+        "previous",
+        "provinces",
+        "public_key",
+        "reason",
+        "recipient_en",
+        "recipient_th",
+        "replacement",
+        "replaces",
+        "replacing",
+        "reviewer",
+        "root",
+        "schema_version",
+        "scores",
+        "seq",
+        "serial",
+        "signature",
+        "size",
+        "source",
+        "survey_file",
+        "survey_sha256",
+        "template",
+        "template_sha256",
+        "to",
+        "trigger",
+        "verdict",
+        "was_assigned",
+        "workflow_file",
+        "workflow_sha256",
+    )
+)
+
+
 @cache
 def reserved_names() -> frozenset[str]:
     """Names a dimension or flag may not take: the survey's and verdict sheets' columns, the
     keys rules already use, and every field of a logged event (a dimension key is a key of
     a verdict's scores, next to them)."""
-    from awards.log.fields import event_fields  # the catalogue's own list; the log sits above
-
     engine = (*DEFAULT_COLUMNS, *VERDICT_COLUMNS, VERDICT_NOTE, UNIQUE_KEY, "score", WEIGHTED)
-    return frozenset(engine) | event_fields()
+    return frozenset(engine) | EVENT_FIELDS
 
 
 class WorkflowChecker(Checker):
