@@ -31,11 +31,12 @@ from pythainlp.corpus import thai_words
 from pythainlp.tokenize import word_tokenize
 
 from awards.certificates import issuing
+from awards.certificates.fetcher import Fetcher, RefusedURL, font_folder
 from awards.certificates.pdfsplit import split
 from awards.certificates.plan import parse_code, verification_code
 from awards.certificates.sheet import Occasion, RenderError, Sheet, Templates, metadata
 from awards.certificates.thaifont import cache_folder
-from awards.certificates.typeset import Fetcher, RefusedURL, Renderer, font_folder, renderer
+from awards.certificates.typeset import Renderer, renderer
 from awards.cli import main
 from awards.commands import demo
 from awards.errors import NotFound

@@ -15,8 +15,9 @@ from fontTools.ttLib import TTFont
 from test_render import OCCASION, sheet
 
 from awards.certificates import thaifont
+from awards.certificates.fetcher import font_folder
 from awards.certificates.sheet import Batch, Templates
-from awards.certificates.typeset import font_folder, render_batch
+from awards.certificates.typeset import render_batch
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None,

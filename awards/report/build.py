@@ -374,7 +374,8 @@ def embedded_fonts(chars: set[str], weights: Sequence[int] = (400, 700)) -> str:
 def to_pdf(templates: Templates, page: str) -> tuple[bytes, int]:
     """The HTML through WeasyPrint, with the certificates' fonts and their URL fetcher
     (nothing but the template folders and the font package can be read)."""
-    from awards.certificates.typeset import RefusedURL, renderer  # loads WeasyPrint: only for --pdf
+    from awards.certificates.fetcher import RefusedURL  # WeasyPrint: only for --pdf
+    from awards.certificates.typeset import renderer
 
     kit = renderer(templates)
     from weasyprint import HTML  # already loaded by awards.typeset
