@@ -20,12 +20,12 @@ from sqlmodel import col
 from awards.rules.committee import NO_VOTES, award_candidates
 from awards.rules.formatting import level_label
 from awards.rules.plain import Plain
-from awards.rules.ranking import describe_cut, rank
-from awards.rules.scoring import Candidate, field_value, national_means
-from awards.rules.stages import Stage, decide
+from awards.rules.ranking import describe_cut
+from awards.rules.scoring import national_means
+from awards.rules.stages import Stage, decide, ranked_segments, segment_of
 from awards.rules.states import State, nomination_code
 from awards.rules.survey import Agency
-from awards.rules.workflow import Award, Workflow
+from awards.rules.workflow import Workflow, band_of
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
@@ -165,15 +165,8 @@ def read_ranking(
     cands = [r.candidate for r in rows]
     tallies = panel.tallies(workflow, declared, cands, votes)
     # Ranked as the award stage ranks: within each segment, when the award has segments.
-    segment_of = {c.nominee_id: _segment(declared, c) for c in cands}
-    by_segment: dict[str | None, list[Candidate]] = {}
-    for c in award_candidates(workflow, declared, cands, tallies):
-        by_segment.setdefault(segment_of[c.nominee_id], []).append(c)
-    ranked = [
-        r
-        for s in sorted(by_segment, key=lambda s: "" if s is None else s)
-        for r in rank(workflow, declared, by_segment[s])
-    ]
+    reviewed = award_candidates(workflow, declared, cands, tallies)
+    ranked = [r for _, rs in ranked_segments(workflow, declared, reviewed) for r in rs]
     # The winners' cut line as the award stage would draw it over the nominations still in
     # contention or decided by the rules (those a person took out do not count).
     contenders = [c for c in cands if state[c.nominee_id] not in _REMOVED]
@@ -184,14 +177,14 @@ def read_ranking(
     for r in ranked[:limit] if limit else ranked:
         c = r.candidate
         t = tallies.get(c.nominee_id, NO_VOTES)
-        segment = segment_of[c.nominee_id]
+        segment = segment_of(declared, c)
         cut_line = outcome.line_of(segment)
-        tier = next((b.key for b in declared.tiers if b.holds(c.score)), None)
+        band = band_of(declared.tiers, c.score)
         out.append(
             Row(r.rank, nomination_code(declared.id, c.nominee_id), c.nominee_id, c.name_th, c.name_en, c.score,
                 dict(zip(keys, c.scores, strict=True)), c.members, state[c.nominee_id],
                 None if cut_line is None else c.score - cut_line, r.decided_by, t.approvals, t.rejections,
-                t.aggregate, t.sd, t.low, t.high, segment, tier)
+                t.aggregate, t.sd, t.low, t.high, segment, None if band is None else band.key)
         )  # fmt: skip
     return Ranking(
         workflow.cycle_id,
@@ -204,7 +197,3 @@ def read_ranking(
         out,
         declared.review.rank_by,
     )
-
-
-def _segment(award: Award, nominee: Candidate) -> str | None:
-    return None if award.segment_by is None else field_value(nominee, award.segment_by)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from awards.rules.scoring import Candidate, field_value
 from awards.rules.thai import NameOrder, thai_order
-from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, Award, Cut, Quota, Tier, Workflow
+from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, Award, Cut, Quota, Tier, Workflow, band_of
 
 
 class Ranked(NamedTuple):
@@ -146,7 +146,7 @@ def apply_cut(
         if cut.threshold is not None and c.score < cut.threshold:
             dropped.append(r)
             continue
-        tier = next((t for t in tiers if t.holds(c.score)), None)
+        tier = band_of(tiers, c.score) if tiers else None
         if tiers and tier is None:
             dropped.append(r)
             continue

@@ -184,6 +184,28 @@ class Outcome:
         return self.lines.get(segment, self.line)
 
 
+def segment_of(award: Award, nominee: Candidate) -> str | None:
+    """The nominee's segment: its value of the award's segment_by field (None without one)."""
+    return None if award.segment_by is None else field_value(nominee, award.segment_by)
+
+
+def ranked_segments(
+    workflow: Workflow,
+    award: Award,
+    nominees: Sequence[Candidate],
+    names_in: NameOrder = thai_order,
+) -> list[tuple[str | None, list[Ranked]]]:
+    """Each segment (e.g. each size class) ranked on its own, segments in order; an award
+    without segments is one segment, None."""
+    segments: dict[str | None, list[Candidate]] = {}
+    for c in nominees:
+        segments.setdefault(segment_of(award, c), []).append(c)
+    return [
+        (s, rank(workflow, award, segments[s], names_in))
+        for s in sorted(segments, key=lambda s: "" if s is None else s)
+    ]
+
+
 def decide(
     stage: Stage,
     workflow: Workflow,
@@ -207,17 +229,10 @@ def decide(
     if stage is Stage.AWARD:
         nominees = award_candidates(workflow, award, nominees, tallies)
     declared = next(d for d in PIPELINE if d.stage is stage)
-    # Each segment (e.g. each size class) is ranked and cut on its own; an award without
-    # segments is one segment, None.
-    segments: dict[str | None, list[Candidate]] = {}
-    for c in nominees:
-        key = None if award.segment_by is None else field_value(c, award.segment_by)
-        segments.setdefault(key, []).append(c)
     out: list[Decision] = []
     kept: list[Ranked] = []
     lines: dict[str | None, Decimal | None] = {}
-    for segment in sorted(segments, key=lambda s: "" if s is None else s):
-        ranked = rank(workflow, award, segments[segment], names_in)
+    for segment, ranked in ranked_segments(workflow, award, nominees, names_in):
         if stage is Stage.SHORTLIST:
             cutting = apply_cut(ranked, award.shortlist, ties=award.ties)
             cut = award.shortlist

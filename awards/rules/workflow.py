@@ -9,7 +9,7 @@ into the Workflow defined here; everything else only reads these values.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -138,6 +138,11 @@ class Tier:
 
     def holds(self, score: Decimal) -> bool:
         return score >= self.min and (self.max is None or score < self.max)
+
+
+def band_of(tiers: Sequence[Tier], score: Decimal) -> Tier | None:
+    """The one band a score falls in (bands may not overlap), or None."""
+    return next((t for t in tiers if t.holds(score)), None)
 
 
 @dataclass(frozen=True)

@@ -108,28 +108,16 @@ def nominate(conn: Connection, ctx: Context, award: str, cands: Sequence[Candida
             for c in cands
         ),
     )  # fmt: skip
-    if any(c.fields for c in cands):
-        db.insert_rows(
-            conn,
-            "nomination",
-            (*_NOMINATION_COLUMNS, "fields"),
-            (
-                (ctx.cycle, award, c.nominee_id, c.name_th, c.name_en, c.level, c.ministry, c.province,
-                 c.members, decimals_json(c.scores), str(c.weighted), str(c.score), State.SURVEYED.value,
-                 None, appended.seq(i), fields_json(c.fields))
-                for i, c in enumerate(cands)
-            ),
-        )  # fmt: skip
-        return appended
     # Without declared fields the column keeps its default, '{}': nothing more to write.
+    fielded = any(c.fields for c in cands)
     db.insert_rows(
         conn,
         "nomination",
-        _NOMINATION_COLUMNS,
+        (*_NOMINATION_COLUMNS, "fields") if fielded else _NOMINATION_COLUMNS,
         (
             (ctx.cycle, award, c.nominee_id, c.name_th, c.name_en, c.level, c.ministry, c.province,
              c.members, decimals_json(c.scores), str(c.weighted), str(c.score), State.SURVEYED.value,
-             None, appended.seq(i))
+             None, appended.seq(i), *((fields_json(c.fields),) if fielded else ()))
             for i, c in enumerate(cands)
         ),
     )  # fmt: skip
