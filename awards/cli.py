@@ -562,8 +562,9 @@ def log_verify(obj: dict[str, Any], file: str | None, public_key: str | None, cy
     if not checked:
         click.echo("database: ok: the log is empty")
     for name, v in checked.items():
-        click.echo(f"database: ok: cycle {name}: {v.events} events, chain intact; head {v.head}")
-        click.echo(f"database: cycle {name}: {_describe_trust(v.trust)}")
+        where = "database" if len(checked) == 1 and not cycle else f"database (cycle {name})"
+        click.echo(f"{where}: ok: {v.events} events, chain intact; head {v.head}")
+        click.echo(f"{where}: {_describe_trust(v.trust)}")
 
 
 def _describe_trust(trust: Any) -> str:
