@@ -16,7 +16,6 @@ from awards.certificates.issuing import render
 from awards.cli import main
 from awards.commands.advance import advance
 from awards.commands.audit import audit
-from awards.commands.logbook import export_log
 from awards.commands.results import ranking, status
 from awards.log.replay import replay
 from awards.report.build import latest_checkpoint
@@ -46,7 +45,7 @@ def two(db_url: str, tmp_path: Path) -> dict[str, Path]:
     )
     survey = small_survey(tmp_path / "survey.csv")
     workflows = {FIRST: WORKFLOW, SECOND: second}
-    for cycle, workflow in workflows.items():
+    for workflow in workflows.values():
         init_cycle(workflow, url=db_url, actor="s")
     for cycle in workflows:
         import_survey(survey, url=db_url, cycle=cycle, actor="s")
