@@ -81,7 +81,9 @@ def export_log(
             cycle_id = load_cycle(conn, cycle).cycle_id
             for seq, digest, body in db.stored(conn, cycle_id):
                 if sha256(body) != digest:
-                    raise LogError(f"event {seq} in the database does not match its stored hash")
+                    raise LogError(
+                        f"event {seq} of cycle {cycle_id} in the database does not match its stored hash"
+                    )
                 out.write(export_line(body, digest))
                 count, prev = seq, digest
         os.replace(tmp, target)

@@ -324,7 +324,8 @@ def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
     write transaction.
 
     Events are sealed and written in chunks, so a million-event batch never holds all its
-    bytes at once. An empty batch appends nothing.
+    bytes at once. An empty batch appends nothing and reads no head (its `first` is 1, its
+    `count` 0).
     """
     it = iter(events)
     first = next(it, None)
