@@ -11,12 +11,14 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from awards.certificates.issuing import render
 from awards.cli import main
 from awards.commands.advance import advance
 from awards.commands.audit import audit
 from awards.commands.results import ranking, status
+from awards.log.chain import seal
 from awards.log.replay import replay
 from awards.report.build import latest_checkpoint
 from awards.store import database as db
@@ -168,3 +170,27 @@ def test_a_tampered_line_in_one_cycles_export_is_named_at_its_seq(db_url, two, t
     assert code == 1
     assert out.startswith(f"Error: {log}:7: event does not match its hash"), out
     assert run("log", "verify", str(other), url=db_url)[0] == 0
+
+
+def test_a_row_inserted_past_a_gap_in_one_cycles_chain_is_named(db_url, two):
+    engine = open_engine(db_url)
+    with db.read(engine) as conn:
+        last, prev = db.cycle_head(conn, SECOND)
+    fields = {"kind": "cycle_opened", "cycle": SECOND, "actor": "x", "at": "2019", "workflow_sha256": "ab" * 32}  # fmt: skip
+    forged = seal(fields, last + 20_000, prev)  # past a whole batch of missing seqs
+    row = {"cycle": SECOND, "seq": forged.seq, "prev": prev, "hash": forged.hash}
+    insert = (
+        "INSERT INTO event (cycle, seq, prev, hash, kind, body) "
+        "VALUES (:cycle, :seq, :prev, :hash, 'cycle_opened', :body)"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(insert), {**row, "body": forged.body})
+
+    code, out = run("log", "verify", url=db_url)
+
+    assert (code, out) == (
+        1,
+        f"Error: database (cycle {SECOND}):{last + 1}: seq {last + 20_000} where {last + 1} was "
+        "expected: an event is missing, duplicated or out of order\n",
+    )
+    assert run("log", "verify", "--cycle", FIRST, url=db_url)[0] == 0

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, select, text
+from sqlalchemy import Connection, Engine, Select, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col
 
@@ -196,19 +196,30 @@ def stored(
     A body that is not bytes is refused with its seq: the column holds the exact bytes an
     event was hashed from, and only a row rewritten outside awards (as text, say) holds
     anything else."""
+    # A chain's seqs run 1, 2, 3...: each batch is a range of seqs, not a LIMIT after a
+    # seq, so whatever plan the server picks (PostgreSQL, before it has statistics of a
+    # freshly written log, sorts every remaining row for a LIMIT) reads `batch` rows at most.
+    # A gap (a row missing from a damaged log) is skipped to the next stored seq, for the
+    # chain's verification to name.
     last = after
-    while True:
-        query = select(col(Event.seq), col(Event.hash), col(Event.body)).where(
-            col(Event.cycle) == cycle, col(Event.seq) > last
-        )
-        if upto is not None:
-            query = query.where(col(Event.seq) <= upto)
-        rows = conn.execute(query.order_by(col(Event.seq)).limit(batch)).all()  # type: ignore[arg-type]
-        if not rows:
-            return
+    while upto is None or last < upto:
+        end = last + batch if upto is None else min(last + batch, upto)
+        rows = conn.execute(
+            select(col(Event.seq), col(Event.hash), col(Event.body))
+            .where(col(Event.cycle) == cycle, col(Event.seq) > last, col(Event.seq) <= end)
+            .order_by(col(Event.seq))
+        ).all()
         for seq, digest, body in rows:
             yield seq, digest, event_bytes(seq, body)
-        last = rows[-1][0]
+        if len(rows) < end - last:
+            found = select(func.min(col(Event.seq))).where(
+                col(Event.cycle) == cycle, col(Event.seq) > end
+            )
+            following = conn.execute(found).scalar()
+            if following is None:
+                return
+            end = following - 1
+        last = end
 
 
 # The distinct cycles of the log, one index probe each (a loose index scan of the key)
