@@ -228,7 +228,8 @@ def advance(
     prefix = "would " if dry_run else ""
     for stage in result.stages:
         moved = ", ".join(f"{n} {state}" for state, n in stage.moved.items()) or "nothing moved"
-        click.echo(f"{stage.award}: {prefix}{stage.stage}: {moved}")
+        name = f"{stage.stage} round {stage.round}" if stage.round else stage.stage
+        click.echo(f"{stage.award}: {prefix}{name}: {moved}")
         for w in stage.waiting:
             said = (
                 f"  waiting: {w.nomination} has {w.approvals + w.rejections} of {w.needed} verdicts"

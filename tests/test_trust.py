@@ -110,7 +110,7 @@ def test_db_upgrade_makes_the_certificate_record_append_only(db_url, tmp_path):
 
     code, out = run("db", "upgrade", db=db_url)
 
-    assert (code, out.endswith("upgraded from schema revision 0002 to 0004\n")) == (0, True)
+    assert (code, out.endswith("upgraded from schema revision 0002 to 0005\n")) == (0, True)
     with db.read(open_engine(db_url)) as conn:
         assert db.missing_triggers(conn) == []
 

@@ -153,7 +153,7 @@ class _Desk:
                 continue
             logged.append(events.verdict(
                 cycle=self.workflow.cycle_id, award=row.award, nominee=row.nominee_id,
-                reviewer=g.reviewer, verdict=verdict, scores=scores, note=note,
+                reviewer=g.reviewer, round=row.round, verdict=verdict, scores=scores, note=note,
                 previous=previous, source=source, actor=actor, at=at,
             ))  # fmt: skip
             writes.append((row, g, previous))
