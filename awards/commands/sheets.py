@@ -37,6 +37,7 @@ from awards.store.schema import open_engine
 # The drop-down's words, as `review --from` reads them.
 VERDICT_WORDS = ("approve", "reject")
 _FIXED = ("nomination", "reviewer", "round", "name_th", "name_en", "score")
+_ROW = ("id", "award", "nominee_id", "round", "name_th", "name_en", "score", "scores")
 
 
 def survey_column(key: str) -> str:
@@ -91,8 +92,8 @@ def write_sheets(
         workflow = load_cycle(conn, cycle)
         reviewers = {r.id: r for r in panel.load_reviewers(conn, workflow.cycle_id)}
         seats: dict[str, list[Any]] = defaultdict(list)
-        for row, rid in conn.execute(
-            select(Nomination, col(Assignment.reviewer))
+        for row in conn.execute(
+            select(*(col(getattr(Nomination, c)) for c in _ROW), col(Assignment.reviewer))
             .join(Assignment, col(Assignment.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
             .where(
                 col(Nomination.cycle) == workflow.cycle_id,
@@ -101,7 +102,7 @@ def write_sheets(
             )
             .order_by(col(Nomination.award), col(Nomination.nominee_id))
         ):
-            seats[rid].append(row)
+            seats[row.reviewer].append(row)
         given = {
             (v.nomination_id, v.reviewer): v
             for v in conn.execute(
