@@ -18,6 +18,7 @@ from test_replay import rechained
 from awards.commands.advance import advance
 from awards.commands.audit import audit
 from awards.commands.logbook import export_log
+from awards.commands.results import ranking, status
 from awards.commands.seats import assign, seats
 from awards.commands.sheets import write_sheets
 from awards.commands.verdicts import import_verdicts
@@ -127,6 +128,14 @@ def test_two_rounds_two_panels_from_sheets_to_awards_and_replay(round_one, tmp_p
     assert (first["evidence"]["round"], first["evidence"]["cut"], first["evidence"]["of"]) == (
         1, "top 6", 19,
     )  # fmt: skip
+
+    shown = ranking(AWARD, url=url)
+    assert (shown.round, shown.rounds, status(url=url).rounds) == (2, 2, {AWARD: [2, 2]})
+    assert Counter((row.state, row.round) for row in shown.rows) == {
+        ("shortlisted", 2): 6, ("rejected", 1): 14, ("eliminated", 1): 10,
+    }  # fmt: skip
+    code, said = run("ranking", AWARD, db=url)
+    assert (code, "; review round 2 of 2\n" in said) == (0, True)
 
     # Round 2: the second panel only; b2 rejects one nomination, which unanimity rejects.
     done = assign(AWARD, 2, url=url, actor="s")

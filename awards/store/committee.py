@@ -109,6 +109,17 @@ def assignment_event(
     )  # fmt: skip
 
 
+def rounds_reached(conn: Connection, cycle: str, award: str) -> dict[str, int]:
+    """Nominee id -> the review round each of the award's nominations reached."""
+    return dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(col(Nomination.nominee_id), col(Nomination.round)).where(
+                col(Nomination.cycle) == cycle, col(Nomination.award) == award
+            )
+        ).all()
+    )
+
+
 def current_round(conn: Connection, cycle: str, award: str) -> int:
     """The review round the award is in: its shortlisted nominations' (all in the same one,
     since a round closes for all of them at once); 1 before any."""
