@@ -412,10 +412,11 @@ def assign(
     if as_json:
         _json({"award": done.award, "per_nomination": done.per_nomination,
                "assigned": [{"nomination": n, "reviewer": r} for n, r in done.pairs],
-               "unfilled": done.unfilled, "load": done.load})  # fmt: skip
+               "unfilled": done.unfilled, "load": done.load, "round": done.round})  # fmt: skip
         return
+    during = f" round {done.round} of {done.rounds}" if done.rounds > 1 else ""
     click.echo(
-        f"{done.award}: {len(done.pairs)} assignments ({done.per_nomination} per nomination)"
+        f"{done.award}{during}: {len(done.pairs)} assignments ({done.per_nomination} per nomination)"
     )
     for nomination, open_places in done.unfilled.items():
         click.echo(

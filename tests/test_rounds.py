@@ -138,8 +138,10 @@ def test_two_rounds_two_panels_from_sheets_to_awards_and_replay(round_one, tmp_p
     assert (code, "(cut line 47.95); review round 2 of 2" in said) == (0, True)
 
     # Round 2: the second panel only; b2 rejects one nomination, which unanimity rejects.
-    done = assign(AWARD, 2, url=url, actor="s")
-    assert (done.round, {r for _, r in done.pairs}) == (2, {"b1", "b2"})
+    code, said = run("assign", AWARD, "--per-nomination", "2", db=url)
+    assert (code, said.splitlines()[0]) == (0, f"{AWARD} round 2 of 2: 12 assignments (2 per nomination)")  # fmt: skip
+    seated = [e for e in logged(url, tmp_path) if e["kind"] == "assigned" and e["round"] == 2]
+    assert Counter(e["reviewer"] for e in seated) == {"b1": 6, "b2": 6}
     out = tmp_path / "b1.xlsx"
     code, said = run("review", "sheet", "--reviewer", "b1", "--out", str(out), db=url)
     assert (code, said) == (0, f"{out}: b1, 6 nominations\n")

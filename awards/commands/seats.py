@@ -151,6 +151,7 @@ class Assigned(Plain):
     unfilled: dict[str, int]  # nomination -> open places no eligible reviewer could take
     load: dict[str, int] = field(default_factory=dict)  # reviewer -> active assignments
     round: int = 1  # the review round assigned
+    rounds: int = 1  # the award's review rounds
 
 
 def assign(
@@ -206,6 +207,7 @@ def assign(
         {nomination_code(declared.id, n): k for n, k in unfilled.items()},
         dict(sorted(places.load.items())),
         number,
+        declared.round_count,
     )
 
 

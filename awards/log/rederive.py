@@ -45,22 +45,12 @@ _COMPARED = (
     "tier",
     "quota_full",
 )
+# After the counts and the rule (all a version 1 review decision holds), the aggregate; for
+# an award reviewed in rounds, the round and a round's close by rank against its cut.
 _REVIEW_COMPARED = (
-    "approve",
-    "reject",
-    "quorum",
-    "approval",
-    "reviewers",
-    "aggregate_rule",
-    *REVIEW_STATS,
-    # An award reviewed in rounds: the round, and a round's close by rank against its cut.
-    "round",
-    "rank",
-    "of",
-    "cut",
-    "cut_score",
-    "segment",
-)
+    "approve", "reject", "quorum", "approval", "reviewers", "aggregate_rule", *REVIEW_STATS,
+    "round", "rank", "of", "cut", "cut_score", "segment",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
