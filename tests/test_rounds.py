@@ -366,3 +366,17 @@ def test_rounds_and_a_single_review_are_not_declared_together(tmp_path):
     assert problems(tmp_path, rounds) == [
         "awards[0].review: declare the committee as [awards.review] or as [[awards.rounds]], not both"
     ]
+
+
+def test_the_report_states_each_round_with_its_panel_and_cut(tmp_path):
+    from awards.report.wording import rules
+
+    workflow = parse_workflow(two_rounds(tmp_path).read_bytes(), "w.toml")
+    said = next(s for s in rules(workflow, workflow.award(AWARD)) if s.label_en == "committee review")  # fmt: skip
+    assert said.en == (
+        "round 1: quorum 2, majority, mean of the reviewers' scores, ranked by the survey score, "
+        "panel a1, a2, a3; on to the next round: top 6; "
+        "round 2: quorum 2, unanimous, median of the reviewers' scores, ranked by the reviewed "
+        "score, panel b1, b2"
+    )
+    assert said.th.startswith("รอบที่ 1 องค์ประชุม 2 คน") and "ผ่านเข้ารอบถัดไป 6 อันดับแรก" in said.th
