@@ -147,10 +147,10 @@ def _review(award: Award) -> Said:
         return Said("คณะกรรมการพิจารณา", "committee review", th, en)
     said = [_rule(rule) for rule in award.rounds]
     for i, rule in enumerate(award.rounds[:-1]):  # every round but the last has its cut
-        cut = describe_cut(rule.cut) if rule.cut is not None else ""
+        cut = rule.cut or Cut()
         said[i] = (
-            f"{said[i][0]}, ผ่านเข้ารอบถัดไป: {cut}",
-            f"{said[i][1]}; on to the next round: {cut}",
+            f"{said[i][0]}, ผ่านเข้ารอบถัดไป {cut_th(cut)}",
+            f"{said[i][1]}; on to the next round: {describe_cut(cut)}",
         )
     th = "; ".join(f"รอบที่ {n} {t}" for n, (t, _) in enumerate(said, start=1))
     en = "; ".join(f"round {n}: {e}" for n, (_, e) in enumerate(said, start=1))
