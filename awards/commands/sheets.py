@@ -11,8 +11,7 @@ nomination says is refused with its row (`fixed_cells` is what both sides compar
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -200,16 +199,19 @@ def _workbook(
 
 
 def _save_new(book: Any, path: Path) -> None:
-    """Save the workbook whole under `path`, which must not exist: written to a temporary
-    file beside it, then linked in place (refused if the name was taken meanwhile)."""
+    """Save the workbook whole under `path`, which must not exist: built in memory, then
+    written to a file opened for exclusive creation (refused if the name was taken
+    meanwhile), and removed again if writing fails."""
+    data = io.BytesIO()
+    book.save(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sheet-", suffix=".xlsx")
-    os.close(fd)
     try:
-        book.save(tmp)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise AwardsError(f"{path} already exists; a sheet is never overwritten: remove it or name another file") from None  # fmt: skip
-    finally:
-        os.unlink(tmp)
+        file = path.open("xb")
+    except FileExistsError:
+        raise AwardsError(f"{path} already exists; a sheet is never overwritten: remove it or name another file") from None  # fmt: skip
+    try:
+        with file:
+            file.write(data.getvalue())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
