@@ -380,3 +380,13 @@ def test_the_report_states_each_round_with_its_panel_and_cut(tmp_path):
         "score, panel b1, b2"
     )
     assert said.th.startswith("รอบที่ 1 องค์ประชุม 2 คน") and "ผ่านเข้ารอบถัดไป 6 อันดับแรก" in said.th
+
+
+def test_the_library_writes_the_sheets_the_command_writes(round_one, tmp_path):
+    import awards
+
+    url, _, _ = round_one
+    with awards.open(url, actor="s") as cycle:
+        written = cycle.reviewer_sheets(tmp_path / "lib", every=True)
+        assert [s.reviewer for s in written.sheets] == ["a1", "a2", "a3"]
+        assert cycle.review_sheet(written.sheets[0].path).verdicts == []
