@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from awards.errors import ConflictError, TransitionError
 from awards.log import events
+from awards.log.projection import ASSIGNED
 from awards.rules.scoring import Candidate
 from awards.rules.states import (
     NOMINATE,
@@ -230,7 +231,7 @@ def _next_round(conn: Connection, ids: Sequence[int]) -> None:
     )
     conn.execute(
         text(
-            "DELETE FROM assignment WHERE state = 'assigned' AND nomination_id IN :ids"
+            f"DELETE FROM assignment WHERE state = '{ASSIGNED}' AND nomination_id IN :ids"
         ).bindparams(expanding),
         bound,
     )
