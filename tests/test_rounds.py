@@ -19,7 +19,7 @@ from awards.commands.advance import advance
 from awards.commands.audit import audit
 from awards.commands.logbook import export_log
 from awards.commands.results import ranking, status
-from awards.commands.seats import assign, seats
+from awards.commands.seats import Seats, assign, recuse, seats
 from awards.commands.sheets import write_sheets
 from awards.commands.verdicts import import_verdicts
 from awards.errors import AwardsError, InputErrors
@@ -390,3 +390,33 @@ def test_the_library_writes_the_sheets_the_command_writes(round_one, tmp_path):
         written = cycle.reviewer_sheets(tmp_path / "lib", every=True)
         assert [s.reviewer for s in written.sheets] == ["a1", "a2", "a3"]
         assert cycle.review_sheet(written.sheets[0].path).verdicts == []
+
+
+def test_conflicts_and_recusals_hold_in_every_round(db_url, tmp_path):
+    finance = "กระทรวงการคลัง"  # the ministry of every department in the small survey
+    rounds = ROUNDS.replace('panel = ["b1", "b2"]', 'panel = ["a1", "b1", "b2", "fin"]')
+    fin = f'\n[[reviewers]]\nid = "fin"\nname = "Finance reviewer"\nministries = ["{finance}"]\n'
+    workflow = two_rounds(tmp_path, rounds, REVIEWERS + fin)
+    survey = open_cycle(db_url, tmp_path, workflow=workflow)
+    advance(url=db_url, actor="s")
+    assign(AWARD, 2, url=db_url, actor="s")
+    top = f"{AWARD}:D029"
+    recuse(top, reviewer="a1", reason="a former employee", url=db_url, actor="s")
+    for s in write_sheets(tmp_path / "r1", every=True, url=db_url).sheets:
+        fill(Path(s.path), lambda n: "approve")
+        import_verdicts(s.path, url=db_url, actor="s")
+    advance(url=db_url, actor="s")
+
+    done = assign(AWARD, 3, url=db_url, actor="s")
+    assert done.unfilled == {top: 1}
+    assert [p for p in done.pairs if p[1] == "fin" or p == (top, "a1")] == []
+    assert seats(top, url=db_url) == Seats(top, ("b1", "b2"), ("a1",))
+    for s in write_sheets(tmp_path / "r2", every=True, url=db_url).sheets:
+        fill(Path(s.path), lambda n: "approve")
+        import_verdicts(s.path, url=db_url, actor="s")
+    advance(url=db_url, actor="s")
+    export_log(tmp_path / "log.jsonl", url=db_url)
+    states = Counter(r.state for r in ranking(AWARD, url=db_url).rows)
+    assert states == {"awarded": 6, "rejected": 14, "eliminated": 10}
+    assert replay(tmp_path / "log.jsonl", workflow, survey).rule_decisions > 0
+    assert audit(url=db_url).clean
