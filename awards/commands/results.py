@@ -97,7 +97,10 @@ def read_status(
         {level: {**v, "label": level_label(workflow.level(level))} for level, v in means.items()},
         LogHead(seq, head),
         {
-            a.id: [panel.current_round(conn, workflow.cycle_id, a.id), a.round_count]
+            a.id: [
+                panel.current_round(conn, workflow.cycle_id, a.id, shortlisted=False),
+                a.round_count,
+            ]
             for a in workflow.awards
             if a.rounds
         },
@@ -208,6 +211,8 @@ def read_ranking(
         keys,
         out,
         declared.review.rank_by,
-        panel.current_round(conn, workflow.cycle_id, declared.id) if declared.rounds else None,
+        panel.current_round(conn, workflow.cycle_id, declared.id, shortlisted=False)
+        if declared.rounds
+        else None,
         declared.round_count,
     )

@@ -215,7 +215,7 @@ class Rederivation:
             # version of all of them, and says how its Thai names were compared.
             names_in = name_order(event.get("schema_version", 1))
             tallies = self._tallies(award, nominees)
-            number = self._round(award)
+            number = self._round(award) if name is Stage.REVIEW else 1
             outcome = decide(name, self.workflow, award, nominees, tallies, names_in, number)
             open_stage = (name, {d.nominee_id: d for d in outcome.decisions})
             self.stage[award.id] = open_stage

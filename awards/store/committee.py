@@ -120,17 +120,16 @@ def rounds_reached(conn: Connection, cycle: str, award: str) -> dict[str, int]:
     )
 
 
-def current_round(conn: Connection, cycle: str, award: str) -> int:
+def current_round(conn: Connection, cycle: str, award: str, *, shortlisted: bool = True) -> int:
     """The review round the award is in: its shortlisted nominations' (all in the same one,
-    since a round closes for all of them at once); 1 before any."""
-    found = conn.execute(
-        select(func.max(col(Nomination.round))).where(
-            col(Nomination.cycle) == cycle,
-            col(Nomination.award) == award,
-            col(Nomination.state) == State.SHORTLISTED,
-        )
-    ).scalar()
-    return int(found or 1)
+    since a round closes for all of them at once); 1 before any. With `shortlisted` False,
+    the furthest round any of its nominations reached (the round it ended in, once over)."""
+    query = select(func.max(col(Nomination.round))).where(
+        col(Nomination.cycle) == cycle, col(Nomination.award) == award
+    )
+    if shortlisted:
+        query = query.where(col(Nomination.state) == State.SHORTLISTED)
+    return int(conn.execute(query).scalar() or 1)
 
 
 def load_votes(
