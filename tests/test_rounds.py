@@ -129,6 +129,16 @@ def test_two_rounds_two_panels_from_sheets_to_awards_and_replay(round_one, tmp_p
         1, "top 6", 19,
     )  # fmt: skip
 
+    # A round-1 sheet is refused in round 2: its rows are of another round, or closed.
+    before = logged(url, tmp_path)
+    with pytest.raises(InputErrors) as err:
+        import_verdicts(written.sheets[0].path, url=url, actor="s")
+    columns = Counter(p.column for p in err.value.problems)
+    assert (columns["round"] > 0, set(columns) <= {"round", "nomination"}) == (True, True)
+    stale = next(p for p in err.value.problems if p.column == "round")
+    assert (stale.value, stale.message.split("; ")[0].endswith("'s round is '2'")) == ("1", True)
+    assert logged(url, tmp_path) == before
+
     shown = ranking(AWARD, url=url)
     assert (shown.round, shown.rounds, status(url=url).rounds) == (2, 2, {AWARD: [2, 2]})
     assert Counter((row.state, row.round) for row in shown.rows) == {

@@ -284,7 +284,11 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
         if bad:
             continue
         g = Given(nomination, reviewer, bool(approve), scores, cells.get(VERDICT_NOTE, ""))
-        problem = desk.check(g) or _changed(desk, g, cells)
+        problem = desk.check(g)
+        changed = _changed(desk, g, cells) if g.nomination in desk.rows else None
+        # A sheet of an earlier round says so, rather than that its seats are gone.
+        if changed is not None and (problem is None or changed[0] == "round"):
+            problem = changed
         if problem is not None:
             column, error = problem
             problems.add(number, column, cells.get(column, ""), str(error))
