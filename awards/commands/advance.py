@@ -50,6 +50,7 @@ class StageRun(Plain):
     moved: dict[str, int]  # destination state -> count
     waiting: list[Waiting] = field(default_factory=list)
     seconds: float = 0.0
+    round: int | None = None  # the review round, for an award reviewed in several
 
 
 @dataclass
@@ -71,11 +72,13 @@ def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
 
 def plan(
     conn: Connection, workflow: Workflow, award: Award
-) -> tuple[Stage | None, list[writes.Move], list[Waiting]]:
-    """The award's next stage and its moves, decided by the stage pipeline from the tables."""
+) -> tuple[Stage | None, list[writes.Move], list[Waiting], int]:
+    """The award's next stage, its moves and what waits, decided by the stage pipeline from
+    the tables; and the review round the award is in."""
     stage = current_stage(_state_counts(conn, workflow.cycle_id, award.id))
     if stage is None:
-        return None, [], []
+        return None, [], [], 1
+    number = panel.current_round(conn, workflow.cycle_id, award.id) if stage is Stage.REVIEW else 1
     source = SOURCE[stage]
     rows = load_nominated(conn, workflow.cycle_id, award.id, source)
     cands = [r.candidate for r in rows]
@@ -83,17 +86,19 @@ def plan(
     if stage is Stage.REVIEW or award.review.rank_by == "reviewed":
         votes = panel.load_votes(conn, workflow.cycle_id, award.id, [source])
     tallies = panel.tallies(workflow, award, cands, votes) if votes else {}
-    outcome = decide(stage, workflow, award, cands, tallies)
+    outcome = decide(stage, workflow, award, cands, tallies, round=number)
     waiting: list[Waiting] = []
     if outcome.waiting:
-        waiting = _waiting(conn, workflow, award, rows, outcome.waiting, votes)
-    return stage, _to_moves(award, source, rows, outcome.decisions), waiting
+        rule = award.round_rule(number)
+        waiting = _waiting(conn, workflow, award.id, rule.quorum, rows, outcome.waiting, votes)
+    return stage, _to_moves(award, source, rows, outcome.decisions), waiting, number
 
 
 def _waiting(
     conn: Connection,
     workflow: Workflow,
-    award: Award,
+    award: str,
+    quorum: int,
     rows: Sequence[Any],
     pending: Sequence[str],
     votes: dict[str, list[Any]],
@@ -109,12 +114,12 @@ def _waiting(
         approvals = sum(given.values())
         out.append(
             Waiting(
-                nomination_code(award.id, n),
+                nomination_code(award, n),
                 approvals,
                 len(given) - approvals,
-                award.review.quorum,
+                quorum,
                 tuple(sorted(assigned - set(given))),
-                max(0, award.review.quorum - len(assigned)),
+                max(0, quorum - len(assigned)),
             )
         )
     return out
@@ -160,10 +165,10 @@ def advance(
             started = time.perf_counter()
             if dry_run:
                 with db.read(engine) as conn:
-                    stage, batch, waiting = plan(conn, workflow, a)
+                    stage, batch, waiting, number = plan(conn, workflow, a)
             else:
                 with db.write(engine) as conn:
-                    stage, batch, waiting = plan(conn, workflow, a)
+                    stage, batch, waiting, number = plan(conn, workflow, a)
                     ctx = writes.Context(
                         workflow.cycle_id, actor, now(), workflow.sha256,
                         survey_sha256(conn, workflow.cycle_id),
@@ -176,7 +181,10 @@ def advance(
                 break
             moved = Counter(moves_dest(m) for m in batch)
             elapsed = time.perf_counter() - started
-            stages.append(StageRun(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
+            shown = number if stage is Stage.REVIEW and a.rounds else None
+            stages.append(
+                StageRun(a.id, stage, dict(sorted(moved.items())), waiting, elapsed, shown)
+            )
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
