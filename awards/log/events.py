@@ -14,8 +14,11 @@ and `verdict` and `recused` record as `actor` whoever entered them, beside the `
 4, ranking compares Thai names in ICU's Thai dictionary order (before: pythainlp's
 approximation); 5, a survey import carries the SHA-256 of the agencies as stored
 (awards.log.agencies) and a rendering the recipient as printed and the file's size, so that
-the tables holding them can be checked against the log. Older events replay as they were
-written.
+the tables holding them can be checked against the log; 6, a cycle whose rules look back
+(a gain since an earlier cycle, earlier winners sitting out) records at its survey import,
+before the first nomination, an `earlier_facts` event per earlier cycle: that cycle's id, its
+log head (seq and hash) and the facts the rules use (scores per agency, winners per award),
+so that the cycle replays from its own log. Older events replay as they were written.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class Kind(StrEnum):
@@ -39,6 +42,7 @@ class Kind(StrEnum):
     VERDICT = "verdict"
     CHECKPOINT = "checkpoint"
     CERTIFICATE_RENDERED = "certificate_rendered"
+    EARLIER_FACTS = "earlier_facts"
 
 
 def cycle_opened(
@@ -303,4 +307,31 @@ def certificate_rendered(
         "recipient_en": recipient_en,
         "actor": actor,
         "at": at,
+    }
+
+
+def earlier_facts(
+    *,
+    cycle: str,
+    actor: str,
+    at: str,
+    earlier: str,
+    earlier_seq: int,
+    earlier_head: str,
+    scores: Mapping[str, Mapping[str, str]],
+    winners: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """What a cycle's rules take from an earlier cycle, as of that cycle's log event
+    `earlier_seq` (SHA-256 `earlier_head`): its agencies' scores by score key ("weighted" or
+    a dimension; agency id -> decimal string) and the winners of its awards (sorted ids)."""
+    return {
+        "kind": Kind.EARLIER_FACTS.value,
+        "cycle": cycle,
+        "actor": actor,
+        "at": at,
+        "earlier": earlier,
+        "earlier_seq": earlier_seq,
+        "earlier_head": earlier_head,
+        "scores": {k: dict(sorted(v.items())) for k, v in sorted(scores.items())},
+        "winners": {k: sorted(v) for k, v in sorted(winners.items())},
     }

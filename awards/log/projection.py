@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from awards.log.events import Kind
+from awards.rules.earlier import Facts
 from awards.rules.workflow import Reviewer
 
 Key = tuple[str, str]  # (award, nominee)
@@ -58,6 +60,12 @@ class CycleState:
     seats: dict[Key, dict[str, str]] = field(default_factory=dict)  # reviewer -> seat
     reviewers: dict[str, Reviewer] = field(default_factory=dict)
     load: Counter[str] = field(default_factory=Counter)  # active seats per reviewer
+    # earlier cycle id -> the earlier_facts event the current survey's import recorded
+    earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def facts(self) -> dict[str, Facts]:
+        """The facts of earlier cycles the current survey's nominations were decided with."""
+        return {c: facts_of_event(e) for c, e in self.earlier.items()}
 
     def active(self, key: Key) -> set[str]:
         """The reviewers who hold a seat on the nomination."""
@@ -117,6 +125,9 @@ class CycleState:
             self.seats.clear()
             self.load.clear()
             self.renderings.clear()
+            self.earlier.clear()
+        elif kind == Kind.EARLIER_FACTS:
+            self.earlier[event["earlier"]] = event
         elif kind == Kind.CYCLE_OPENED:
             self.workflow_sha256 = event.get("workflow_sha256")
             self.opened = event
@@ -133,6 +144,17 @@ class CycleState:
         row.seq = event["seq"]
         if type(evidence.get("rank")) is int:  # a ranking stage; other moves keep the rank
             row.rank = evidence["rank"]
+
+
+def facts_of_event(event: dict[str, Any]) -> Facts:
+    """The facts an `earlier_facts` event carries, as the rules read them."""
+    return Facts(
+        event["earlier"],
+        event["earlier_seq"],
+        event["earlier_head"],
+        {k: {a: Decimal(v) for a, v in by.items()} for k, by in event["scores"].items()},
+        {k: frozenset(v) for k, v in event["winners"].items()},
+    )
 
 
 @dataclass

@@ -20,6 +20,7 @@ from awards.log.events import Kind
 from awards.log.projection import CycleState
 from awards.log.trust import mismatch
 from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, tally
+from awards.rules.earlier import MissingFacts
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.stages import REVIEW_STATS, SOURCE, STAGE_OF, CutDecision, Decision, Stage, decide
 from awards.rules.states import (
@@ -92,6 +93,7 @@ class Rederivation:
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
     imported_at: int = 0
+    pool_due: bool = False  # a survey was imported and its pools are not derived yet
     rule: int = 0
     human: int = 0
     other: int = 0
@@ -122,6 +124,11 @@ class Rederivation:
         elif kind == Kind.SURVEY_IMPORTED:
             self.other += 1
             self._import(event)
+        elif kind == Kind.EARLIER_FACTS:
+            self.other += 1
+            if not self.pool_due:
+                self.fail(event, f"facts of {event['earlier']}", "no survey import open",
+                          "facts of an earlier cycle are recorded by an import, before its nominations")  # fmt: skip
         elif kind == Kind.VERDICT:
             self.human += 1
             self._verdict(event)
@@ -151,13 +158,30 @@ class Rederivation:
         self._check_complete(event)
         self.stage.clear()
         self.imported_at = event["seq"]
-        self.pool = {
-            a.id: {c.nominee_id: c for c in candidates(self.workflow, a, self.survey.agencies)}
-            for a in self.workflow.awards
-        }
+        # The pools are derived at the first event after the import's own facts (the facts of
+        # earlier cycles a gain or a sit-out reads come right after the import).
+        self.pool, self.unnominated, self.pool_due = {}, {}, True
+
+    def _derive_pool(self, event: dict[str, Any]) -> None:
+        self.pool_due = False
+        try:
+            facts = self.now.facts()
+            self.pool = {
+                a.id: {
+                    c.nominee_id: c
+                    for c in candidates(self.workflow, a, self.survey.agencies, facts)
+                }
+                for a in self.workflow.awards
+            }
+        except MissingFacts as missing:
+            self.fail(
+                event, "no facts of the earlier cycle before the nominations", "facts", str(missing)
+            )
         self.unnominated = {a: set(p) for a, p in self.pool.items()}
 
     def _transition(self, event: dict[str, Any]) -> None:
+        if self.pool_due:
+            self._derive_pool(event)
         award_id, nominee, trigger = event["award"], event["nominee"], event["trigger"]
         current = self.now.states.get((award_id, nominee))
         if event.get("from") != current:
@@ -197,11 +221,22 @@ class Rederivation:
             )
         evidence = event.get("evidence", {})
         if evidence.get("score") != str(c.score):
-            self.fail(
-                event, f"score {evidence.get('score')}", f"score {c.score}", "different score"
-            )
+            self.fail(event, f"score {evidence.get('score')}", f"score {c.score}",
+                      "different score" + self._gain_from(award_id, nominee))  # fmt: skip
         self.unnominated[award_id].discard(nominee)
         self.rule += 1
+
+    def _gain_from(self, award_id: str, nominee: str) -> str:
+        """Where a gain's earlier score comes from: the facts event that carries it."""
+        award = self.workflow.award(award_id)
+        recorded = self.now.earlier.get(award.gain_since or "")
+        if recorded is None:
+            return ""
+        then = recorded["scores"].get(award.score, {}).get(nominee)
+        return (
+            f": the gain since {award.gain_since} from {nominee}'s {award.score} score there, "
+            f"{then}, as the facts of seq {recorded['seq']} carry it"
+        )
 
     # --- Rule decisions: the stage pipeline, re-derived --------------------------------
 
@@ -274,6 +309,8 @@ class Rederivation:
                   "the log is missing decisions the rules make")  # fmt: skip
 
     def _check_complete(self, event: dict[str, Any]) -> None:
+        if self.pool_due:
+            self._derive_pool(event)
         for award_id in sorted(self.stage):
             self._stage_incomplete(event, award_id)
         for award_id, missing in sorted(self.unnominated.items()):

@@ -42,6 +42,9 @@ EVENT_FIELDS: frozenset[str] = frozenset(
         "code",
         "cycle",
         "dropped",
+        "earlier",
+        "earlier_head",
+        "earlier_seq",
         "evidence",
         "file",
         "from",
@@ -83,6 +86,7 @@ EVENT_FIELDS: frozenset[str] = frozenset(
         "trigger",
         "verdict",
         "was_assigned",
+        "winners",
         "workflow_file",
         "workflow_sha256",
     )
@@ -108,6 +112,7 @@ class WorkflowChecker(Checker):
         self.flags: Names = ()
         self.levels: tuple[Level, ...] = DEFAULT_LEVELS
         self.fields: tuple[Field, ...] = ()
+        self.cycle_id = ""  # the [cycle] id, once read: an earlier cycle must be another
 
     @property
     def level_keys(self) -> Names:
