@@ -28,6 +28,7 @@ from sqlmodel import col
 from awards.log.agencies import agencies_sha256
 from awards.log.chain import Verified, export_line, verify_lines
 from awards.log.projection import CycleState, Projection
+from awards.rules.earlier import Facts, MissingFacts
 from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import nomination_code
@@ -35,8 +36,17 @@ from awards.rules.survey import Agency
 from awards.rules.workflow import Workflow
 from awards.rules.workflow_file import parse_workflow
 from awards.store import database as db
+from awards.store import earlier
 from awards.store.cycles import load_agencies
-from awards.store.models import Assignment, Certificate, Cycle, Nomination, SurveyImport, Verdict
+from awards.store.models import (
+    Assignment,
+    Certificate,
+    Cycle,
+    Event,
+    Nomination,
+    SurveyImport,
+    Verdict,
+)
 from awards.store.models import Reviewer as ReviewerRow
 from awards.store.schema import open_engine
 from awards.store.writes import decimals_json
@@ -85,7 +95,7 @@ def audit(*, url: str | None = None, engine: Engine | None = None) -> Audited:
         problems = [f"the database: {p}" for p in db.missing_triggers(conn)]
         tables = _Tables(conn, projection.cycles)
         drift: list[Drift] = []
-        for check in (_cycles, _imports, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
+        for check in (_cycles, _imports, _earlier, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
             drift += check(tables)
     checked = tables.checked
     return Audited(verified, checked["nomination"], checked["verdict"], drift, problems, checked)
@@ -174,6 +184,51 @@ def _imports(t: _Tables) -> list[Drift]:
     return drift
 
 
+def _earlier(t: _Tables) -> list[Drift]:
+    """The facts each cycle's import took from an earlier cycle in the database, against
+    that cycle as of the log event the facts name (awards.store.earlier.facts_at)."""
+    drift = []
+    for cycle_id, state in t.folded.items():
+        workflow = t.workflow(cycle_id)
+        if workflow is None:
+            continue
+        ids = [a.agency_id for a in t.agencies(cycle_id)]
+        for then, event in sorted(state.earlier.items()):
+            t.checked["earlier_facts"] = t.checked.get("earlier_facts", 0) + 1
+            if then not in t.folded or then not in workflow.earlier_cycles:
+                continue  # not in this database (or read by no rule): nothing to hold it to
+            logged = state.facts()[then]
+            subject = f"cycle {cycle_id}: the facts of {then} at seq {event['seq']}"
+            head = t.conn.execute(
+                select(col(Event.hash)).where(
+                    col(Event.seq) == logged.seq, col(Event.cycle) == then
+                )
+            ).scalar()
+            if head != logged.head:
+                drift.append(Drift(subject, f"the hash of {then}'s event {logged.seq}", head, logged.head))  # fmt: skip
+                continue
+            drift += _facts_drift(subject, earlier.facts_at(t.conn, workflow, logged, ids), logged)
+    return drift
+
+
+def _facts_drift(subject: str, held: Facts, logged: Facts) -> list[Drift]:
+    out = []
+    for key in sorted(set(held.scores) | set(logged.scores)):
+        ours, theirs = held.scores.get(key, {}), logged.scores.get(key, {})
+        for agency in sorted(set(ours) | set(theirs)):
+            a, b = ours.get(agency), theirs.get(agency)
+            if a != b:
+                out.append(Drift(subject, f"{agency}'s {key} score", a and str(a), b and str(b)))
+    for award in sorted(set(held.winners) | set(logged.winners)):
+        ours_w, theirs_w = (
+            held.winners.get(award, frozenset()),
+            logged.winners.get(award, frozenset()),
+        )
+        if ours_w != theirs_w:
+            out.append(Drift(subject, f"the winners of {award}", sorted(ours_w), sorted(theirs_w)))
+    return out
+
+
 _NOMINATION = (
     col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state),
     col(Nomination.seq), col(Nomination.rank), col(Nomination.score), col(Nomination.members),
@@ -220,7 +275,12 @@ def _derived(t: _Tables, given: _Folded, log: _Folded) -> list[Drift]:
         agencies = t.agencies(cycle_id)
         for award in workflow.awards:
             grouped = award.group_by is not None
-            pooled = {c.nominee_id: c for c in candidates(workflow, award, agencies)}
+            facts = state.facts()
+            try:
+                pooled = {c.nominee_id: c for c in candidates(workflow, award, agencies, facts)}
+            except MissingFacts as missing:
+                drift.append(Drift(f"cycle {cycle_id}", f"the facts award {award.id} reads", "none logged", str(missing)))  # fmt: skip
+                continue
             for nominee, c in pooled.items():
                 key = (cycle_id, award.id, nominee)
                 if key in log and log[key][3] != str(c.score):

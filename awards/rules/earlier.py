@@ -86,10 +86,7 @@ def exclusion(award: Award, nominee_id: str, earlier: Earlier) -> str | None:
     if award.gain_since is not None:
         then = facts_of(award, award.gain_since, earlier).scores.get(award.score, {})
         if nominee_id not in then:
-            return (
-                f"not eligible: no {award.score} score in {award.gain_since} "
-                "(not in that cycle's survey, or did not respond)"
-            )
+            return f"not eligible: no {award.score} score in {award.gain_since} to gain from"
     return None
 
 

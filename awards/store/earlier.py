@@ -18,13 +18,13 @@ from sqlmodel import col
 from awards.errors import AwardsError, NotFound
 from awards.log import events
 from awards.log.chain import GENESIS
-from awards.log.projection import CycleState
+from awards.log.projection import CycleState, facts_of_event
 from awards.rules.earlier import Facts, Need, needs, winners_then
 from awards.rules.scoring import scores_then
 from awards.rules.states import OPEN
 from awards.rules.workflow import Workflow
 from awards.store.cycles import load_agencies, load_cycle, survey_sha256
-from awards.store.models import Cycle, Event
+from awards.store.models import Cycle, Event, SurveyImport
 
 
 def cycle_head(conn: Connection, cycle_id: str) -> tuple[int, str]:
@@ -135,3 +135,24 @@ def facts_event(cycle: str, actor: str, at: str, facts: Facts) -> dict[str, Any]
         scores={k: {a: str(v) for a, v in by.items()} for k, by in facts.scores.items()},
         winners={k: sorted(v) for k, v in facts.winners.items()},
     )
+
+
+def recorded(conn: Connection, cycle_id: str) -> dict[str, Facts]:
+    """The facts of earlier cycles that the cycle's current survey import logged."""
+    imported = conn.execute(
+        select(col(SurveyImport.seq))
+        .where(col(SurveyImport.cycle) == cycle_id)
+        .order_by(col(SurveyImport.id).desc())
+        .limit(1)
+    ).scalar()
+    if imported is None:
+        return {}
+    rows = conn.execute(
+        select(col(Event.body)).where(
+            col(Event.cycle) == cycle_id,
+            col(Event.kind) == events.Kind.EARLIER_FACTS.value,
+            col(Event.seq) > imported,
+        )
+    )
+    found = (facts_of_event(orjson.loads(body)) for (body,) in rows)
+    return {f.cycle: f for f in found}
