@@ -199,7 +199,8 @@ def import_survey(
         # The facts the cross-cycle rules read, recorded before the first nomination they
         # decide (who may enter, what its gain is), so the cycle replays from its own log.
         facts = earlier.gather(conn, workflow, [a.agency_id for a in survey.agencies])
-        db.append(conn, [earlier.facts_event(workflow.cycle_id, actor, at, f) for f in facts.values()])  # fmt: skip
+        if facts:
+            db.append(conn, [earlier.facts_event(workflow.cycle_id, actor, at, f) for f in facts.values()])  # fmt: skip
         ctx = writes.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
         counts = {}
         for award in workflow.awards:
