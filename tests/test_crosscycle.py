@@ -63,7 +63,6 @@ def test_import_before_the_earlier_cycle_is_open_names_it_and_writes_nothing(db_
 
 def test_import_waits_for_the_earlier_award_whose_winners_sit_out(db_url, tmp_path):
     from crosscycle import earlier_survey
-
     from support import WORKFLOW
 
     init_cycle(WORKFLOW, url=db_url, actor="s")
