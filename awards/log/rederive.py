@@ -163,20 +163,12 @@ class Rederivation:
         self.pool, self.unnominated, self.pool_due = {}, {}, True
 
     def _derive_pool(self, event: dict[str, Any]) -> None:
-        self.pool_due = False
+        self.pool_due, facts, agencies = False, self.now.facts(), self.survey.agencies
         try:
-            facts = self.now.facts()
-            self.pool = {
-                a.id: {
-                    c.nominee_id: c
-                    for c in candidates(self.workflow, a, self.survey.agencies, facts)
-                }
-                for a in self.workflow.awards
-            }
+            self.pool = {a.id: {c.nominee_id: c for c in candidates(self.workflow, a, agencies, facts)}
+                         for a in self.workflow.awards}  # fmt: skip
         except MissingFacts as missing:
-            self.fail(
-                event, "no facts of the earlier cycle before the nominations", "facts", str(missing)
-            )
+            self.fail(event, "no facts of the earlier cycle before the nominations", "facts", str(missing))  # fmt: skip
         self.unnominated = {a: set(p) for a, p in self.pool.items()}
 
     def _transition(self, event: dict[str, Any]) -> None:
@@ -185,23 +177,15 @@ class Rederivation:
         award_id, nominee, trigger = event["award"], event["nominee"], event["trigger"]
         current = self.now.states.get((award_id, nominee))
         if event.get("from") != current:
-            self.fail(
-                event,
-                f"from '{event.get('from')}'",
-                f"state '{current}'",
-                "the move starts from another state than the fold reached",
-            )
+            self.fail(event, f"from '{event.get('from')}'", f"state '{current}'",
+                      "the move starts from another state than the fold reached")  # fmt: skip
         if trigger == NOMINATE:
             self._nominate(event)
             return
         dest = destination(trigger, current or "")
         if dest is None or dest != event.get("to"):
-            self.fail(
-                event,
-                f"{trigger} to '{event.get('to')}'",
-                f"'{dest}'",
-                "the state machine does not allow this move",
-            )
+            self.fail(event, f"{trigger} to '{event.get('to')}'", f"'{dest}'",
+                      "the state machine does not allow this move")  # fmt: skip
         if trigger in REASON_REQUIRED:
             self.human += 1
             if not str(event.get("reason", "")).strip():
@@ -213,12 +197,8 @@ class Rederivation:
         award_id, nominee = event["award"], event["nominee"]
         c = self.pool.get(award_id, {}).get(nominee)
         if c is None:
-            self.fail(
-                event,
-                f"{nominee} nominated",
-                "not in the pool",
-                "the award's pool rules do not admit this nominee",
-            )
+            self.fail(event, f"{nominee} nominated", "not in the pool",
+                      "the award's pool rules do not admit this nominee")  # fmt: skip
         evidence = event.get("evidence", {})
         if evidence.get("score") != str(c.score):
             self.fail(event, f"score {evidence.get('score')}", f"score {c.score}",
@@ -229,14 +209,11 @@ class Rederivation:
     def _gain_from(self, award_id: str, nominee: str) -> str:
         """Where a gain's earlier score comes from: the facts event that carries it."""
         award = self.workflow.award(award_id)
-        recorded = self.now.earlier.get(award.gain_since or "")
-        if recorded is None:
+        if (recorded := self.now.earlier.get(award.gain_since or "")) is None:
             return ""
         then = recorded["scores"].get(award.score, {}).get(nominee)
-        return (
-            f": the gain since {award.gain_since} from {nominee}'s {award.score} score there, "
-            f"{then}, as the facts of seq {recorded['seq']} carry it"
-        )
+        return (f": the gain since {award.gain_since} from {nominee}'s {award.score} score there, "
+                f"{then}, as the facts of seq {recorded['seq']} carry it")  # fmt: skip
 
     # --- Rule decisions: the stage pipeline, re-derived --------------------------------
 
