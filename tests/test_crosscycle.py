@@ -4,8 +4,10 @@ own log replays with nothing else; audit holds the facts to the earlier cycle.""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import orjson
 import pytest
@@ -16,7 +18,9 @@ from awards.commands.advance import advance
 from awards.commands.audit import audit
 from awards.commands.results import ranking
 from awards.errors import AwardsError
+from awards.log.chain import canonical, export_line
 from awards.log.rederive import Diverged, Rederivation
+from awards.log.replay import replay
 from awards.rules.survey import read_survey
 from awards.rules.workflow_file import load_workflow
 from awards.store import database as db
@@ -154,3 +158,32 @@ def test_audit_names_facts_that_are_not_the_earlier_cycles(db_url, tmp_path, mon
         f"cycle dga-2020: the facts of dga-2019 at seq {seq}: D008's weighted score is "
         "'58.00' in the tables but '50.00' in the log"
     ]
+
+
+def own_log(url: str, cycle: str, path: Path) -> Path:
+    """The cycle's own log as an exported file, as the auditor receives it."""
+    path.write_bytes(rechain(events(url, cycle)))
+    return path
+
+
+def test_replay_names_an_edited_fact_with_its_hash_restated_at_its_seq(db_url, tmp_path):
+    run_earlier(db_url, tmp_path)
+    workflow, survey = open_later(db_url, tmp_path)
+    advance(url=db_url, cycle="dga-2020", actor="s", award="most-improved")
+    log = own_log(db_url, "dga-2020", tmp_path / "dga-2020.jsonl")
+    assert replay(log, workflow, survey).rule_decisions > 0  # alone, with no other log
+    lines = log.read_bytes().splitlines(keepends=True)
+    event = orjson.loads(lines[2])["event"]
+    assert event["kind"] == "earlier_facts"
+    event["scores"]["weighted"]["D008"] = "50.00"
+    body = canonical(event)
+    lines[2] = export_line(body, hashlib.sha256(body).hexdigest())
+    log.write_bytes(b"".join(lines))
+    with pytest.raises(Diverged) as err:
+        replay(log, workflow, survey)
+    assert err.value.divergence.seq == event["seq"]
+    assert str(err.value).startswith(
+        f"replay diverges at seq {event['seq']}: logged facts of dga-2019; re-derived the facts "
+        "the later decisions need: the decisions after it were taken with other facts (seq "
+    )
+    assert "(most-improved:D008): logged score 10.00; re-derived score 18.00" in str(err.value)
