@@ -28,7 +28,7 @@ from sqlmodel import col
 from awards.log.agencies import agencies_sha256
 from awards.log.chain import Verified, export_line, verify_lines
 from awards.log.projection import CycleState, Projection
-from awards.rules.earlier import Facts, MissingFacts
+from awards.rules.earlier import MissingFacts, differences
 from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.states import nomination_code
@@ -195,8 +195,8 @@ def _earlier(t: _Tables) -> list[Drift]:
         ids = [a.agency_id for a in t.agencies(cycle_id)]
         for then, event in sorted(state.earlier.items()):
             t.checked["earlier_facts"] = t.checked.get("earlier_facts", 0) + 1
-            if then not in t.folded or then not in workflow.earlier_cycles:
-                continue  # not in this database (or read by no rule): nothing to hold it to
+            if then not in workflow.earlier_cycles or not earlier.has_cycle(t.conn, then):
+                continue  # read by no rule, or not in this database: nothing to hold it to
             logged = state.facts()[then]
             subject = f"cycle {cycle_id}: the facts of {then} at seq {event['seq']}"
             head = t.conn.execute(
@@ -207,26 +207,9 @@ def _earlier(t: _Tables) -> list[Drift]:
             if head != logged.head:
                 drift.append(Drift(subject, f"the hash of {then}'s event {logged.seq}", head, logged.head))  # fmt: skip
                 continue
-            drift += _facts_drift(subject, earlier.facts_at(t.conn, workflow, logged, ids), logged)
+            held = earlier.facts_at(t.conn, workflow, logged, ids)
+            drift += [Drift(subject, *d) for d in differences(held, logged)]
     return drift
-
-
-def _facts_drift(subject: str, held: Facts, logged: Facts) -> list[Drift]:
-    out = []
-    for key in sorted(set(held.scores) | set(logged.scores)):
-        ours, theirs = held.scores.get(key, {}), logged.scores.get(key, {})
-        for agency in sorted(set(ours) | set(theirs)):
-            a, b = ours.get(agency), theirs.get(agency)
-            if a != b:
-                out.append(Drift(subject, f"{agency}'s {key} score", a and str(a), b and str(b)))
-    for award in sorted(set(held.winners) | set(logged.winners)):
-        ours_w, theirs_w = (
-            held.winners.get(award, frozenset()),
-            logged.winners.get(award, frozenset()),
-        )
-        if ours_w != theirs_w:
-            out.append(Drift(subject, f"the winners of {award}", sorted(ours_w), sorted(theirs_w)))
-    return out
 
 
 _NOMINATION = (

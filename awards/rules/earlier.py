@@ -103,3 +103,20 @@ def winners_then(states: Mapping[tuple[str, str], str], award: str) -> frozenset
     """The nominees an earlier cycle's award has awarded, from its nominations' states
     ((award, nominee) -> state); a revoked award is no win."""
     return frozenset(n for (a, n), s in states.items() if a == award and s == State.AWARDED)
+
+
+def differences(held: Facts, logged: Facts) -> list[tuple[str, object, object]]:
+    """Where two statements of one earlier cycle's facts differ: (what, held, logged), each
+    score by agency and each award's winners, in order."""
+    out: list[tuple[str, object, object]] = []
+    for key in sorted(set(held.scores) | set(logged.scores)):
+        ours, theirs = held.scores.get(key, {}), logged.scores.get(key, {})
+        for agency in sorted(set(ours) | set(theirs)):
+            a, b = ours.get(agency), theirs.get(agency)
+            if a != b:
+                out.append((f"{agency}'s {key} score", a and str(a), b and str(b)))
+    for award in sorted(set(held.winners) | set(logged.winners)):
+        won, said = held.winners.get(award, frozenset()), logged.winners.get(award, frozenset())
+        if won != said:
+            out.append((f"the winners of {award}", sorted(won), sorted(said)))
+    return out

@@ -63,8 +63,13 @@ def facts_at(
     return _facts(conn, then, need, agency_ids, recorded.seq, recorded.head, check_open=False)
 
 
+def has_cycle(conn: Connection, cycle_id: str) -> bool:
+    """Whether the database holds the cycle."""
+    return conn.execute(select(col(Cycle.id)).where(col(Cycle.id) == cycle_id)).first() is not None
+
+
 def _earlier_cycle(conn: Connection, workflow: Workflow, cycle_id: str) -> Workflow:
-    if conn.execute(select(col(Cycle.id)).where(col(Cycle.id) == cycle_id)).first() is None:
+    if not has_cycle(conn, cycle_id):
         users = ", ".join(a.id for a in workflow.awards if cycle_id in a.earlier_cycles)
         raise NotFound(
             f"cycle {workflow.cycle_id}'s award {users} reads cycle {cycle_id}, which is not in "
