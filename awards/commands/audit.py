@@ -30,7 +30,7 @@ from awards.log.chain import Verified, export_line, verify_lines
 from awards.log.projection import CycleState, Projection
 from awards.rules.earlier import MissingFacts, differences
 from awards.rules.plain import Plain
-from awards.rules.scoring import Candidate, candidates
+from awards.rules.scoring import Candidate, candidates, gain_pool
 from awards.rules.states import nomination_code
 from awards.rules.survey import Agency
 from awards.rules.workflow import Workflow
@@ -192,7 +192,7 @@ def _earlier(t: _Tables) -> list[Drift]:
         workflow = t.workflow(cycle_id)
         if workflow is None:
             continue
-        ids = [a.agency_id for a in t.agencies(cycle_id)]
+        ids = gain_pool(workflow, t.agencies(cycle_id))
         for then, event in sorted(state.earlier.items()):
             t.checked["earlier_facts"] = t.checked.get("earlier_facts", 0) + 1
             if then not in workflow.earlier_cycles or not earlier.has_cycle(t.conn, then):

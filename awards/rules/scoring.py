@@ -212,6 +212,18 @@ def scores_then(
     return out
 
 
+def gain_pool(workflow: Workflow, agencies: Iterable[Agency]) -> frozenset[str]:
+    """The agencies whose earlier scores the gains read: those with scores in the pool of an
+    award ranked by a gain (the facts an import records of the earlier cycle)."""
+    keys = workflow.dimension_keys
+    gains = [a for a in workflow.awards if a.gain_since is not None]
+    return frozenset(
+        a.agency_id
+        for a in agencies
+        if a.scores is not None and any(in_pool(award, a, keys) for award in gains)
+    )
+
+
 def province_name_en(name_th: str) -> str:
     """The English name of a Thai province, or '' if it is not a province name."""
     return province_names().get(name_th, "")

@@ -17,7 +17,7 @@ from awards.log.agencies import agencies_sha256
 from awards.log.chain import now
 from awards.paths import find_workflow
 from awards.rules.plain import Plain
-from awards.rules.scoring import Candidate, candidates
+from awards.rules.scoring import Candidate, candidates, gain_pool
 from awards.rules.states import State
 from awards.rules.survey import Agency, read_survey
 from awards.rules.workflow import Workflow
@@ -198,7 +198,7 @@ def import_survey(
         _store_agencies(conn, workflow.cycle_id, survey.agencies)
         # The facts the cross-cycle rules read, recorded before the first nomination they
         # decide (who may enter, what its gain is), so the cycle replays from its own log.
-        facts = earlier.gather(conn, workflow, [a.agency_id for a in survey.agencies])
+        facts = earlier.gather(conn, workflow, gain_pool(workflow, survey.agencies))
         if facts:
             db.append(conn, [earlier.facts_event(workflow.cycle_id, actor, at, f) for f in facts.values()])  # fmt: skip
         ctx = writes.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)

@@ -40,7 +40,8 @@ def cycle_head(conn: Connection, cycle_id: str) -> tuple[int, str]:
 
 def gather(conn: Connection, workflow: Workflow, agency_ids: Collection[str]) -> dict[str, Facts]:
     """The facts of every earlier cycle the workflow's rules read, as their logs stand now:
-    scores for the agencies `agency_ids` (this cycle's), winners of the awards sat out.
+    scores for the agencies `agency_ids` (awards.rules.scoring.gain_pool of this cycle's
+    survey), winners of the awards sat out.
 
     Refused, saying what to do, when an earlier cycle is not in the database, has no survey
     for a gain, lacks a score or award the rules name, or has an award sat out still open.
