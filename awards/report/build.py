@@ -257,6 +257,7 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "segment_field": award.segment_by or "",
         "tiers": [(t.title_th, t.title_en, wording.band(t)) for t in award.tiers],
         "sensitivity": _sensitivity(wf, award, sens, names, rows),
+        "excluded": [(x.nominee_id, x.name_th, x.reason) for x in ranking.excluded],
         "dimension_titles": [
             (i, d.title_th, d.key.replace("_", " "))
             for i, d in enumerate(wf.dimensions, 1)
