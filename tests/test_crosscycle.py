@@ -187,3 +187,19 @@ def test_replay_names_an_edited_fact_with_its_hash_restated_at_its_seq(db_url, t
         "the later decisions need: the decisions after it were taken with other facts (seq "
     )
     assert "(most-improved:D008): logged score 10.00; re-derived score 18.00" in str(err.value)
+
+
+def test_report_states_the_cross_cycle_rules_and_who_they_keep_out(db_url, tmp_path):
+    from awards.report.build import report
+
+    run_earlier(db_url, tmp_path)
+    open_later(db_url, tmp_path)
+    advance(url=db_url, cycle="dga-2020", actor="s", award="most-improved")
+    page = report(url=db_url, cycle="dga-2020", out=tmp_path / "r.html").html.read_text("utf-8")
+    assert "the gain since dga-2019 of the weighted score (no score there: not eligible)" in page
+    assert "the winners of copy-free in dga-2019 sit out" in page
+    assert (
+        'D100 กรมใหม่: <span class="en">not eligible: no weighted score in dga-2019 to gain '
+        "from</span>" in page
+    )
+    assert 'D003 กรมทดสอบ003: <span class="en">sits out: won copy-free in dga-2019</span>' in page
