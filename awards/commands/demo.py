@@ -218,8 +218,8 @@ def _run_cycle(
 
 
 def _export(engine: Engine, log: Path, cycle: str) -> Verified:
-    """Export the log an auditor replays `cycle` from, and verify the file."""
-    logbook.export_log(log, engine=engine)
+    """Export the cycle's own log, which an auditor replays it from, and verify the file."""
+    logbook.export_log(log, engine=engine, cycle=cycle)
     return logbook.verify_file(log)
 
 

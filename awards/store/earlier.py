@@ -17,25 +17,14 @@ from sqlmodel import col
 
 from awards.errors import AwardsError, NotFound
 from awards.log import events
-from awards.log.chain import GENESIS
 from awards.log.projection import CycleState, facts_of_event
 from awards.rules.earlier import Facts, Need, needs, winners_then
 from awards.rules.scoring import scores_then
 from awards.rules.states import OPEN
 from awards.rules.workflow import Workflow
+from awards.store import database as db
 from awards.store.cycles import load_agencies, load_cycle, survey_sha256
 from awards.store.models import Cycle, Event, SurveyImport
-
-
-def cycle_head(conn: Connection, cycle_id: str) -> tuple[int, str]:
-    """(seq, hash) of the cycle's last event in the log, (0, GENESIS) when it has none."""
-    row = conn.execute(
-        select(col(Event.seq), col(Event.hash))
-        .where(col(Event.cycle) == cycle_id)
-        .order_by(col(Event.seq).desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def gather(conn: Connection, workflow: Workflow, agency_ids: Collection[str]) -> dict[str, Facts]:
@@ -49,7 +38,7 @@ def gather(conn: Connection, workflow: Workflow, agency_ids: Collection[str]) ->
     out = {}
     for cycle_id, need in needs(workflow).items():
         then = _earlier_cycle(conn, workflow, cycle_id)
-        seq, head = cycle_head(conn, cycle_id)
+        seq, head = db.cycle_head(conn, cycle_id)
         out[cycle_id] = _facts(conn, then, need, agency_ids, seq, head, check_open=True)
     return out
 
