@@ -50,9 +50,9 @@ def test_workflows_lists_the_shipped_ones_with_title_and_year():
         0,
         "dga-2019  2019 (พ.ศ. 2562)  Digital Government Awards 2019 / รางวัลรัฐบาลดิจิทัล "
         "ประจำปี พ.ศ. ๒๕๖๒  awards: top-department, top-province, copy-free\n"
-        "dga-2020  2020 (พ.ศ. 2563)  Digital Government Awards 2020 (official title to be "
-        "confirmed) / รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๓ (ชื่อทางการ: รอยืนยัน)  awards: "
-        "top-department, top-province, copy-free\n"
+        "dga-2020  2020 (พ.ศ. 2563)  Digital Government Awards 2020 (title unconfirmed) / "
+        "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๓  awards: top-department, top-province, "
+        "copy-free\n"
         "dga-2022  2022 (พ.ศ. 2565)  Digital Government Awards 2022 (illustrative) / "
         "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๕  awards: top-department, top-province, "
         "copy-free\n"
