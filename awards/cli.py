@@ -609,8 +609,9 @@ def _describe_trust(trust: Any) -> str:
     help="Seed of the synthetic survey and committee (default: the cycle's year).",
 )
 @click.option("--cycle", "cycle", default="dga-2019", show_default=True,
-              type=click.Choice(["dga-2019", "dga-2023"]),
-              help="The shipped cycle to run: dga-2023 shows the later programme's categories.")  # fmt: skip
+              type=click.Choice(["dga-2019", "dga-2020", "dga-2022", "dga-2023"]),
+              help="The shipped cycle to run: dga-2023 shows the later programme's categories "
+                   "and runs dga-2022 first, whose facts its cross-cycle awards read.")  # fmt: skip
 @click.pass_obj
 @domain_errors
 def demo(obj: dict[str, Any], directory: str, seed: int | None, cycle: str) -> None:

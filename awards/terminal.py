@@ -200,6 +200,10 @@ def print_ranking(console: Console, r: Ranking, *, wide: bool = False) -> None:
         # As wide as the table wants: the terminal wraps or a pager scrolls it.
         console.width = max(console.width, _measure(console, result, 100_000).maximum)
     console.print(result)
+    for out in r.excluded:  # pooled, but kept out by an earlier cycle's facts
+        console.print(
+            f"{out.nominee_id} {out.name_th}: {out.reason}", markup=False, highlight=False
+        )
     left_out = [g for g in present if g not in kept]
     if left_out:
         console.print(

@@ -1,5 +1,7 @@
 """The later programme's categories at scale: the dga-2023 workflow (levels, fields,
-segments, quotas, tiers, joint ties, a vote) on a synthetic survey, through every stage.
+segments, quotas, tiers, joint ties, a vote, a gain since dga-2022 and dga-2022's winners
+sitting out) on a synthetic survey, through every stage, after dga-2022 on the year
+before's survey of the same agencies in the same database.
 
     python bench/categories.py              # 10,000 agencies (the default)
     python bench/categories.py 20000
@@ -21,7 +23,7 @@ from pathlib import Path
 def main(n: int) -> None:
     from awards.commands.advance import advance
     from awards.commands.logbook import export_log
-    from awards.commands.synthetic_2023 import generate_survey_2023
+    from awards.commands.synthetic_2023 import generate_survey_2022, generate_survey_2023
     from awards.log.replay import replay
     from awards.paths import shipped_workflow
     from awards.store.cycles import import_survey, init_cycle
@@ -36,6 +38,11 @@ def main(n: int) -> None:
             local_per_province=local_per,
         )  # fmt: skip
         total = made.departments + made.provincial + made.local
+        before = work / "survey-2022.csv"
+        generate_survey_2022(
+            before, seed=2022, later_seed=2023, departments=n // 10,
+            provincial=n - n // 10 - local_per * 76 * 4, local_per_province=local_per,
+        )  # fmt: skip
         url = f"sqlite:///{work / 'bench.db'}"
         steps: list[tuple[str, float]] = []
 
@@ -45,12 +52,19 @@ def main(n: int) -> None:
             steps.append((name, time.perf_counter() - started))
             return out
 
+        def earlier() -> None:  # the year before, run to its awards
+            init_cycle(shipped_workflow("dga-2022"), url=url, actor="bench")
+            import_survey(before, url=url, cycle="dga-2022", actor="bench")
+            advance(url=url, cycle="dga-2022", actor="bench")
+
+        timed("dga-2022", earlier)
         workflow = shipped_workflow("dga-2023")
+        cycle = "dga-2023"
         timed("open", lambda: init_cycle(workflow, url=url, actor="bench"))
-        timed("import", lambda: import_survey(survey, url=url, actor="bench"))
-        advanced = timed("all stages", lambda: advance(url=url, actor="bench"))
+        timed("import", lambda: import_survey(survey, url=url, cycle=cycle, actor="bench"))
+        advanced = timed("all stages", lambda: advance(url=url, cycle=cycle, actor="bench"))
         log = work / "log.jsonl"
-        timed("log export", lambda: export_log(log, url=url))
+        timed("log export", lambda: export_log(log, url=url, cycle=cycle))
         replayed = timed("replay", lambda: replay(log, workflow, survey))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         print(f"agencies: {total:,} ({made.departments:,} departments, {made.provincial:,} "

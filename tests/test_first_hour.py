@@ -41,7 +41,7 @@ def test_init_takes_a_shipped_workflow_by_name(tmp_path: Path, monkeypatch):
     assert unknown == (
         1,
         "Error: no workflow file 'dga-2031' here, and awards ships no workflow of that name "
-        "(shipped: dga-2019, dga-2023; `awards workflows` lists them)\n",
+        "(shipped: dga-2019, dga-2020, dga-2022, dga-2023; `awards workflows` lists them)\n",
     )
 
 
@@ -50,10 +50,16 @@ def test_workflows_lists_the_shipped_ones_with_title_and_year():
         0,
         "dga-2019  2019 (พ.ศ. 2562)  Digital Government Awards 2019 / รางวัลรัฐบาลดิจิทัล "
         "ประจำปี พ.ศ. ๒๕๖๒  awards: top-department, top-province, copy-free\n"
+        "dga-2020  2020 (พ.ศ. 2563)  Digital Government Awards 2020 (title unconfirmed) / "
+        "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๓  awards: top-department, top-province, "
+        "copy-free\n"
+        "dga-2022  2022 (พ.ศ. 2565)  Digital Government Awards 2022 (illustrative) / "
+        "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๕  awards: top-department, top-province, "
+        "copy-free\n"
         "dga-2023  2023 (พ.ศ. 2566)  Digital Government Awards 2023 (illustrative) / "
         "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๖  awards: department-by-type, "
         "department-tiers, top-province, local-by-size, digital-personnel, popular-vote, "
-        "copy-free\n"
+        "copy-free, most-improved, top-department\n"
         "open one with `awards init NAME`; copy one to edit with `awards workflows copy NAME`\n",
     )
 
@@ -80,7 +86,7 @@ def test_workflows_copy_writes_one_out_and_never_overwrites(tmp_path: Path, monk
     assert into == (1, refused.format(tmp_path / "dga-2019.toml"))
     assert unknown == (
         1,
-        "Error: awards ships no workflow 'dga-1999' (shipped: dga-2019, dga-2023)\n",
+        "Error: awards ships no workflow 'dga-1999' (shipped: dga-2019, dga-2020, dga-2022, dga-2023)\n",
     )
     assert not (tmp_path / "x.toml").exists()
 

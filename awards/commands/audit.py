@@ -29,15 +29,25 @@ from awards.commands.logbook import verify_chain, where
 from awards.log.agencies import agencies_sha256
 from awards.log.chain import Verified
 from awards.log.projection import CycleState, Projection
+from awards.rules.earlier import MissingFacts, differences
 from awards.rules.plain import Plain
-from awards.rules.scoring import Candidate, candidates
+from awards.rules.scoring import Candidate, candidates, gain_pool
 from awards.rules.states import nomination_code
 from awards.rules.survey import Agency
 from awards.rules.workflow import Workflow
 from awards.rules.workflow_file import parse_workflow
 from awards.store import database as db
+from awards.store import earlier
 from awards.store.cycles import load_agencies, load_cycle
-from awards.store.models import Assignment, Certificate, Cycle, Nomination, SurveyImport, Verdict
+from awards.store.models import (
+    Assignment,
+    Certificate,
+    Cycle,
+    Event,
+    Nomination,
+    SurveyImport,
+    Verdict,
+)
 from awards.store.models import Reviewer as ReviewerRow
 from awards.store.schema import open_engine
 from awards.store.writes import decimals_json
@@ -102,7 +112,7 @@ def audit(
         problems = [f"the database: {p}" for p in db.missing_triggers(conn)]
         tables = _Tables(conn, projection.cycles, None if cycle is None else names[0])
         drift: list[Drift] = []
-        for check in (_cycles, _imports, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
+        for check in (_cycles, _imports, _earlier, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
             drift += check(tables)
     checked = tables.checked
     return Audited(chains, checked["nomination"], checked["verdict"], drift, problems, checked)
@@ -198,6 +208,34 @@ def _imports(t: _Tables) -> list[Drift]:
     return drift
 
 
+def _earlier(t: _Tables) -> list[Drift]:
+    """The facts each cycle's import took from an earlier cycle in the database, against
+    that cycle as of the log event the facts name (awards.store.earlier.facts_at)."""
+    drift = []
+    for cycle_id, state in t.folded.items():
+        workflow = t.workflow(cycle_id)
+        if workflow is None:
+            continue
+        ids = gain_pool(workflow, t.agencies(cycle_id))
+        for then, event in sorted(state.earlier.items()):
+            t.checked["earlier_facts"] = t.checked.get("earlier_facts", 0) + 1
+            if then not in workflow.earlier_cycles or not earlier.has_cycle(t.conn, then):
+                continue  # read by no rule, or not in this database: nothing to hold it to
+            logged = state.facts()[then]
+            subject = f"cycle {cycle_id}: the facts of {then} at seq {event['seq']}"
+            head = t.conn.execute(
+                select(col(Event.hash)).where(
+                    col(Event.seq) == logged.seq, col(Event.cycle) == then
+                )
+            ).scalar()
+            if head != logged.head:
+                drift.append(Drift(subject, f"the hash of {then}'s event {logged.seq}", head, logged.head))  # fmt: skip
+                continue
+            held = earlier.facts_at(t.conn, workflow, logged, ids)
+            drift += [Drift(subject, *d) for d in differences(held, logged)]
+    return drift
+
+
 _NOMINATION = (
     col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state),
     col(Nomination.seq), col(Nomination.rank), col(Nomination.score), col(Nomination.members),
@@ -246,7 +284,12 @@ def _derived(t: _Tables, given: _Folded, log: _Folded) -> list[Drift]:
         agencies = t.agencies(cycle_id)
         for award in workflow.awards:
             grouped = award.group_by is not None
-            pooled = {c.nominee_id: c for c in candidates(workflow, award, agencies)}
+            facts = state.facts()
+            try:
+                pooled = {c.nominee_id: c for c in candidates(workflow, award, agencies, facts)}
+            except MissingFacts as missing:
+                drift.append(Drift(f"cycle {cycle_id}", f"the facts award {award.id} reads", "none logged", str(missing)))  # fmt: skip
+                continue
             for nominee, c in pooled.items():
                 key = (cycle_id, award.id, nominee)
                 if key in log and log[key][3] != str(c.score):

@@ -8,9 +8,10 @@ import re
 import shlex
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
@@ -23,7 +24,7 @@ from awards.commands import logbook, results, verdicts
 from awards.commands import seats as assigning
 from awards.commands import synthetic as sample
 from awards.commands.reference_2019 import MINISTRIES
-from awards.commands.synthetic_2023 import generate_survey_2023
+from awards.commands.synthetic_2023 import generate_survey_2022, generate_survey_2023
 from awards.errors import AwardsError
 from awards.log import signing
 from awards.log.chain import Verified
@@ -38,8 +39,14 @@ CYCLE = "dga-2019"
 # The shipped cycles the demo runs, each with the synthetic survey shaped for it.
 SURVEYS: dict[str, tuple[str, Callable[..., object]]] = {
     "dga-2019": ("survey-2019.csv", sample.generate_survey),
+    "dga-2020": ("survey-2020.csv", sample.generate_survey),
+    "dga-2022": ("survey-2022.csv", generate_survey_2022),
     "dga-2023": ("survey-2023.csv", generate_survey_2023),
 }
+# A cycle whose rules read an earlier one (a gain since it, its winners sitting out) is run
+# after that cycle, in the same database: its synthetic survey is the year before's, of the
+# same agencies (the later cycle's seed is given to it).
+EARLIER: dict[str, str] = {"dga-2023": "dga-2022"}
 COMMITTEE = 7  # synthetic reviewers, each affiliated with one ministry
 PER_NOMINATION = 3
 # Written first into the demo's folder: the demo reuses a folder only if it holds this file,
@@ -49,8 +56,25 @@ MARKER = ".awards-demo"
 FILES = (
     "awards.db", "awards.db-wal", "awards.db-shm", "decision-log.jsonl", "committee.key",
     "committee.key.pub", *(f"{c}.toml" for c in SURVEYS), *(s for s, _ in SURVEYS.values()),
+    *(f"decision-log-{c}.jsonl" for c in EARLIER.values()),
 )  # fmt: skip
 CERTIFICATES = "certificates"  # the rendered PDFs, <serial>.pdf, in this folder of the demo
+
+
+def log_name(earlier: str) -> str:
+    """The file an earlier cycle's exported log goes to, beside the demo's own (in FILES)."""
+    return f"decision-log-{earlier}.jsonl"
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """An earlier cycle the demo ran first, in the same database, and its files."""
+
+    cycle: str
+    workflow: Path
+    survey: Path
+    log: Path
+    verified: Verified
 
 
 @dataclass
@@ -65,6 +89,7 @@ class DemoResult:
     certificates: issuing.RenderResult | None = None
     workflow: Path | None = None  # the copy of the workflow in the folder, for replay
     own_database: bool = True  # the demo's awards.db in its folder, not one given with --db
+    earlier: list[EarlierRun] = field(default_factory=list)  # run first, in the same database
 
     def commands(self, here: Path | None = None) -> dict[str, str]:
         """The commands that check the demo as an auditor would, to paste in a shell
@@ -72,6 +97,11 @@ class DemoResult:
         certificate. Paths are relative to `here` where the folder is inside it."""
         where = (here or Path.cwd()).resolve()
         out = {}
+        for run in self.earlier:
+            out[f"replay {run.cycle}"] = shlex.join(
+                ["awards", "replay", _shown(run.log, where), "--workflow",
+                 _shown(run.workflow, where), "--survey", _shown(run.survey, where)]
+            )  # fmt: skip
         if self.workflow is not None:
             out["replay"] = shlex.join(
                 ["awards", "replay", _shown(self.log, where), "--workflow",
@@ -138,32 +168,59 @@ def run(
     if not own_database:
         _check_no_cycle(engine, url)
         _clear(out)
-    survey = out / survey_name
-    workflow = out / f"{cycle}.toml"
-    specimen_copy(shipped_workflow(cycle), workflow)  # replay needs it; the user can read it
-    generate(survey, seed=seed)
-    cycles.init_cycle(workflow, engine=engine, actor=actor)
-    cycles.import_survey(survey, engine=engine, actor=actor)
     private, _ = signing.generate_keys(out / "committee.key")
     key = signing.load_key(private)  # every stage's checkpoint is signed with it
-    adv.advance(engine=engine, actor=actor, key=key)
-    _committee(engine, actor, random.Random(seed))
-    adv.advance(engine=engine, actor=actor, key=key)
-    rendered = issuing.render(engine=engine, out=out / CERTIFICATES, actor=actor, key=key)
+    rng = random.Random(seed)
+    before = EARLIER.get(cycle)
+    if before is not None:  # the year before, of the same agencies, run to its awards
+        earlier_survey = out / SURVEYS[before][0]
+        generate_survey_2022(earlier_survey, seed=seed - 1, later_seed=seed)
+        earlier_workflow = _run_cycle(engine, out, before, earlier_survey, actor, key, rng)
+    survey = out / survey_name
+    generate(survey, seed=seed)
+    workflow = _run_cycle(engine, out, cycle, survey, actor, key, rng)
+    rendered = issuing.render(
+        engine=engine, cycle=cycle, out=out / CERTIFICATES, actor=actor, key=key
+    )
     if rendered.unfit:  # the shipped templates must hold every synthetic winner
         first = rendered.unfit[0]
         raise AwardsError(
             f"{len(rendered.unfit)} sheets did not fit their templates, the first "
             f"{first.nomination} ({first.serial}): {first.problem}"
         )
+    runs = []
+    if before is not None:
+        earlier_log = out / log_name(before)
+        runs.append(EarlierRun(before, earlier_workflow, earlier_survey, earlier_log,
+                               _export(engine, earlier_log, before)))  # fmt: skip
     log = out / "decision-log.jsonl"
-    logbook.export_log(log, engine=engine)
-    verified = logbook.verify_file(log)
-    status = results.status(engine=engine)
-    winners = {a: results.ranking(a, engine=engine) for a in status.awards}
+    verified = _export(engine, log, cycle)
+    status = results.status(engine=engine, cycle=cycle)
+    winners = {a: results.ranking(a, engine=engine, cycle=cycle) for a in status.awards}
     return DemoResult(
-        out, url, survey, log, verified, status, winners, rendered, workflow, own_database
+        out, url, survey, log, verified, status, winners, rendered, workflow, own_database, runs
     )
+
+
+def _run_cycle(
+    engine: Engine, out: Path, cycle: str, survey: Path, actor: str, key: Any, rng: random.Random
+) -> Path:
+    """Open a shipped cycle from its specimen copy in `out`, import `survey`, and run every
+    award to its end with the simulated committee; the copy's path (replay needs it)."""
+    workflow = out / f"{cycle}.toml"
+    specimen_copy(shipped_workflow(cycle), workflow)  # replay needs it; the user can read it
+    cycles.init_cycle(workflow, engine=engine, actor=actor)
+    cycles.import_survey(survey, engine=engine, cycle=cycle, actor=actor)
+    adv.advance(engine=engine, cycle=cycle, actor=actor, key=key)
+    _committee(engine, actor, rng, cycle)
+    adv.advance(engine=engine, cycle=cycle, actor=actor, key=key)
+    return workflow
+
+
+def _export(engine: Engine, log: Path, cycle: str) -> Verified:
+    """Export the cycle's own log, which an auditor replays it from, and verify the file."""
+    logbook.export_log(log, engine=engine, cycle=cycle)
+    return logbook.verify_file(log)
 
 
 # The demo's sheets go to synthetic winners: they name no real person as the one who signed.
@@ -244,18 +301,22 @@ def _check_no_cycle(engine: Engine, url: str) -> None:
         )
 
 
-def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
+def _committee(engine: Engine, actor: str, rng: random.Random, cycle: str) -> None:
+    waiting = _awards_waiting(engine, cycle)
+    if not waiting:  # no award of the cycle has a committee review
+        return
     ministries = sorted({m for m, *_ in MINISTRIES})
     for i, ministry in enumerate(rng.sample(ministries, COMMITTEE)):
         reviewer = Reviewer(f"r{i + 1}", f"กรรมการ {i + 1} (synthetic)", (ministry,))
-        assigning.add_reviewer(reviewer, engine=engine, actor=actor)
-    for award in _awards_waiting(engine):
-        assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor)
-        rows = [r for r in results.ranking(award, engine=engine).rows if r.state == "shortlisted"]
-        first = assigning.seats(rows[0].nomination, engine=engine).assigned[0]
-        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor)  # fmt: skip
+        assigning.add_reviewer(reviewer, engine=engine, actor=actor, cycle=cycle)
+    for award in waiting:
+        assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor, cycle=cycle)
+        ranked = results.ranking(award, engine=engine, cycle=cycle).rows
+        rows = [r for r in ranked if r.state == "shortlisted"]
+        first = assigning.seats(rows[0].nomination, engine=engine, cycle=cycle).assigned[0]
+        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor, cycle=cycle)  # fmt: skip
         for row in rows:
-            for rid in assigning.seats(row.nomination, engine=engine).assigned:
+            for rid in assigning.seats(row.nomination, engine=engine, cycle=cycle).assigned:
                 adjusted = {}
                 if rng.random() < 1 / 4:  # the reviewer corrects the services score a little
                     moved = row.scores["services"] + rng.choice((-3, -2, 2, 3))
@@ -263,10 +324,9 @@ def _committee(engine: Engine, actor: str, rng: random.Random) -> None:
                 given = verdicts.Given(
                     row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
                 )
-                verdicts.review(given, engine=engine, actor=actor)
+                verdicts.review(given, engine=engine, actor=actor, cycle=cycle)
 
 
-def _awards_waiting(engine: Engine) -> list[str]:
-    return [
-        a for a, counts in results.status(engine=engine).awards.items() if counts.get("shortlisted")
-    ]
+def _awards_waiting(engine: Engine, cycle: str) -> list[str]:
+    counted = results.status(engine=engine, cycle=cycle).awards
+    return [a for a, counts in counted.items() if counts.get("shortlisted")]

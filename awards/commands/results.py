@@ -21,13 +21,14 @@ from awards.rules.committee import NO_VOTES, award_candidates
 from awards.rules.formatting import level_label
 from awards.rules.plain import Plain
 from awards.rules.ranking import describe_cut
-from awards.rules.scoring import national_means
+from awards.rules.scoring import excluded, national_means
 from awards.rules.stages import Stage, decide, ranked_segments, segment_of
 from awards.rules.states import State, nomination_code
 from awards.rules.survey import Agency
-from awards.rules.workflow import Workflow, band_of
+from awards.rules.workflow import Award, Workflow, band_of
 from awards.store import committee as panel
 from awards.store import database as db
+from awards.store import earlier
 from awards.store.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
@@ -132,6 +133,15 @@ class Row(Plain):
 
 
 @dataclass(frozen=True)
+class Excluded(Plain):
+    """A pooled nominee an earlier cycle's facts keep out of the award, and why."""
+
+    nominee_id: str
+    name_th: str
+    reason: str  # naming the earlier cycle
+
+
+@dataclass(frozen=True)
 class Ranking(Plain):
     cycle: str
     award: str
@@ -144,6 +154,8 @@ class Ranking(Plain):
     score_by: str = "survey"  # or "reviewed": the committee's aggregate, where there is one
     round: int | None = None  # the review round the award is in, when it has several
     rounds: int = 1
+    # Pooled but left out by a rule that reads an earlier cycle, each with the reason.
+    excluded: list[Excluded] = field(default_factory=list)
 
 
 def ranking(
@@ -215,4 +227,16 @@ def read_ranking(
         if declared.rounds
         else None,
         declared.round_count,
+        _excluded(conn, workflow, declared),
     )
+
+
+def _excluded(conn: Connection, workflow: Workflow, award: Award) -> list[Excluded]:
+    if not award.earlier_cycles:
+        return []
+    agencies = load_agencies(conn, workflow.cycle_id)
+    facts = earlier.recorded(conn, workflow.cycle_id)
+    return [
+        Excluded(c.nominee_id, c.name_th, why)
+        for c, why in excluded(workflow, award, agencies, facts)
+    ]

@@ -118,3 +118,57 @@ def _local_row(
         size,
         "0",
     ]
+
+
+# The year before, in hundredths: most agencies were a little behind (2.5 points on average,
+# each dimension spread over -6..+11), some were ahead; a few were not surveyed at all.
+_GAIN_RANGE = (-600, 1100)
+_ABSENT_PER_MILLE = 40  # not in the earlier survey at all
+_SILENT_PER_MILLE = 30  # surveyed then, but did not respond
+
+
+def generate_survey_2022(
+    path: str | Path,
+    *,
+    seed: int = 2022,
+    later_seed: int | None = None,
+    departments: int = 323,
+    provincial: int = 1533,
+    local_per_province: int | None = None,
+) -> Survey2023:
+    """Write the year before's synthetic survey (columns HEADER_2023) to `path`: the agencies
+    of generate_survey_2023(seed=`later_seed`, default `seed` + 1), with the same ids, names
+    and fields, each score a seeded step below or above its later one, and about 4% of them
+    missing and 3% not responding (they have no earlier score to gain from)."""
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        later = Path(tmp) / "later.csv"
+        generate_survey_2023(
+            later, seed=seed + 1 if later_seed is None else later_seed, departments=departments,
+            provincial=provincial, local_per_province=local_per_province,
+        )  # fmt: skip
+        with later.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    first = header.index("responded") + 1
+    counts = {"department": 0, "provincial": 0, "local": 0}
+    level_at = header.index("level")
+    out = Path(path)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for row in body:
+            if rng.randrange(1000) < _ABSENT_PER_MILLE:
+                continue
+            counts[row[level_at]] += 1
+            earlier = list(row)
+            if row[first - 1] == "yes" and rng.randrange(1000) < _SILENT_PER_MILLE:
+                earlier[first - 1] = "no"
+                earlier[first : first + _DIMENSIONS] = [""] * _DIMENSIONS
+            elif row[first - 1] == "yes":
+                for i in range(first, first + _DIMENSIONS):
+                    v = int(row[i].replace(".", "")) - rng.randint(*_GAIN_RANGE)
+                    v = min(10000, max(0, v))
+                    earlier[i] = f"{v // 100}.{v % 100:02d}"
+            w.writerow(earlier)
+    return Survey2023(counts["department"], counts["provincial"], counts["local"], out)

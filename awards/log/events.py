@@ -17,7 +17,11 @@ approximation); 5, a survey import carries the SHA-256 of the agencies as stored
 the tables holding them can be checked against the log; 6, `assigned` and `verdict` carry
 the review `round` they belong to, and an award reviewed in several rounds logs the round
 on its review decisions, with the rank and cut of the nominations a round's close sends on
-(`next_round`) or leaves out. Older events replay as they were written.
+(`next_round`) or leaves out; and a cycle whose rules look back (a gain since an earlier
+cycle, earlier winners sitting out) records at its survey import, before the first
+nomination, an `earlier_facts` event per earlier cycle: that cycle's id, its log head (seq
+and hash) and the facts the rules use (scores per agency, winners per award), so that the
+cycle replays from its own log. Older events replay as they were written.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Kind(StrEnum):
     VERDICT = "verdict"
     CHECKPOINT = "checkpoint"
     CERTIFICATE_RENDERED = "certificate_rendered"
+    EARLIER_FACTS = "earlier_facts"
 
 
 def cycle_opened(
@@ -310,4 +315,31 @@ def certificate_rendered(
         "recipient_en": recipient_en,
         "actor": actor,
         "at": at,
+    }
+
+
+def earlier_facts(
+    *,
+    cycle: str,
+    actor: str,
+    at: str,
+    earlier: str,
+    earlier_seq: int,
+    earlier_head: str,
+    scores: Mapping[str, Mapping[str, str]],
+    winners: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """What a cycle's rules take from an earlier cycle, as of that cycle's log event
+    `earlier_seq` (SHA-256 `earlier_head`): its agencies' scores by score key ("weighted" or
+    a dimension; agency id -> decimal string) and the winners of its awards (sorted ids)."""
+    return {
+        "kind": Kind.EARLIER_FACTS.value,
+        "cycle": cycle,
+        "actor": actor,
+        "at": at,
+        "earlier": earlier,
+        "earlier_seq": earlier_seq,
+        "earlier_head": earlier_head,
+        "scores": {k: dict(sorted(v.items())) for k, v in sorted(scores.items())},
+        "winners": {k: sorted(v) for k, v in sorted(winners.items())},
     }

@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from awards.log.events import Kind
+from awards.rules.earlier import Facts
 from awards.rules.states import Trigger
 from awards.rules.workflow import Reviewer
 
@@ -65,6 +67,13 @@ class CycleState:
     def round_of(self, key: Key) -> int:
         """The review round the nomination is in (1 until a round's close sends it on)."""
         return self.rounds.get(key, 1)
+
+    # earlier cycle id -> the earlier_facts event the current survey's import recorded
+    earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def facts(self) -> dict[str, Facts]:
+        """The facts of earlier cycles the current survey's nominations were decided with."""
+        return {c: facts_of_event(e) for c, e in self.earlier.items()}
 
     def active(self, key: Key) -> set[str]:
         """The reviewers who hold a seat on the nomination."""
@@ -127,6 +136,9 @@ class CycleState:
             self.load.clear()
             self.rounds.clear()
             self.renderings.clear()
+            self.earlier.clear()
+        elif kind == Kind.EARLIER_FACTS:
+            self.earlier[event["earlier"]] = event
         elif kind == Kind.CYCLE_OPENED:
             self.workflow_sha256 = event.get("workflow_sha256")
             self.opened = event
@@ -153,6 +165,17 @@ class CycleState:
         row.seq = event["seq"]
         if type(evidence.get("rank")) is int:  # a ranking stage; other moves keep the rank
             row.rank = evidence["rank"]
+
+
+def facts_of_event(event: dict[str, Any]) -> Facts:
+    """The facts an `earlier_facts` event carries, as the rules read them."""
+    return Facts(
+        event["earlier"],
+        event["earlier_seq"],
+        event["earlier_head"],
+        {k: {a: Decimal(v) for a, v in by.items()} for k, by in event["scores"].items()},
+        {k: frozenset(v) for k, v in event["winners"].items()},
+    )
 
 
 @dataclass

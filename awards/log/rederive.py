@@ -20,6 +20,7 @@ from awards.log.events import Kind
 from awards.log.projection import CycleState
 from awards.log.trust import mismatch
 from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, round_panel, tally
+from awards.rules.earlier import MissingFacts
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.stages import REVIEW_STATS, SOURCE, STAGE_OF, CutDecision, Decision, Stage, decide
 from awards.rules.states import (
@@ -89,6 +90,7 @@ class Rederivation:
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
     imported_at: int = 0
+    pool_due: bool = False  # a survey was imported and its pools are not derived yet
     rule: int = 0
     human: int = 0
     other: int = 0
@@ -119,6 +121,11 @@ class Rederivation:
         elif kind == Kind.SURVEY_IMPORTED:
             self.other += 1
             self._import(event)
+        elif kind == Kind.EARLIER_FACTS:
+            self.other += 1
+            if not self.pool_due:
+                self.fail(event, f"facts of {event['earlier']}", "no survey import open",
+                          "facts of an earlier cycle are recorded by an import, before its nominations")  # fmt: skip
         elif kind == Kind.VERDICT:
             self.human += 1
             self._verdict(event)
@@ -148,33 +155,34 @@ class Rederivation:
         self._check_complete(event)
         self.stage.clear()
         self.imported_at = event["seq"]
-        self.pool = {
-            a.id: {c.nominee_id: c for c in candidates(self.workflow, a, self.survey.agencies)}
-            for a in self.workflow.awards
-        }
+        # The pools are derived at the first event after the import's own facts (the facts of
+        # earlier cycles a gain or a sit-out reads come right after the import).
+        self.pool, self.unnominated, self.pool_due = {}, {}, True
+
+    def _derive_pool(self, event: dict[str, Any]) -> None:
+        self.pool_due, facts, agencies = False, self.now.facts(), self.survey.agencies
+        try:
+            self.pool = {a.id: {c.nominee_id: c for c in candidates(self.workflow, a, agencies, facts)}
+                         for a in self.workflow.awards}  # fmt: skip
+        except MissingFacts as missing:
+            self.fail(event, "no facts of the earlier cycle before the nominations", "facts", str(missing))  # fmt: skip
         self.unnominated = {a: set(p) for a, p in self.pool.items()}
 
     def _transition(self, event: dict[str, Any]) -> None:
+        if self.pool_due:
+            self._derive_pool(event)
         award_id, nominee, trigger = event["award"], event["nominee"], event["trigger"]
         current = self.now.states.get((award_id, nominee))
         if event.get("from") != current:
-            self.fail(
-                event,
-                f"from '{event.get('from')}'",
-                f"state '{current}'",
-                "the move starts from another state than the fold reached",
-            )
+            self.fail(event, f"from '{event.get('from')}'", f"state '{current}'",
+                      "the move starts from another state than the fold reached")  # fmt: skip
         if trigger == NOMINATE:
             self._nominate(event)
             return
         dest = destination(trigger, current or "")
         if dest is None or dest != event.get("to"):
-            self.fail(
-                event,
-                f"{trigger} to '{event.get('to')}'",
-                f"'{dest}'",
-                "the state machine does not allow this move",
-            )
+            self.fail(event, f"{trigger} to '{event.get('to')}'", f"'{dest}'",
+                      "the state machine does not allow this move")  # fmt: skip
         if trigger in REASON_REQUIRED:
             self.human += 1
             if not str(event.get("reason", "")).strip():
@@ -186,19 +194,23 @@ class Rederivation:
         award_id, nominee = event["award"], event["nominee"]
         c = self.pool.get(award_id, {}).get(nominee)
         if c is None:
-            self.fail(
-                event,
-                f"{nominee} nominated",
-                "not in the pool",
-                "the award's pool rules do not admit this nominee",
-            )
+            self.fail(event, f"{nominee} nominated", "not in the pool",
+                      "the award's pool rules do not admit this nominee")  # fmt: skip
         evidence = event.get("evidence", {})
         if evidence.get("score") != str(c.score):
-            self.fail(
-                event, f"score {evidence.get('score')}", f"score {c.score}", "different score"
-            )
+            self.fail(event, f"score {evidence.get('score')}", f"score {c.score}",
+                      "different score" + self._gain_from(award_id, nominee))  # fmt: skip
         self.unnominated[award_id].discard(nominee)
         self.rule += 1
+
+    def _gain_from(self, award_id: str, nominee: str) -> str:
+        """Where a gain's earlier score comes from: the facts event that carries it."""
+        award = self.workflow.award(award_id)
+        if (recorded := self.now.earlier.get(award.gain_since or "")) is None:
+            return ""
+        then = recorded["scores"].get(award.score, {}).get(nominee)
+        return (f": the gain since {award.gain_since} from {nominee}'s {award.score} score there, "
+                f"{then}, as the facts of seq {recorded['seq']} carry it")  # fmt: skip
 
     # --- Rule decisions: the stage pipeline, re-derived --------------------------------
 
@@ -283,6 +295,8 @@ class Rederivation:
                   "the log is missing decisions the rules make")  # fmt: skip
 
     def _check_complete(self, event: dict[str, Any]) -> None:
+        if self.pool_due:
+            self._derive_pool(event)
         for award_id in sorted(self.stage):
             self._stage_incomplete(event, award_id)
         for award_id, missing in sorted(self.unnominated.items()):

@@ -116,7 +116,27 @@ def _diverges_before(
         workflow = load_workflow(workflow_path)
         fold = Rederivation(workflow, read_survey(survey_path, workflow))
         _fold(fold, islice(events_of(log), broken.line - 1))
+        last = next(islice(events_of(log), broken.line - 2, None))[2]
     except Diverged:
         raise
+    except Exception:
+        return
+    if last["kind"] == Kind.EARLIER_FACTS:
+        _facts_decide_otherwise(fold, last, log, broken.line)
+
+
+def _facts_decide_otherwise(
+    fold: Rederivation, facts: dict[str, Any], log: str | Path, line: int
+) -> None:
+    """Facts of an earlier cycle decide nothing by themselves: when the chain breaks right
+    after them, fold on past the break, and if the decisions that follow were taken with
+    other facts, name the facts event (its hash restated, or the break would be its own)."""
+    try:
+        _fold(fold, islice(events_of(log), line - 1, None))
+        fold.finish()
+    except Diverged as later:
+        why = f"the decisions after it were taken with other facts ({later.divergence})"
+        raise Diverged(Divergence(facts["seq"], None, f"facts of {facts['earlier']}",
+                                  "the facts the later decisions need", why)) from None  # fmt: skip
     except Exception:
         return

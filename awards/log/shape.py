@@ -22,6 +22,8 @@ _NAMES = "a list of names"
 _SCORES = "an object of decimal strings"
 _FRONTIER = "a list of [size, hash] pairs"
 _PREVIOUS = "an object, text or null"
+_FACT_SCORES = "an object of objects of decimal strings"
+_WINNERS = "an object of lists of names"
 _OPTIONAL = "?"  # suffix: the value may also be null
 
 # kind -> (field, what it must be, the schema version that introduced it)
@@ -97,6 +99,13 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("recipient_en", _TEXT, 3),
         ("size", _INT, 3),
     ),
+    Kind.EARLIER_FACTS: (
+        ("earlier", _TEXT, 6),
+        ("earlier_seq", _INT, 6),
+        ("earlier_head", _HEX, 6),
+        ("scores", _FACT_SCORES, 6),
+        ("winners", _WINNERS, 6),
+    ),
 }
 _HEXDIGITS = frozenset("0123456789abcdef")
 # Fields whose value is one of a few words: (kind, field) -> the words.
@@ -126,6 +135,10 @@ def _is(value: Any, what: str) -> bool:
         return type(value) is list and all(type(v) is str for v in value)
     if what == _SCORES:
         return type(value) is dict and all(_decimal(v) for v in value.values())
+    if what == _FACT_SCORES:
+        return type(value) is dict and all(_is(v, _SCORES) for v in value.values())
+    if what == _WINNERS:
+        return type(value) is dict and all(_is(v, _NAMES) for v in value.values())
     if what == _PREVIOUS:
         return value is None or type(value) in (dict, str)
     if what == _FRONTIER:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from awards.certificates.sheet import RenderError, Templates
 from awards.commands import results
 from awards.log.events import Kind
 from awards.report import charts, wording
+from awards.rules.earlier import Earlier
 from awards.rules.formatting import DASH, figure, margin, percent, points, share, state_label
 from awards.rules.plain import Plain
 from awards.rules.ranking import describe_cut
@@ -35,6 +36,7 @@ from awards.rules.states import OPEN, State
 from awards.rules.survey import Agency
 from awards.rules.workflow import Award, Workflow
 from awards.store import database as db
+from awards.store import earlier
 from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Event
 from awards.store.outputs import check_outputs
@@ -60,6 +62,7 @@ class Facts:
     status: results.Status
     rankings: dict[str, results.Ranking]
     checkpoint: dict[str, Any] | None
+    earlier: Earlier = field(default_factory=dict)  # the earlier cycles' facts, as logged
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ def gather(
         status = results.read_status(conn, workflow, agencies=agencies)
         rankings = {a.id: results.read_ranking(conn, workflow, a.id) for a in workflow.awards}
         checkpoint = latest_checkpoint(conn, workflow.cycle_id)
-    return Facts(workflow, agencies, status, rankings, checkpoint)
+        facts = earlier.recorded(conn, workflow.cycle_id)
+    return Facts(workflow, agencies, status, rankings, checkpoint, facts)
 
 
 def latest_checkpoint(conn: Connection, cycle: str) -> dict[str, Any] | None:
@@ -209,7 +213,7 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
     reviewed = award.review.required
     committee = reviewed and any(hasattr(r, k) for r in rows[:1] for k in COMMITTEE)
     removed = {r.nominee_id for r in rows if r.state in REMOVED}
-    sens = sensitivity(wf, award, facts.agencies, removed)
+    sens = sensitivity(wf, award, facts.agencies, removed, earlier=facts.earlier)
     listed = [r for r in rows if r.state in PAST_SHORTLIST]
     provisional = not listed
     if provisional:  # not shortlisted yet: the ranking as it stands, as far as the cut goes
@@ -254,6 +258,7 @@ def _award(wf: Workflow, award: Award, facts: Facts) -> dict[str, Any]:
         "segment_field": award.segment_by or "",
         "tiers": [(t.title_th, t.title_en, wording.band(t)) for t in award.tiers],
         "sensitivity": _sensitivity(wf, award, sens, names, rows),
+        "excluded": [(x.nominee_id, x.name_th, x.reason) for x in ranking.excluded],
         "dimension_titles": [
             (i, d.title_th, d.key.replace("_", " "))
             for i, d in enumerate(wf.dimensions, 1)

@@ -116,6 +116,9 @@ def rules(wf: Workflow, award: Award) -> list[Said]:
             "; ".join(f"{t.title_th} {th_band}" for t, (th_band, _) in bands),
             "; ".join(f"{t.title_en or t.title_th} {en_band}" for t, (_, en_band) in bands),
         ))  # fmt: skip
+    if award.sit_out:
+        won, cycles = award.sit_out.award, ", ".join(award.sit_out.cycles)
+        said.append(Said("งดรับรางวัลซ้ำ", "sitting out", f"ผู้ได้รับรางวัล {won} ในรอบ {cycles} ไม่มีสิทธิ์", f"the winners of {won} in {cycles} sit out"))  # fmt: skip
     if award.ties == "joint":
         said.append(Said("คะแนนเท่ากัน", "ties", "ทุกรายที่คะแนนเท่ากับผู้ได้รับรางวัลลำดับสุดท้ายได้รับรางวัลร่วม", "everyone tied on score with the last winner wins (joint)"))  # fmt: skip
     said.append(_review(award))
@@ -130,6 +133,15 @@ def rules(wf: Workflow, award: Award) -> list[Said]:
 
 
 def _score(wf: Workflow, award: Award) -> Said:
+    said = _score_of(wf, award)
+    if award.gain_since is None:
+        return said
+    since = award.gain_since
+    return Said(said.label_th, said.label_en, f"คะแนนที่เพิ่มขึ้นจากรอบ {since}: {said.th}",
+                f"the gain since {since} of the {said.en} (no score there: not eligible)")  # fmt: skip
+
+
+def _score_of(wf: Workflow, award: Award) -> Said:
     if award.score == WEIGHTED:
         return Said("คะแนน", "score", "คะแนนรวมถ่วงน้ำหนัก", "weighted score")
     dims = {d.key: d for d in wf.dimensions}

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
+from awards.errors import AwardsError
+from awards.rules.earlier import Earlier, exclusion, gain
 from awards.rules.survey import Agency
 from awards.rules.thai import province_names
-from awards.rules.workflow import Award, Workflow
+from awards.rules.workflow import WEIGHTED, Award, Workflow
 
 _QUANTUM = [Decimal(1).scaleb(-p) for p in range(10)]
 
@@ -89,14 +91,47 @@ def in_pool(award: Award, agency: Agency, keys: Sequence[str]) -> bool:
     return True
 
 
-def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> list[Candidate]:
+def candidates(
+    workflow: Workflow, award: Award, agencies: Iterable[Agency], earlier: Earlier | None = None
+) -> list[Candidate]:
     """The award's nominees: pooled agencies, or groups of them scored as their mean.
 
     An award scores by the weighted score, by one dimension, or by a declared count field
-    (votes; a group scores the sum of its members' counts). Pooled agencies without scores
-    (non-respondents admitted by a pool that does not ask for `responded`) cannot be ranked
-    and are left out.
+    (votes; a group scores the sum of its members' counts), or by the gain of a score since
+    an earlier cycle. Pooled agencies without scores (non-respondents admitted by a pool that
+    does not ask for `responded`) cannot be ranked and are left out, and so are those the
+    award's cross-cycle rules exclude (awards.rules.earlier.exclusion: earlier winners who
+    sit out, agencies without a score in the cycle a gain is since); `earlier` holds the
+    facts of the earlier cycles those rules read.
     """
+    pooled = _pooled(workflow, award, agencies)
+    if not award.earlier_cycles:
+        return pooled
+    facts = earlier or {}
+    return [
+        c._replace(score=gain(award, c.nominee_id, c.score, facts))
+        for c in pooled
+        if exclusion(award, c.nominee_id, facts) is None
+    ]
+
+
+def excluded(
+    workflow: Workflow, award: Award, agencies: Iterable[Agency], earlier: Earlier | None = None
+) -> list[tuple[Candidate, str]]:
+    """The pooled nominees the award's cross-cycle rules leave out, each with the reason
+    (naming the earlier cycle), in nominee-id order."""
+    if not award.earlier_cycles:
+        return []
+    facts = earlier or {}
+    out = []
+    for c in _pooled(workflow, award, agencies):
+        if (why := exclusion(award, c.nominee_id, facts)) is not None:
+            out.append((c, why))
+    return sorted(out, key=lambda pair: pair[0].nominee_id)
+
+
+def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> list[Candidate]:
+    """The award's nominees by its pool and grouping alone, scored as this cycle scores."""
     keys = workflow.dimension_keys
     weights = tuple(d.weight for d in workflow.dimensions)
     places = workflow.precision
@@ -153,6 +188,40 @@ def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> 
         }
         result.append(make(name, name, en, first, members, means, shared))
     return result
+
+
+def scores_then(
+    then: Workflow, key: str, agencies: Iterable[Agency], wanted: Collection[str]
+) -> dict[str, Decimal]:
+    """The `key` score ("weighted" or a dimension) each responding agency of an earlier
+    cycle had, by that cycle's own weights and precision, for the agency ids `wanted`."""
+    keys = then.dimension_keys
+    if key != WEIGHTED and key not in keys:
+        raise AwardsError(
+            f"cycle {then.cycle_id} has no dimension '{key}' to take a gain since; "
+            f"its dimensions: {', '.join(keys)}"
+        )
+    weights = [d.weight for d in then.dimensions]
+    out = {}
+    for a in agencies:
+        if a.agency_id in wanted and a.responded and a.scores is not None:
+            if key == WEIGHTED:
+                out[a.agency_id] = weighted_score(a.scores, weights, then.precision)
+            else:
+                out[a.agency_id] = round_half_up(a.scores[keys.index(key)], then.precision)
+    return out
+
+
+def gain_pool(workflow: Workflow, agencies: Iterable[Agency]) -> frozenset[str]:
+    """The agencies whose earlier scores the gains read: those with scores in the pool of an
+    award ranked by a gain (the facts an import records of the earlier cycle)."""
+    keys = workflow.dimension_keys
+    gains = [a for a in workflow.awards if a.gain_since is not None]
+    return frozenset(
+        a.agency_id
+        for a in agencies
+        if a.scores is not None and any(in_pool(award, a, keys) for award in gains)
+    )
 
 
 def province_name_en(name_th: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from awards.rules.earlier import Earlier
 from awards.rules.scoring import candidates
 from awards.rules.stages import Stage, decide
 from awards.rules.survey import Agency
@@ -102,11 +103,13 @@ def select(
     award: Award,
     agencies: Iterable[Agency],
     removed: Collection[str] = frozenset(),
+    earlier: Earlier | None = None,
 ) -> Selection:
     """What the rules select from the survey: the shortlist cut over every candidate, then the
     winners cut over those shortlisted that no person took out (`removed`: nominee ids that
     were rejected, withdrawn or revoked). The committee is taken to approve everyone else."""
-    shortlist = decide(Stage.SHORTLIST, workflow, award, candidates(workflow, award, agencies))
+    pooled = candidates(workflow, award, agencies, earlier)
+    shortlist = decide(Stage.SHORTLIST, workflow, award, pooled)
     kept = [r.candidate for r in shortlist.kept if r.candidate.nominee_id not in removed]
     won = decide(Stage.AWARD, workflow, award, kept)
     return Selection(
@@ -127,12 +130,15 @@ def sensitivity(
     agencies: Sequence[Agency],
     removed: Collection[str] = frozenset(),
     step: Decimal = STEP,
+    earlier: Earlier | None = None,
 ) -> Sensitivity:
     """Move each dimension's weight by +step and -step in turn and select again.
 
     An award ranked by one dimension does not depend on the weights, one whose cuts keep
     every nominee has no place to lose, and one whose winners are ranked by the committee's
     scores is not decided by the survey ranking alone: each is reported with a note instead.
+    `earlier` holds the facts of the earlier cycles the award's rules read (a gain's earlier
+    score stays as logged while this cycle's weights move).
     """
     if award.score != WEIGHTED:
         note = f"ranked by the single dimension '{award.score}': the weights do not change it"
@@ -145,7 +151,7 @@ def sensitivity(
             "re-ranking the survey would not re-derive them"
         )
         return Sensitivity(award.id, None, (), note)
-    baseline = select(workflow, award, agencies, removed)
+    baseline = select(workflow, award, agencies, removed, earlier)
     weights = tuple(d.weight for d in workflow.dimensions)
     on_shortlist = set(baseline.shortlist)
     reviewed = award.review.required
@@ -157,7 +163,7 @@ def sensitivity(
             if moved is None:
                 out.append(Perturbation(dim.key, delta, None))
                 continue
-            picked = select(with_weights(workflow, moved), award, agencies, removed)
+            picked = select(with_weights(workflow, moved), award, agencies, removed, earlier)
             then = set(picked.winners)
             entered = tuple(n for n in picked.winners if n not in now)
             left = tuple(n for n in baseline.winners if n not in then)

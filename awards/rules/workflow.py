@@ -183,6 +183,16 @@ class Reviewer:
 
 
 @dataclass(frozen=True)
+class SitOut:
+    """The winners of `award` in each of the named earlier `cycles` may not enter this award
+    (e.g. the winners of the last three years sit out). Cycles are named by id, so the rule
+    means the same whatever else the database holds."""
+
+    award: str
+    cycles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Award:
     id: str
     code: str
@@ -214,6 +224,19 @@ class Award:
     def round_rule(self, number: int) -> Review:
         """The review rule of round `number` (1-based); the award's `review` without rounds."""
         return self.rounds[number - 1] if self.rounds else self.review
+
+    # Rank by the gain of `score` since this earlier cycle (joined by agency id); an agency
+    # without that score there is not eligible.
+    gain_since: str | None = None
+    sit_out: SitOut | None = None  # earlier winners who may not enter
+
+    @property
+    def earlier_cycles(self) -> tuple[str, ...]:
+        """The earlier cycles this award's rules read, in id order."""
+        named = set(self.sit_out.cycles if self.sit_out else ())
+        if self.gain_since is not None:
+            named.add(self.gain_since)
+        return tuple(sorted(named))
 
 
 @dataclass(frozen=True)
@@ -259,6 +282,11 @@ class Workflow:
     @property
     def dimension_keys(self) -> tuple[str, ...]:
         return tuple(d.key for d in self.dimensions)
+
+    @property
+    def earlier_cycles(self) -> tuple[str, ...]:
+        """The earlier cycles the awards' rules read (gains, sit-outs), in id order."""
+        return tuple(sorted({c for a in self.awards for c in a.earlier_cycles}))
 
     @property
     def level_keys(self) -> tuple[str, ...]:

@@ -28,12 +28,13 @@ from awards.rules.workflow import (
     Tier,
 )
 from awards.rules.workflow_checker import WorkflowChecker
+from awards.rules.workflow_earlier import read_gain_since, read_sit_out
 
 # The keys each table may hold; anything else is reported with the closest known key.
 _AWARD_KEYS = (
     "id", "code", "title_th", "title_en", "kind", "template", "score", "tie_break",
     "reason_th", "reason_en", "pool", "group_by", "shortlist", "winners", "review",
-    "segment_by", "quota", "tiers", "ties", "rounds", "panel",
+    "segment_by", "quota", "tiers", "ties", "rounds", "panel", "gain_since", "sit_out",
 )  # fmt: skip
 _POOL_KEYS = ("level", "responded", "flags", "min", "max", "where")
 _QUOTA_KEYS = ("field", "max")
@@ -102,6 +103,8 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
         tiers=_tiers(c, t, f"{path}.tiers"),
         ties=c.choice(t, f"{path}.ties", TIES) or "chain",
         rounds=rounds,
+        gain_since=read_gain_since(c, t, path, score),
+        sit_out=read_sit_out(c, t, path),
     )
 
 

@@ -42,6 +42,9 @@ EVENT_FIELDS: frozenset[str] = frozenset(
         "code",
         "cycle",
         "dropped",
+        "earlier",
+        "earlier_head",
+        "earlier_seq",
         "evidence",
         "file",
         "from",
@@ -84,6 +87,7 @@ EVENT_FIELDS: frozenset[str] = frozenset(
         "trigger",
         "verdict",
         "was_assigned",
+        "winners",
         "workflow_file",
         "workflow_sha256",
     )
@@ -110,6 +114,7 @@ class WorkflowChecker(Checker):
         self.levels: tuple[Level, ...] = DEFAULT_LEVELS
         self.fields: tuple[Field, ...] = ()
         self.reviewer_ids: Names = ()  # declared in [[reviewers]]: what a panel may name
+        self.cycle_id = ""  # the [cycle] id, once read: an earlier cycle must be another
 
     @property
     def level_keys(self) -> Names:

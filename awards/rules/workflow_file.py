@@ -273,6 +273,7 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
     if version is not None and version != 1:
         c.add("schema_version", "schema_version must be 1, the version this program reads", version)
     cycle = _cycle(c, doc)
+    c.cycle_id = cycle["cycle_id"]
     c.levels = _levels(c, doc)
     dimensions = _dimensions(c, doc)
     c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates

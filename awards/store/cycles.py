@@ -17,7 +17,7 @@ from awards.log.agencies import agencies_sha256
 from awards.log.chain import now
 from awards.paths import find_workflow
 from awards.rules.plain import Plain
-from awards.rules.scoring import Candidate, candidates
+from awards.rules.scoring import Candidate, candidates, gain_pool
 from awards.rules.states import State
 from awards.rules.survey import Agency, read_survey
 from awards.rules.workflow import Workflow
@@ -148,13 +148,18 @@ def import_survey(
 ) -> Imported:
     """Validate a survey file whole, then store its agencies and nominate every pool member.
 
-    The same file twice is a no-op. A different file for a cycle that has a survey needs
+    An award whose rules read an earlier cycle (a gain since it, its winners sitting out)
+    needs that cycle in the database; the facts taken from it are logged before the
+    nominations. The same file twice is a no-op. A different file for a cycle that has a survey needs
     `replace`, and only while no nomination has moved past 'surveyed'; the replacement is
     logged and the earlier nominations are dropped with it.
     """
     engine = engine or open_engine(url)
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
+    # Inline: awards.store.earlier reads the earlier cycles through this module.
+    from awards.store import earlier
+
     survey = read_survey(path, workflow)  # every problem is reported before anything is written
     with db.write(engine) as conn:
         previous = survey_sha256(conn, workflow.cycle_id)
@@ -191,10 +196,15 @@ def import_survey(
             },
         )
         _store_agencies(conn, workflow.cycle_id, survey.agencies)
+        # The facts the cross-cycle rules read, recorded before the first nomination they
+        # decide (who may enter, what its gain is), so the cycle replays from its own log.
+        facts = earlier.gather(conn, workflow, gain_pool(workflow, survey.agencies))
+        if facts:
+            db.append(conn, [earlier.facts_event(workflow.cycle_id, actor, at, f) for f in facts.values()])  # fmt: skip
         ctx = writes.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
         counts = {}
         for award in workflow.awards:
-            cands = candidates(workflow, award, survey.agencies)
+            cands = candidates(workflow, award, survey.agencies, facts)
             counts[award.id] = writes.nominate(conn, ctx, award.id, cands).count
     return Imported(workflow.cycle_id, survey.sha256, len(survey.agencies), counts, False)
 
