@@ -628,8 +628,8 @@ def demo(obj: dict[str, Any], directory: str, seed: int | None, cycle: str) -> N
 @main.command()
 @click.option("--award", help="Render only this award's certificates.")
 @click.option("--cycle", help="The cycle (default: the only open cycle).")
-@click.option("--out", default="certificates", show_default=True,
-              type=click.Path(file_okay=False), help="The folder the PDF files go into.")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False),
+              help="The folder the PDF files go into (default: certificates/<cycle>).")  # fmt: skip
 @click.option("--pdfa", is_flag=True, help="Write PDF/A-3b, for archiving (slower).")
 @click.option("--workers", type=click.IntRange(min=1), envvar="AWARDS_RENDER_WORKERS",
               help="Processes to render in (default: one per core from 200 sheets; also AWARDS_RENDER_WORKERS).")  # fmt: skip
@@ -637,7 +637,7 @@ def demo(obj: dict[str, Any], directory: str, seed: int | None, cycle: str) -> N
               help="Committee private key: sign the checkpoint that ends every batch (also AWARDS_COMMITTEE_KEY).")  # fmt: skip
 @click.pass_obj
 @domain_errors
-def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, pdfa: bool,
+def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str | None, pdfa: bool,
            workers: int | None, key: str | None) -> None:  # fmt: skip
     """Render the PDF (plaque or certificate) of every awarded nomination that has none yet;
     each batch is logged and pinned by a checkpoint."""
@@ -657,7 +657,9 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
         if result.elsewhere:
             click.echo(f"nothing rendered here: {others}")
         elif result.current:
-            click.echo(f"nothing to render: all {result.current} certificates are already in {out}")
+            click.echo(
+                f"nothing to render: all {result.current} certificates are already in {result.out}"
+            )
         elif not result.unfit:
             click.echo(f"nothing to render: no nomination of cycle {result.cycle} is awarded")
     else:
@@ -666,7 +668,7 @@ def render(obj: dict[str, Any], award: str | None, cycle: str | None, out: str, 
         counts = ", ".join(f"{a} {n}" for a, n in result.rendered.items() if n)
         kept = f"; {result.current} already there" if result.current else ""
         kept += f"; {others}" if result.elsewhere else ""
-        click.echo(f"{result.total} {kind}{plural} rendered into {out} ({counts}){kept}")
+        click.echo(f"{result.total} {kind}{plural} rendered into {result.out} ({counts}){kept}")
     for u in result.unfit:  # every other sheet was rendered and recorded
         click.echo(f"not rendered: {u.nomination} ({u.serial}, a name of {u.length} characters): {u.problem}", err=True)  # fmt: skip
     if result.unfit:

@@ -154,11 +154,18 @@ def test_new_database_is_made_from_the_models_and_stamped_at_head(db_url, tmp_pa
         migrate.upgrade(empty(migrated))
         assert triggers(open_engine(migrated)) == triggers(engine)
     assert triggers(engine) == (
-        ["certificate_no_delete", "certificate_no_update", "event_no_delete", "event_no_update"]
+        [
+            "certificate_no_delete",
+            "certificate_no_update",
+            "certificate_serial_held",
+            "event_no_delete",
+            "event_no_update",
+        ]
         if engine.dialect.name == "sqlite"
         else [
             "certificate_append_only",
             "certificate_no_truncate",
+            "certificate_serial_held",
             "event_append_only",
             "event_no_truncate",
         ]

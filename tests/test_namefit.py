@@ -150,8 +150,8 @@ def test_cli_render_prints_the_sheet_not_rendered_and_exits_1(one_name_too_long,
     lines = result.output.splitlines()
     assert lines[0] == f"9 certificates rendered into {out} (copy-free 9)"
     assert re.fullmatch(
-        rf"not rendered: copy-free:D003 \(DGA-2562-CPF-\d{{4}}, a name of {len(TOO_LONG)} characters\): "
-        r"DGA-2562-CPF-\d{4}: '.{60}' does not fit its box \(\.recipient\.fit\) in template "
+        rf"not rendered: copy-free:D003 \(DGA-2562-DGA2019-CPF-\d{{4}}, a name of {len(TOO_LONG)} characters\): "
+        r"DGA-2562-DGA2019-CPF-\d{4}: '.{60}' does not fit its box \(\.recipient\.fit\) in template "
         r"'policy-support'; shorten the text or enlarge the box",
         lines[1],
     )

@@ -46,7 +46,7 @@ from awards.rules.workflow import Ceremony
 from support import WORKFLOW, small_survey
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SERIAL_RE = re.compile(r"DGA-2562-(PLQ|PRV|CPF)-\d{4}")
+SERIAL_RE = re.compile(r"DGA-2562-DGA2019-(PLQ|PRV|CPF)-\d{4}")
 OCCASION = Occasion(
     "dga-2019", "รางวัลรัฐบาลดิจิทัล ประจำปี พ.ศ. ๒๕๖๒", "Digital Government Awards 2019", 2019,
     2562, Ceremony(datetime.date(2019, 11, 28), "พลเอก ประยุทธ์ จันทร์โอชา", "นายกรัฐมนตรี",
@@ -157,7 +157,7 @@ def test_render_demo_writes_one_pdf_per_awarded_nomination(cycle):
     assert cycle.certificates.rendered == {"top-department": 10, "top-province": 5, "copy-free": 60}
     assert len(files) == 75
     assert all(SERIAL_RE.fullmatch(name.removesuffix(".pdf")) for name in files)
-    assert files[:2] == ["DGA-2562-CPF-0001.pdf", "DGA-2562-CPF-0002.pdf"]
+    assert files[:2] == ["DGA-2562-DGA2019-CPF-0001.pdf", "DGA-2562-DGA2019-CPF-0002.pdf"]
 
 
 def test_render_pdf_page_size_and_count_by_template(cycle):
@@ -166,14 +166,18 @@ def test_render_pdf_page_size_and_count_by_template(cycle):
         reader = pypdf.PdfReader(path)
         assert len(reader.pages) == 1
         box = reader.pages[0].mediabox
-        sizes.setdefault(path.name[9:12], set()).add((round(box.width), round(box.height)))
+        sizes.setdefault(path.name.split("-")[3], set()).add((round(box.width), round(box.height)))
 
     assert sizes == {"PLQ": {(595, 842)}, "PRV": {(842, 595)}, "CPF": {(842, 595)}}
 
 
 def test_render_pdf_embeds_sarabun_only(cycle):
     folder = cycle.directory / "certificates"
-    for name in ("DGA-2562-PLQ-0001.pdf", "DGA-2562-PRV-0001.pdf", "DGA-2562-CPF-0001.pdf"):
+    for name in (
+        "DGA-2562-DGA2019-PLQ-0001.pdf",
+        "DGA-2562-DGA2019-PRV-0001.pdf",
+        "DGA-2562-DGA2019-CPF-0001.pdf",
+    ):
         fonts = fonts_of(folder / name)
 
         assert {re.sub(r"^/[A-Z]{6}\+", "", f) for f in fonts} == {"Sarabun", "Sarabun-Bold"}
@@ -546,8 +550,10 @@ def test_template_sandbox_refuses_unsafe_attributes(tmp_path):
 
 
 def test_render_again_renders_only_what_is_missing(copy):
-    (copy / "certificates" / "DGA-2562-PRV-0003.pdf").unlink()
-    before = query(copy, "SELECT serial, code FROM certificate WHERE serial = 'DGA-2562-PRV-0003'")
+    (copy / "certificates" / "DGA-2562-DGA2019-PRV-0003.pdf").unlink()
+    before = query(
+        copy, "SELECT serial, code FROM certificate WHERE serial = 'DGA-2562-DGA2019-PRV-0003'"
+    )
 
     code, out = run("render", "--out", str(copy / "certificates"), db=url_of(copy))
 
@@ -555,7 +561,9 @@ def test_render_again_renders_only_what_is_missing(copy):
         0,
         f"1 certificate rendered into {copy / 'certificates'} (top-province 1); 74 already there\n",
     )
-    after = query(copy, "SELECT serial, code FROM certificate WHERE serial = 'DGA-2562-PRV-0003'")
+    after = query(
+        copy, "SELECT serial, code FROM certificate WHERE serial = 'DGA-2562-DGA2019-PRV-0003'"
+    )
     assert after == before * 2  # same serial and code, a second rendering recorded
     assert run("render", "--out", str(copy / "certificates"), db=url_of(copy)) == (
         0, f"nothing to render: all 75 certificates are already in {copy / 'certificates'}\n",
@@ -570,9 +578,9 @@ def test_render_one_award_in_worker_processes(copy):
     )
 
     assert result.rendered == {"copy-free": 60}
-    assert len(list(out.glob("DGA-2562-CPF-*.pdf"))) == 60
+    assert len(list(out.glob("DGA-2562-DGA2019-CPF-*.pdf"))) == 60
     assert list(out.glob(".*")) == []
-    assert run("verify", str(out / "DGA-2562-CPF-0042.pdf"), db=url_of(copy))[0] == 0
+    assert run("verify", str(out / "DGA-2562-DGA2019-CPF-0042.pdf"), db=url_of(copy))[0] == 0
 
 
 def test_render_pdfa_writes_pdf_a_3b(copy):
@@ -585,7 +593,7 @@ def test_render_pdfa_writes_pdf_a_3b(copy):
         str(copy / "archive"),
         db=url_of(copy),
     )
-    reader = pypdf.PdfReader(copy / "archive" / "DGA-2562-PRV-0001.pdf")
+    reader = pypdf.PdfReader(copy / "archive" / "DGA-2562-DGA2019-PRV-0001.pdf")
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
 
     assert (code, out) == (
@@ -594,8 +602,11 @@ def test_render_pdfa_writes_pdf_a_3b(copy):
     )
     assert "/OutputIntents" in reader.trailer["/Root"]
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
-    assert reader.metadata["/AwardsSerial"] == "DGA-2562-PRV-0001"
-    assert run("verify", str(copy / "archive" / "DGA-2562-PRV-0001.pdf"), db=url_of(copy))[0] == 0
+    assert reader.metadata["/AwardsSerial"] == "DGA-2562-DGA2019-PRV-0001"
+    assert (
+        run("verify", str(copy / "archive" / "DGA-2562-DGA2019-PRV-0001.pdf"), db=url_of(copy))[0]
+        == 0
+    )
 
 
 @pytest.fixture
@@ -704,9 +715,11 @@ def _facts(directory: Path, serial: str) -> tuple[str, list[str]]:
 
 
 def test_verify_valid_file_and_code(cycle):
-    path = cycle.directory / "certificates" / "DGA-2562-PLQ-0002.pdf"
-    code, facts = _facts(cycle.directory, "DGA-2562-PLQ-0002")
-    expected = "\n".join([f"valid: DGA-2562-PLQ-0002 (verification code {code})", *facts]) + "\n"
+    path = cycle.directory / "certificates" / "DGA-2562-DGA2019-PLQ-0002.pdf"
+    code, facts = _facts(cycle.directory, "DGA-2562-DGA2019-PLQ-0002")
+    expected = (
+        "\n".join([f"valid: DGA-2562-DGA2019-PLQ-0002 (verification code {code})", *facts]) + "\n"
+    )
 
     assert run("verify", str(path), db=cycle.database) == (0, expected)
     assert run("verify", code.lower().replace("-", ""), db=cycle.database) == (0, expected)
@@ -716,7 +729,7 @@ def test_verify_valid_file_and_code(cycle):
 
 
 def test_verify_json(cycle):
-    path = cycle.directory / "certificates" / "DGA-2562-PLQ-0002.pdf"
+    path = cycle.directory / "certificates" / "DGA-2562-DGA2019-PLQ-0002.pdf"
 
     code, out = run("verify", "--json", str(path), db=cycle.database)
     data = json.loads(out)
@@ -724,16 +737,16 @@ def test_verify_json(cycle):
     assert (code, data["status"], data["serial"], data["award"]) == (
         0,
         "valid",
-        "DGA-2562-PLQ-0002",
+        "DGA-2562-DGA2019-PLQ-0002",
         "top-department",
     )
     assert data["sha256"] == data["pdf_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_verify_revoked_says_so_with_the_reason(copy):
-    code, facts = _facts(copy, "DGA-2562-PLQ-0001")
+    code, facts = _facts(copy, "DGA-2562-DGA2019-PLQ-0001")
     (nominee,), *_ = query(
-        copy, "SELECT nominee_id FROM certificate WHERE serial = 'DGA-2562-PLQ-0001'"
+        copy, "SELECT nominee_id FROM certificate WHERE serial = 'DGA-2562-DGA2019-PLQ-0001'"
     )
     assert (
         run("revoke", f"top-department:{nominee}", "--reason", "ข้อมูลไม่ถูกต้อง", db=url_of(copy))[0]
@@ -747,28 +760,28 @@ def test_verify_revoked_says_so_with_the_reason(copy):
     result = run("verify", code, db=url_of(copy))
 
     assert result == (1, "\n".join([
-        "revoked: DGA-2562-PLQ-0001 is no longer valid: the award was revoked (ข้อมูลไม่ถูกต้อง)",
+        "revoked: DGA-2562-DGA2019-PLQ-0001 is no longer valid: the award was revoked (ข้อมูลไม่ถูกต้อง)",
         *facts,
         f"  revoked:   {revoked['at']} by tester, decision log event {revoked['seq']}",
     ]) + "\n")  # fmt: skip
     assert (
-        run("verify", str(copy / "certificates" / "DGA-2562-PLQ-0001.pdf"), db=url_of(copy))
+        run("verify", str(copy / "certificates" / "DGA-2562-DGA2019-PLQ-0001.pdf"), db=url_of(copy))
         == result
     )
 
 
 def test_verify_one_byte_changed_is_tampered(cycle, tmp_path):
-    original = cycle.directory / "certificates" / "DGA-2562-CPF-0007.pdf"
+    original = cycle.directory / "certificates" / "DGA-2562-DGA2019-CPF-0007.pdf"
     data = bytearray(original.read_bytes())
     data[len(data) // 2] ^= 0x01
-    altered = tmp_path / "DGA-2562-CPF-0007.pdf"
+    altered = tmp_path / "DGA-2562-DGA2019-CPF-0007.pdf"
     altered.write_bytes(data)
     recorded = hashlib.sha256(original.read_bytes()).hexdigest()
     actual = hashlib.sha256(data).hexdigest()
 
     assert run("verify", str(altered), db=cycle.database) == (
         1,
-        f"tampered: {altered} claims to be DGA-2562-CPF-0007, but the file's SHA-256"
+        f"tampered: {altered} claims to be DGA-2562-DGA2019-CPF-0007, but the file's SHA-256"
         f" ({actual[:16]}...) does not match the recorded one ({recorded[:16]}...): it was"
         " altered after rendering\n",
     )
@@ -807,7 +820,7 @@ def test_log_shows_the_renderings(cycle):
 
     assert code == 0
     assert "certificate_rendered" in out
-    assert "rendered DGA-2562-PRV-0001 (certificate)" in out
+    assert "rendered DGA-2562-DGA2019-PRV-0001 (certificate)" in out
 
 
 def test_the_report_templates_do_not_count_in_a_certificate_templates_hash(tmp_path):

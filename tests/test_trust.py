@@ -72,7 +72,7 @@ def rendering(folder: Path, serial: str) -> dict[str, Any]:
         return next(e for (body,) in rows if (e := orjson.loads(body))["serial"] == serial)
 
 
-SERIAL = "DGA-2562-CPF-0001"
+SERIAL = "DGA-2562-DGA2019-CPF-0001"
 
 
 # --- Certificates in the trust chain -------------------------------------------------------
@@ -103,9 +103,11 @@ def test_db_upgrade_makes_the_certificate_record_append_only(db_url, tmp_path):
         assert db.missing_triggers(conn) == [
             "trigger certificate_no_update on certificate is missing",
             "trigger certificate_no_delete on certificate is missing",
+            "trigger certificate_serial_held on certificate is missing",
         ] if db_url.startswith("sqlite") else [
             "trigger certificate_append_only on certificate is missing",
             "trigger certificate_no_truncate on certificate is missing",
+            "trigger certificate_serial_held on certificate is missing",
         ]  # fmt: skip
 
     code, out = run("db", "upgrade", db=db_url)

@@ -2,6 +2,6 @@
 recipient), the Jinja2 templates to HTML, WeasyPrint to PDF in batches, splitting a batch
 into files, `awards render` and `awards verify`.
 
-sheet.py, html.py, typeset.py, batches.py and pdfsplit.py need no database (render workers
-load only these); plan.py and issuing.py read and record through awards.store.
+sheet.py, html.py, typeset.py, qrdraw.py, batches.py and pdfsplit.py need no database
+(render workers load only these); plan.py and issuing.py read and record through awards.store.
 """

@@ -34,10 +34,13 @@ from awards.store import database as db
 from awards.store.checkpoints import write_checkpoint
 from awards.store.cycles import load_cycle
 from awards.store.models import Certificate, Event, Nomination
-from awards.store.outputs import check_outputs
+from awards.store.outputs import check_outputs, check_renderings
 from awards.store.schema import open_engine
 
-__all__ = ["Item", "Plan", "RenderResult", "Unrendered", "certificate_html", "plan", "render"]
+__all__ = [
+    "Item", "Plan", "RenderResult", "Unrendered", "certificate_html", "default_folder", "plan",
+    "render",
+]  # fmt: skip
 
 
 def certificate_html(
@@ -94,7 +97,7 @@ def render(
     engine: Engine | None = None,
     cycle: str | None = None,
     award: str | None = None,
-    out: str | Path = "certificates",
+    out: str | Path | None = None,
     pdfa: bool = False,
     actor: str,
     key: Any = None,
@@ -102,7 +105,8 @@ def render(
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RenderResult:
-    """Render every awarded nomination that has no current PDF in `out`; each batch is
+    """Render every awarded nomination that has no current PDF in `out` (by default
+    certificates/<cycle>, see `default_folder`); each batch is
     recorded with a checkpoint of the log, signed with the committee `key` when given (see
     awards.log.signing.load_key).
 
@@ -112,12 +116,17 @@ def render(
     (awards.db.claim), so each nomination is rendered by one of them; a nomination another
     run has, or recorded since this one planned, counts in `elsewhere`. `progress(done,
     total)` is called after each recorded batch.
+
+    A file already in `out` under a certificate's name is replaced only if it is one of that
+    nomination's recorded renderings (awards.store.outputs.check_renderings): another
+    cycle's certificate or a user's file stops the run before anything is written.
     """
     engine = engine or open_engine(url)
-    folder = Path(out)
-    remove_stale(folder)  # what runs that were killed left behind
     with db.read(engine) as conn:
         workflow = load_cycle(conn, cycle)
+    folder = Path(out) if out is not None else default_folder(workflow.cycle_id)
+    remove_stale(folder)  # what runs that were killed left behind
+    with db.read(engine) as conn:
         p = plan(conn, workflow, award=award, out=folder, pdfa=pdfa)
     awarded = dict.fromkeys(i.award for i in p.items)
     result = RenderResult(workflow.cycle_id, folder, pdfa, dict.fromkeys(awarded, 0))
@@ -126,6 +135,8 @@ def render(
     if not pending:
         return result
     check_outputs(engine, (folder / i.sheet.file for i in pending), "certificate")
+    with db.read(engine) as conn:
+        check_renderings(conn, _targets(folder, pending))
     folder.mkdir(parents=True, exist_ok=True)
     first: dict[str, Item] = {}
     for item in pending:  # a broken template stops the run before anything is written
@@ -153,6 +164,24 @@ def render(
         claims.release()
     result.elsewhere = len(pending) - result.total - len(result.unfit)
     return result
+
+
+def default_folder(cycle_id: str) -> Path:
+    """Where a cycle's certificates go unless told: certificates/<cycle id>, so that each
+    cycle of a database has its own folder. Spaces, control characters and those no file
+    name may hold on some system (/ \\ : * ? " < > |) become '_', leading dots go."""
+    name = "".join(
+        ch if ch.isprintable() and not ch.isspace() and ch not in _NOT_IN_NAMES else "_"
+        for ch in cycle_id
+    ).lstrip(".")
+    return Path("certificates") / (name or "cycle")
+
+
+_NOT_IN_NAMES = frozenset('/\\:*?"<>|')
+
+
+def _targets(folder: Path, items: Sequence[Item]) -> Iterator[tuple[Path, int, str]]:
+    return ((folder / i.sheet.file, i.nomination_id, i.sheet.nomination) for i in items)
 
 
 class _Claims:
@@ -286,8 +315,10 @@ def _record(
         )
         for f, i in zip(files, items, strict=True)
     ]
+    # Checked again as the files go in: a file may have appeared since the run began.
+    check_renderings(claim.conn, _targets(batch.out, items))
     with placed(files, batch.out), claim.record() as conn:
-        _check_unchanged(conn, cycle_id, items)
+        _check_unchanged(conn, items)
         appended = db.append(conn, rendered)
         db.insert_rows(
             conn,
@@ -304,10 +335,11 @@ def _record(
         write_checkpoint(conn, key, cycle=cycle_id, actor=actor)
 
 
-def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> None:
+def _check_unchanged(conn: Connection, items: Sequence[Item]) -> None:
     """Inside the write: each nomination is still awarded by the same event, has no
-    rendering recorded since the plan, and no other run gave its serial to someone else
-    (claims make these certain on PostgreSQL; on SQLite two runs can overlap)."""
+    rendering recorded since the plan, and no other run (of any cycle) gave its new serial
+    to someone else (claims make these certain on PostgreSQL; on SQLite two runs can
+    overlap; the database refuses a serial another nomination holds in any case)."""
     ids = [i.nomination_id for i in items]
     states = {
         nid: (state, seq)
@@ -328,9 +360,9 @@ def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> 
             "rendering; these certificates were not recorded. Run `awards render` again"
         )
     since = {i.nomination_id: i.rendered_seq or 0 for i in items}
+    kept = {i.sheet.serial for i in items if i.rendered_seq is not None}
     taken = conn.execute(
         select(Certificate.serial, Certificate.nomination_id, Certificate.seq).where(  # type: ignore[call-overload]
-            Certificate.cycle == cycle_id,
             or_(
                 Certificate.serial.in_([i.sheet.serial for i in items]),  # type: ignore[attr-defined]
                 Certificate.nomination_id.in_(ids),  # type: ignore[attr-defined]
@@ -340,6 +372,8 @@ def _check_unchanged(conn: Connection, cycle_id: str, items: Sequence[Item]) -> 
     for taken_serial, nid, seq in taken:
         if nid in since and seq <= since[nid]:
             continue  # a rendering the plan knew of
+        if nid not in since and taken_serial in kept:
+            continue  # a serial recorded twice before serials named their cycle: each keeps it
         what = (
             f"{taken_serial} was rendered" if nid in since else f"serial {taken_serial} was given"
         )

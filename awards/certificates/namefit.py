@@ -115,8 +115,13 @@ def _proper_names() -> re.Pattern[str]:
 
 def name_fit(text: str, width_mm: float, steps: Sequence[Sequence[float]], weight: int = 700) -> Fit:  # fmt: skip
     """`fit` on the upright Sarabun face of `weight`: what templates call as `fit_name`."""
-    face = next(f.path for f in sarabun_faces() if (f.weight, f.style) == (weight, "normal"))
-    return fit(text, width_mm, [(float(s), int(n)) for s, n in steps], face)
+    return fit(text, width_mm, [(float(s), int(n)) for s, n in steps], _upright(weight))
+
+
+@cache
+def _upright(weight: int) -> Path:
+    """The upright face of `weight` (looked up once: every sheet of a batch asks)."""
+    return next(f.path for f in sarabun_faces() if (f.weight, f.style) == (weight, "normal"))
 
 
 @cache

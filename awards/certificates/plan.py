@@ -3,7 +3,8 @@ each awarded nomination prints (`plan`).
 
 A certificate's verification code is derived from the decision-log event that awarded its
 nomination, so a code on paper points at one decision in the hash-chained log. Its serial
-(e.g. DGA-2562-PLQ-0001) is given on first rendering (awards.issue) and kept. `verify`
+(e.g. DGA-2562-DGA2019-PLQ-0001) is given on first rendering (awards.issue) and kept: one
+recorded before serials named their cycle (DGA-2562-PLQ-0001) stays as it was. `verify`
 (awards.certificates.verification) checks a code or a PDF file against the log.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, and_, select
+from sqlmodel import col
 
 from awards.certificates.sheet import Occasion, Sheet, Templates
 from awards.errors import AwardsError
@@ -50,9 +52,24 @@ def parse_code(text: str) -> str | None:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def serial(prefix: str, year_be: int, award_code: str, number: int) -> str:
-    """E.g. DGA-2562-PLQ-0001."""
-    return f"{prefix}-{year_be}-{award_code}-{number:04d}"
+def serial(prefix: str, year_be: int, cycle_id: str, award_code: str, number: int) -> str:
+    """E.g. DGA-2562-DGA2019-PLQ-0001: the prefix, the Buddhist-era year, the cycle
+    (cycle_tag), the award's code and its number. The cycle makes it unique across every
+    cycle of a database: two cycles of one year no longer give the same serial (and file)."""
+    return f"{serial_stem(prefix, year_be, cycle_id)}{award_code}-{number:04d}"
+
+
+def serial_stem(prefix: str, year_be: int, cycle_id: str) -> str:
+    """What every serial of a cycle starts with, e.g. DGA-2562-DGA2019-."""
+    return f"{prefix}-{year_be}-{cycle_tag(cycle_id)}-"
+
+
+def cycle_tag(cycle_id: str) -> str:
+    """The cycle as a serial names it: the ASCII letters and digits of its id, in capitals
+    (dga-2019: DGA2019); for an id with none (e.g. all Thai), C and the first 8 hex digits
+    of its SHA-256. Serials stay ASCII letters, digits and '-', safe in every file name."""
+    tag = re.sub(r"[^A-Z0-9]", "", cycle_id.upper())
+    return tag or "C" + hashlib.sha256(cycle_id.encode()).hexdigest()[:8].upper()
 
 
 def recipient(award: Award, name_th: str, name_en: str) -> tuple[str, str]:
@@ -185,13 +202,13 @@ def plan(
                 raise AwardsError(f"nomination {code} is awarded but the log has no award event")
             digest = found.hash
         by_award[nom.award].append((nom, digest))
-    recorded = _recorded(conn, workflow.cycle_id)
+    recorded = _recorded(conn, workflow)
     items = []
     for a in awards:
         rows = sorted(
             by_award[a.id], key=lambda r: (r[0].rank is None, r[0].rank or 0, r[0].nominee_id)
         )
-        used = recorded.numbers.get(a.id, set())
+        used = recorded.numbers.get(a.id, set()) | recorded.elsewhere.get(a.code, set())
         free = (n for n in range(1, len(used) + len(rows) + 2) if n not in used)
         for nom, digest in rows:
             latest = recorded.latest.get(nom.id)
@@ -199,7 +216,7 @@ def plan(
             th, en = recipient(a, nom.name_th, nom.name_en)
             band = tier_of(a, nom.award_body)
             sheet = Sheet(
-                latest.serial if latest else serial(prefix, workflow.year_be, a.code, number or 0),
+                latest.serial if latest else serial(prefix, workflow.year_be, workflow.cycle_id, a.code, number or 0),
                 verification_code(digest), nomination_code(a.id, nom.nominee_id), th, en,
                 a.id, a.title_th, a.title_en, a.reason_th, a.reason_en,
                 band.title_th if band else "", band.title_en if band else "",
@@ -222,17 +239,31 @@ def plan(
 class _Recorded:
     latest: dict[int, Any] = field(default_factory=dict)  # nomination id -> latest rendering
     numbers: dict[str, set[int]] = field(default_factory=dict)  # award -> serial numbers given
+    # award code -> numbers other cycles gave under this cycle's serials (a cycle whose id
+    # has the same letters and digits, e.g. dga-2019 and DGA_2019, shares them)
+    elsewhere: dict[str, set[int]] = field(default_factory=dict)
 
 
-def _recorded(conn: Connection, cycle_id: str) -> _Recorded:
+def _recorded(conn: Connection, workflow: Workflow) -> _Recorded:
     """The latest rendering of each nomination, and the serial numbers each award has given."""
     found = _Recorded()
+    cycle_id = workflow.cycle_id
     rows = conn.execute(
         select(Certificate).where(Certificate.cycle == cycle_id).order_by(Certificate.seq)  # type: ignore[arg-type]
     )
     for row in rows:
         found.latest[row.nomination_id] = row
         found.numbers.setdefault(row.award, set()).add(int(row.serial.rsplit("-", 1)[1]))
+    stem = serial_stem(workflow.ceremony.serial_prefix, workflow.year_be, cycle_id)  # type: ignore[union-attr]
+    others = conn.execute(
+        select(col(Certificate.serial)).where(
+            col(Certificate.cycle) != cycle_id, col(Certificate.serial).startswith(stem)
+        )
+    )
+    for (taken,) in others:
+        code, _, number = taken[len(stem) :].partition("-")
+        if number.isdigit():
+            found.elsewhere.setdefault(code, set()).add(int(number))
     return found
 
 

@@ -23,6 +23,7 @@ from awards.certificates import budget, textlayer
 from awards.certificates.fetcher import Fetcher, RefusedURL, font_folder, fonts_css
 from awards.certificates.html import award_context, html
 from awards.certificates.pdfsplit import split
+from awards.certificates.qrdraw import draw_qr_codes_directly
 from awards.certificates.sheet import (
     Batch,
     Occasion,
@@ -97,10 +98,12 @@ class Renderer:
         if not layered:
             doc = self._render(template, self.html(template, occasion, sheets))
             _check(doc, template, [s.serial for s in sheets])
+            _fast_qr(doc)
             return doc
         static = self.static_layer(template, occasion, sheets[0])
         doc = self._render(template, self.html(template, occasion, sheets, "sheet"))
         _check(doc, template, [s.serial for s in sheets])
+        _fast_qr(doc)
         shared: dict[Any, Any] = {}
         return doc.copy([_LayeredPage(page, static, shared) for page in doc.pages])
 
@@ -112,6 +115,11 @@ class Renderer:
             _check(doc, template, ["static"], f"the static layer for award {sheet.award_id}")
             self._static[key] = doc.pages[0]
         return self._static[key]
+
+
+def _fast_qr(doc: Any) -> None:
+    for page in doc.pages:
+        draw_qr_codes_directly(page._page_box.descendants(placeholders=True))
 
 
 class Unfit(RenderError):

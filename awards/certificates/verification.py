@@ -56,7 +56,7 @@ class Verification:
         return {"status": self.status, "message": self.lines[0], **self.details}
 
 
-_SERIAL_RE = re.compile(rb"/AwardsSerial\s*\(([A-Za-z0-9-]{1,40})\)")
+_SERIAL_RE = re.compile(rb"/AwardsSerial\s*\(([A-Za-z0-9-]{1,120})\)")
 # The columns of a recorded rendering that its event states too.
 _COMPARED = ("serial", "code", "pdf_sha256", "award", "nominee_id", "template", "template_sha256", "pdfa")  # fmt: skip
 

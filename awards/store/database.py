@@ -24,9 +24,10 @@ from sqlmodel import col
 from awards.errors import ConflictError, LogError
 from awards.log.chain import GENESIS, malformed, seal
 from awards.store.models import Event
-from awards.store.triggers import APPEND_ONLY, append_only, missing_triggers
+from awards.store.triggers import APPEND_ONLY, append_only, missing_triggers, serial_held
 
-__all__ = ["APPEND_ONLY", "append_only", "missing_triggers"]  # where the revisions find them
+# where the revisions find them
+__all__ = ["APPEND_ONLY", "append_only", "missing_triggers", "serial_held"]
 
 DEFAULT_URL = "sqlite:///awards.db"
 _WRITE = "awards_write"

@@ -182,6 +182,7 @@ def create(conn: Connection, metadata: MetaData) -> None:
         metadata.create_all(conn)
         for table in db.APPEND_ONLY:
             db.append_only(conn, table)
+        db.serial_held(conn)
         _stamp(conn, "head")
     elif problem := found.problem():
         raise SchemaError(problem)
