@@ -49,6 +49,7 @@ SURVEYS: dict[str, tuple[str, Callable[..., object]]] = {
 EARLIER: dict[str, str] = {"dga-2023": "dga-2022"}
 COMMITTEE = 7  # synthetic reviewers, each affiliated with one ministry
 PER_NOMINATION = 3
+MAX_ROUNDS = 10  # more than any shipped award declares: a stuck committee stops the demo
 # Written first into the demo's folder: the demo reuses a folder only if it holds this file,
 # so it never removes a real cycle's database or committee key (a folder it did not make).
 MARKER = ".awards-demo"
@@ -212,8 +213,7 @@ def _run_cycle(
     cycles.init_cycle(workflow, engine=engine, actor=actor)
     cycles.import_survey(survey, engine=engine, cycle=cycle, actor=actor)
     adv.advance(engine=engine, cycle=cycle, actor=actor, key=key)
-    _committee(engine, actor, rng, cycle)
-    adv.advance(engine=engine, cycle=cycle, actor=actor, key=key)
+    _committee(engine, actor, rng, cycle, key)
     return workflow
 
 
@@ -301,30 +301,47 @@ def _check_no_cycle(engine: Engine, url: str) -> None:
         )
 
 
-def _committee(engine: Engine, actor: str, rng: random.Random, cycle: str) -> None:
+def _committee(engine: Engine, actor: str, rng: random.Random, cycle: str, key: Any) -> None:
+    """The simulated committee, round after round until no award waits for it: seven synthetic
+    reviewers when the workflow declares none (its panels name their own)."""
     waiting = _awards_waiting(engine, cycle)
     if not waiting:  # no award of the cycle has a committee review
         return
-    ministries = sorted({m for m, *_ in MINISTRIES})
-    for i, ministry in enumerate(rng.sample(ministries, COMMITTEE)):
-        reviewer = Reviewer(f"r{i + 1}", f"กรรมการ {i + 1} (synthetic)", (ministry,))
-        assigning.add_reviewer(reviewer, engine=engine, actor=actor, cycle=cycle)
-    for award in waiting:
-        assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor, cycle=cycle)
-        ranked = results.ranking(award, engine=engine, cycle=cycle).rows
-        rows = [r for r in ranked if r.state == "shortlisted"]
-        first = assigning.seats(rows[0].nomination, engine=engine, cycle=cycle).assigned[0]
-        assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor, cycle=cycle)  # fmt: skip
-        for row in rows:
-            for rid in assigning.seats(row.nomination, engine=engine, cycle=cycle).assigned:
-                adjusted = {}
-                if rng.random() < 1 / 4:  # the reviewer corrects the services score a little
-                    moved = row.scores["services"] + rng.choice((-3, -2, 2, 3))
-                    adjusted["services"] = min(Decimal(100), max(Decimal(0), moved))
-                given = verdicts.Given(
-                    row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
-                )
-                verdicts.review(given, engine=engine, actor=actor, cycle=cycle)
+    if not assigning.list_reviewers(engine=engine, cycle=cycle):
+        ministries = sorted({m for m, *_ in MINISTRIES})
+        for i, ministry in enumerate(rng.sample(ministries, COMMITTEE)):
+            reviewer = Reviewer(f"r{i + 1}", f"กรรมการ {i + 1} (synthetic)", (ministry,))
+            assigning.add_reviewer(reviewer, engine=engine, actor=actor, cycle=cycle)
+    recused: set[str] = set()
+    for _ in range(MAX_ROUNDS):
+        for award in waiting:
+            assigning.assign(award, PER_NOMINATION, engine=engine, actor=actor, cycle=cycle)
+            ranked = results.ranking(award, engine=engine, cycle=cycle).rows
+            rows = [r for r in ranked if r.state == "shortlisted"]
+            if award not in recused:  # once an award: a reviewer declares a conflict
+                first = assigning.seats(rows[0].nomination, engine=engine, cycle=cycle).assigned[0]
+                assigning.recuse(rows[0].nomination, reviewer=first, reason="synthetic: a former employee of the nominee", engine=engine, actor=actor, cycle=cycle)  # fmt: skip
+                recused.add(award)
+            for row in rows:
+                _verdicts(engine, actor, rng, cycle, row)
+        adv.advance(engine=engine, cycle=cycle, actor=actor, key=key)  # closes the round
+        waiting = _awards_waiting(engine, cycle)
+        if not waiting:
+            return
+    raise AwardsError(f"the demo's committee did not finish {', '.join(waiting)}")
+
+
+def _verdicts(engine: Engine, actor: str, rng: random.Random, cycle: str, row: Any) -> None:
+    """Each seated reviewer's verdict on one nomination, drawn from the seeded generator."""
+    for rid in assigning.seats(row.nomination, engine=engine, cycle=cycle).assigned:
+        adjusted = {}
+        if rng.random() < 1 / 4:  # the reviewer corrects the services score a little
+            moved = row.scores["services"] + rng.choice((-3, -2, 2, 3))
+            adjusted["services"] = min(Decimal(100), max(Decimal(0), moved))
+        given = verdicts.Given(
+            row.nomination, rid, rng.random() > 1 / 6, adjusted, "synthetic verdict"
+        )
+        verdicts.review(given, engine=engine, actor=actor, cycle=cycle)
 
 
 def _awards_waiting(engine: Engine, cycle: str) -> list[str]:
