@@ -26,7 +26,7 @@ from awards.store import checkpoints as checkpoint
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store import writes
-from awards.store.cycles import find_nomination, load_cycle, load_nominated, survey_sha256
+from awards.store.cycles import find_nomination, load_cycle, load_nominated
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
 
@@ -164,13 +164,14 @@ def advance(
             else:
                 with db.write(engine) as conn:
                     stage, batch, waiting = plan(conn, workflow, a)
-                    ctx = writes.Context(
-                        workflow.cycle_id, actor, now(), workflow.sha256,
-                        survey_sha256(conn, workflow.cycle_id),
-                    )  # fmt: skip
-                    writes.apply(conn, ctx, batch)
                     if batch:
-                        checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
+                        # The checkpoint's tree grows as the events are sealed: none is read back.
+                        grown = checkpoint.tree(conn)
+                        ctx = writes.Context(workflow.cycle_id, actor, now())
+                        writes.apply(conn, ctx, batch, grown)
+                        checkpoint.write_checkpoint(
+                            conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown
+                        )
             if stage is None:
                 done.append(a.id)
                 break
@@ -212,8 +213,6 @@ def move_one(
         move = writes.Move(
             row.id, row.award, row.nominee_id, row.state, trigger.value, writes.Stated(reason, {})
         )
-        ctx = writes.Context(
-            workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
-        )
+        ctx = writes.Context(workflow.cycle_id, actor, now())
         appended = writes.apply(conn, ctx, [move])
     return Moved(nomination, row.state, moves_dest(move), appended.first)

@@ -48,11 +48,14 @@ def canonical(obj: dict[str, Any]) -> bytes:
 
     Events are flat objects with at most one level of nesting (the evidence), so the float
     check looks two levels deep without recursing: it runs once per event, a million times
-    in a large advance.
+    in a large advance, so it compares the values' types in C (`in` over a `map`).
     """
-    for v in obj.values():
-        if type(v) is float or (type(v) is dict and any(type(w) is float for w in v.values())):
-            raise TypeError("decision log events carry decimals as strings, never floats")
+    values = obj.values()
+    kinds = set(map(type, values))
+    if float in kinds or (
+        dict in kinds and any(float in map(type, v.values()) for v in values if type(v) is dict)
+    ):
+        raise TypeError("decision log events carry decimals as strings, never floats")
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 

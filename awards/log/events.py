@@ -14,8 +14,10 @@ and `verdict` and `recused` record as `actor` whoever entered them, beside the `
 4, ranking compares Thai names in ICU's Thai dictionary order (before: pythainlp's
 approximation); 5, a survey import carries the SHA-256 of the agencies as stored
 (awards.log.agencies) and a rendering the recipient as printed and the file's size, so that
-the tables holding them can be checked against the log. Older events replay as they were
-written.
+the tables holding them can be checked against the log; 6, a transition's evidence no
+longer repeats the SHA-256 of the workflow and the survey: the chain binds each decision to
+the `cycle_opened` and latest `survey_imported` events before it. Older events replay as
+they were written.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from awards.rules.states import nomination_code
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class Kind(StrEnum):

@@ -191,7 +191,7 @@ def import_survey(
             },
         )
         _store_agencies(conn, workflow.cycle_id, survey.agencies)
-        ctx = writes.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
+        ctx = writes.Context(workflow.cycle_id, actor, at)
         counts = {}
         for award in workflow.awards:
             cands = candidates(workflow, award, survey.agencies)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col
 
 from awards.errors import ConflictError, LogError
+from awards.log import merkle
 from awards.log.chain import GENESIS, malformed, seal
 from awards.store.models import Event
 from awards.store.triggers import APPEND_ONLY, append_only, missing_triggers
@@ -294,13 +295,19 @@ def _batched(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], ...
 _EVENT_COLUMNS = ("seq", "prev", "hash", "kind", "cycle", "award", "nominee", "body")
 
 
-def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
+def append(
+    conn: Connection, events: Iterable[dict[str, Any]], tree: merkle.Frontier | None = None
+) -> Appended:
     """Append events after the current head, inside the caller's write transaction.
 
     Events are sealed and written in chunks, so a million-event batch never holds all its
-    bytes at once.
+    bytes at once. With `tree` (the log's Merkle tree as it stands, see
+    awards.store.checkpoints.tree), each event's leaf is added to it as the event is sealed,
+    so a checkpoint at the end of the transaction need not read the events back.
     """
     last, prev = head(conn)
+    leaf = merkle.leaf_hash
+    grow = None if tree is None else tree.append
 
     def rows() -> Iterator[tuple[Any, ...]]:
         nonlocal prev
@@ -308,17 +315,10 @@ def append(conn: Connection, events: Iterable[dict[str, Any]]) -> Appended:
         for e in events:
             seq += 1
             s = seal(e, seq, prev)
+            if grow is not None:
+                grow(leaf(s.body))
+            yield (s.seq, prev, s.hash, e["kind"], e["cycle"], e.get("award"), e.get("nominee"), s.body)  # fmt: skip
             prev = s.hash
-            yield (
-                s.seq,
-                s.prev,
-                s.hash,
-                e["kind"],
-                e["cycle"],
-                e.get("award"),
-                e.get("nominee"),
-                s.body,
-            )
 
     count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
     return Appended(last + 1, count, prev)
