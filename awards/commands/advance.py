@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.log.chain import now
+from awards.rules import collector
 from awards.rules.plain import Plain
 from awards.rules.stages import SOURCE, Decision, Stage, current_stage, decide
 from awards.rules.states import State, Trigger, destination, nomination_code
@@ -158,20 +159,8 @@ def advance(
     for a in targets:
         while True:
             started = time.perf_counter()
-            if dry_run:
-                with db.read(engine) as conn:
-                    stage, batch, waiting = plan(conn, workflow, a)
-            else:
-                with db.write(engine) as conn:
-                    stage, batch, waiting = plan(conn, workflow, a)
-                    if batch:
-                        # The checkpoint's tree grows as the events are sealed: none is read back.
-                        grown = checkpoint.tree(conn)
-                        ctx = writes.Context(workflow.cycle_id, actor, now())
-                        writes.apply(conn, ctx, batch, grown)
-                        checkpoint.write_checkpoint(
-                            conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown
-                        )
+            with collector.paused():  # a stage builds a few objects per nomination
+                stage, batch, waiting = _stage(engine, workflow, a, dry_run, actor, key)
             if stage is None:
                 done.append(a.id)
                 break
@@ -181,6 +170,24 @@ def advance(
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
+
+
+def _stage(
+    engine: Engine, workflow: Workflow, award: Award, dry_run: bool, actor: str, key: Any
+) -> tuple[Stage | None, list[writes.Move], list[Waiting]]:
+    """Plan the award's next stage and, unless `dry_run`, apply it in one transaction that
+    ends with a checkpoint when anything moved."""
+    if dry_run:
+        with db.read(engine) as conn:
+            return plan(conn, workflow, award)
+    with db.write(engine) as conn:
+        stage, batch, waiting = plan(conn, workflow, award)
+        if batch:
+            # The checkpoint's tree grows as the events are sealed: none is read back.
+            grown = checkpoint.tree(conn)
+            writes.apply(conn, writes.Context(workflow.cycle_id, actor, now()), batch, grown)
+            checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown)  # fmt: skip
+    return stage, batch, waiting
 
 
 def moves_dest(m: writes.Move) -> str:
