@@ -268,7 +268,9 @@ def _status(
     ):
         return _disagrees(row, event, serial, details)  # fmt: skip
     workflow = load_cycle(conn, event["cycle"])
-    ruled = award.get("evidence", {}).get("workflow_sha256") or _opened_under(conn, workflow.cycle_id)
+    ruled = award.get("evidence", {}).get("workflow_sha256") or _opened_under(
+        conn, workflow.cycle_id
+    )
     if ruled is not None and workflow.sha256 != ruled:
         return Verification(
             "tampered",
