@@ -52,11 +52,16 @@ def canonical(obj: dict[str, Any]) -> bytes:
     """
     values = obj.values()
     kinds = set(map(type, values))
-    if float in kinds or (
-        dict in kinds and any(float in map(type, v.values()) for v in values if type(v) is dict)
-    ):
-        raise TypeError("decision log events carry decimals as strings, never floats")
+    if float in kinds:
+        raise TypeError(_NO_FLOATS)
+    if dict in kinds:
+        for v in values:
+            if type(v) is dict and float in map(type, v.values()):
+                raise TypeError(_NO_FLOATS)
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+_NO_FLOATS = "decision log events carry decimals as strings, never floats"
 
 
 def sha256(data: bytes) -> str:
