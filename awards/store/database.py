@@ -9,6 +9,7 @@ there, nowhere else.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import sqlite3
@@ -23,7 +24,7 @@ from sqlmodel import col
 
 from awards.errors import ConflictError, LogError
 from awards.log import merkle
-from awards.log.chain import GENESIS, malformed, seal
+from awards.log.chain import GENESIS, malformed, sealed_body
 from awards.store.models import Event
 from awards.store.triggers import APPEND_ONLY, append_only, missing_triggers
 
@@ -306,7 +307,7 @@ def append(
     so a checkpoint at the end of the transaction need not read the events back.
     """
     last, prev = head(conn)
-    leaf = merkle.leaf_hash
+    leaf, digest = merkle.leaf_hash, hashlib.sha256
     grow = None if tree is None else tree.append
 
     def rows() -> Iterator[tuple[Any, ...]]:
@@ -314,11 +315,11 @@ def append(
         seq = last
         for e in events:
             seq += 1
-            s = seal(e, seq, prev)
+            body = sealed_body(e, seq, prev)
             if grow is not None:
-                grow(leaf(s.body))
-            yield (s.seq, prev, s.hash, e["kind"], e["cycle"], e.get("award"), e.get("nominee"), s.body)  # fmt: skip
-            prev = s.hash
+                grow(leaf(body))
+            linked, prev = prev, digest(body).hexdigest()
+            yield (seq, linked, prev, e["kind"], e["cycle"], e.get("award"), e.get("nominee"), body)  # fmt: skip
 
     count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
     return Appended(last + 1, count, prev)
