@@ -260,7 +260,7 @@ def insert_rows(
 ) -> int:
     """Insert plain tuples in bulk; returns the count.
 
-    PostgreSQL gets COPY; SQLite gets the driver's executemany in chunks. Bulk paths use this
+    PostgreSQL gets binary COPY; SQLite gets the driver's executemany in chunks. Bulk paths use this
     instead of ORM objects or Core parameter dictionaries: at a million rows the per-row
     cost of those dominates everything else.
     """
@@ -279,8 +279,17 @@ def _copy_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    # Binary COPY: no text escaping on either side (an event's bytes would travel as hex
+    # text), several times faster for the log. It needs each column's type.
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    )
+    oid = dict(cursor.fetchall())
     count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([oid[c] for c in columns])
         for row in rows:
             copy.write_row(row)
             count += 1
