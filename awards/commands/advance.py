@@ -88,7 +88,9 @@ def plan(
     waiting: list[Waiting] = []
     if outcome.waiting:
         waiting = _waiting(conn, workflow, award, rows, outcome.waiting, votes)
-    return stage, _to_moves(award, source, rows, outcome.decisions), waiting
+    ids = {r.candidate.nominee_id: r.id for r in rows}
+    del rows, cands  # a large stage's candidates go before its moves are made
+    return stage, _to_moves(award, source, ids, outcome.decisions), waiting
 
 
 def _waiting(
@@ -122,9 +124,8 @@ def _waiting(
 
 
 def _to_moves(
-    award: Award, state: State, rows: Sequence[Any], decisions: Sequence[Decision]
+    award: Award, state: State, ids: dict[str, int], decisions: Sequence[Decision]
 ) -> list[writes.Move]:
-    ids = {r.candidate.nominee_id: r.id for r in rows}
     return [
         writes.Move(
             ids[d.nominee_id], award.id, d.nominee_id, state.value, d.trigger.value, d, d.rank
