@@ -275,6 +275,19 @@ def insert_rows(
     return count
 
 
+def update_rows(conn: Connection, statement: str) -> int:
+    """Run one set-based `UPDATE <statement>` inside the caller's write transaction; return
+    how many rows it changed.
+
+    SQLite: `UPDATE OR ROLLBACK`, so a failure ends the whole transaction (as any failure
+    in a write transaction does) and SQLite keeps no statement journal to undo this one
+    statement alone: with temporary storage in memory, that journal holds an image of every
+    page the statement changes, hundreds of megabytes for a million nominations.
+    """
+    verb = "UPDATE OR ROLLBACK" if conn.dialect.name == "sqlite" else "UPDATE"
+    return conn.exec_driver_sql(f"{verb} {statement}").rowcount
+
+
 def _copy_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 import orjson
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from awards.errors import ConflictError, TransitionError
 from awards.log import events, merkle
@@ -192,14 +192,11 @@ def apply(
                 for i, (m, d) in enumerate(zip(moves, dests, strict=True))
             ),
         )
-        updated = conn.execute(
-            text(
-                "UPDATE nomination SET state = m.dest, seq = m.seq, "
-                "rank = COALESCE(m.rank, nomination.rank) "
-                "FROM awards_move AS m "
-                "WHERE nomination.id = m.id AND nomination.state = m.source"
-            )
-        ).rowcount
+        updated = db.update_rows(
+            conn,
+            "nomination SET state = m.dest, seq = m.seq, rank = COALESCE(m.rank, nomination.rank) "
+            "FROM awards_move AS m WHERE nomination.id = m.id AND nomination.state = m.source",
+        )
     finally:
         conn.exec_driver_sql("DROP TABLE awards_move")
     if updated != len(moves):
