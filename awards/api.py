@@ -214,16 +214,18 @@ class Database:
         return logbook.history(engine=self.engine, cycle=self.cycle, award=award, nominee=nominee)
 
     def export_log(self, path: str | Path) -> Verified:
-        """Write the whole log to `path` as JSON Lines, checking every hash on the way."""
-        return logbook.export_log(path, engine=self.engine)
+        """Write the cycle's chain to `path` as JSON Lines, checking every hash on the way;
+        `awards.replay` checks it alone."""
+        return logbook.export_log(path, engine=self.engine, cycle=self.cycle)
 
     def verify_log(self) -> Verified:
-        """Check the live log's hash chain as an exported file would be checked."""
-        return logbook.verify_database(engine=self.engine)
+        """Check the cycle's hash chain in the database as an exported file would be
+        checked."""
+        return logbook.verify_database(engine=self.engine, cycle=self.cycle)
 
     def audit(self) -> auditing.Audited:
-        """Fold the live log and list every difference from the tables (drift)."""
-        return auditing.audit(engine=self.engine)
+        """Fold the cycle's chain and list every difference from its tables (drift)."""
+        return auditing.audit(engine=self.engine, cycle=self.cycle)
 
     # --- Certificates and the report -------------------------------------------------------
 

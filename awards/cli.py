@@ -525,30 +525,46 @@ def log(
 
 @log.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--cycle", help="The cycle whose chain to write (default: the only open cycle).")
 @click.pass_obj
 @domain_errors
-def log_export(obj: dict[str, Any], file: str) -> None:
-    """Write the whole log to FILE as JSON Lines (one event per line)."""
+def log_export(obj: dict[str, Any], file: str, cycle: str | None) -> None:
+    """Write the cycle's log to FILE as JSON Lines (one event per line): its own chain,
+    which `awards replay` checks alone."""
     from awards.commands.logbook import export_log
 
-    v = export_log(file, url=obj["url"])
+    v = export_log(file, url=obj["url"], cycle=cycle)
     click.echo(f"{file}: {v.events} events exported; head {v.head}")
 
 
 @log.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
 @_public_key
+@click.option("--cycle", help="Only this cycle's chain in the database (default: every cycle's).")
 @click.pass_obj
 @domain_errors
-def log_verify(obj: dict[str, Any], file: str | None, public_key: str | None) -> None:
-    """Check the hash chain of an exported FILE (or of the database's log); with the
-    committee's public key, also every checkpoint and what those signed with it cover."""
-    from awards.commands.logbook import verify_database, verify_file
+def log_verify(obj: dict[str, Any], file: str | None, public_key: str | None, cycle: str | None) -> None:  # fmt: skip
+    """Check the hash chain of an exported FILE (or each cycle's chain in the database);
+    with the committee's public key, also every checkpoint and what those signed with it
+    cover."""
+    from awards.commands.logbook import verify_chains, verify_database, verify_file
 
     trusted = _trusted(public_key)
-    v = verify_file(file, trusted) if file else verify_database(url=obj["url"], trusted=trusted)
-    click.echo(f"{file or 'database'}: ok: {v.events} events, chain intact; head {v.head}")
-    click.echo(f"{file or 'database'}: {_describe_trust(v.trust)}")
+    if file:
+        v = verify_file(file, trusted)
+        click.echo(f"{file}: ok: {v.events} events, chain intact; head {v.head}")
+        click.echo(f"{file}: {_describe_trust(v.trust)}")
+        return
+    if cycle:
+        checked = {cycle: verify_database(url=obj["url"], trusted=trusted, cycle=cycle)}
+    else:
+        checked = verify_chains(url=obj["url"], trusted=trusted)
+    if not checked:
+        click.echo("database: ok: the log is empty")
+    for name, v in checked.items():
+        where = "database" if len(checked) == 1 and not cycle else f"database (cycle {name})"
+        click.echo(f"{where}: ok: {v.events} events, chain intact; head {v.head}")
+        click.echo(f"{where}: {_describe_trust(v.trust)}")
 
 
 def _describe_trust(trust: Any) -> str:
@@ -731,20 +747,24 @@ def replay_(
 
 
 @main.command()
+@click.option("--cycle", help="Only this cycle's chain and rows (default: every cycle).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 @domain_errors
-def audit(obj: dict[str, Any], as_json: bool) -> None:
-    """Check every table against the log it is a projection of, and the append-only
-    triggers; list every difference (drift) and every trigger missing."""
+def audit(obj: dict[str, Any], cycle: str | None, as_json: bool) -> None:
+    """Check every table against the log it is a projection of (each cycle's own chain),
+    and the append-only triggers; list every difference (drift) and every trigger missing."""
     from awards.commands.audit import audit as run
 
-    result = run(url=obj["url"])
+    result = run(url=obj["url"], cycle=cycle)
     if as_json:
         _json(
             {
-                "events": result.verified.events,
-                "head": result.verified.head,
+                "events": result.events,
+                "head": result.verified.head if len(result.chains) == 1 else None,
+                "chains": {
+                    c: {"events": v.events, "head": v.head} for c, v in result.chains.items()
+                },
                 "checked": result.checked,
                 "problems": result.problems,
                 "drift": [str(d) for d in result.drift],
@@ -756,8 +776,14 @@ def audit(obj: dict[str, Any], as_json: bool) -> None:
         counts = ", ".join(f"{table} {n}" for table, n in result.checked.items())
         n = len(result.problems)
         troubles = f"; {n} problem{'s' if n > 1 else ''} with the database" if n else ""
+        if len(result.chains) > 1 or cycle:
+            for name, v in result.chains.items():
+                click.echo(f"cycle {name}: {v.events} events, chain intact; head {v.head[:16]}")
+            intact = f"{result.events} events in {len(result.chains)} chains, each intact"
+        else:
+            intact = f"{result.events} events, chain intact"
         click.echo(
-            f"{result.verified.events} events, chain intact; rows checked against the log: {counts}: "
+            f"{intact}; rows checked against the log: {counts}: "
             f"{len(result.drift) or 'no'} drift{troubles}"
         )
     if not result.clean:
@@ -815,14 +841,15 @@ def checkpoint() -> None:
 
 @checkpoint.command("verify")
 @_public_key
+@click.option("--cycle", help="The cycle (default: the only open cycle).")
 @click.pass_obj
 @domain_errors
-def checkpoint_verify(obj: dict[str, Any], public_key: str | None) -> None:
-    """Check every checkpoint of the live log against the events before it and its
+def checkpoint_verify(obj: dict[str, Any], public_key: str | None, cycle: str | None) -> None:
+    """Check every checkpoint of the cycle's chain against the events before it and its
     signature; with the committee's public key, also what those signed with it cover."""
     from awards.store.checkpoints import verify_checkpoints
 
-    checked = verify_checkpoints(url=obj["url"], public_key=public_key)
+    checked = verify_checkpoints(url=obj["url"], public_key=public_key, cycle=cycle)
     key = checked.trust.key
     for c in checked.checkpoints:
         click.echo(

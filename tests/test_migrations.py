@@ -21,7 +21,7 @@ from sqlmodel import SQLModel
 
 from awards.cli import main
 from awards.commands.logbook import verify_database
-from awards.log.chain import now
+from awards.log.chain import now, seal
 from awards.rules.scoring import Candidate
 from awards.rules.workflow_file import load_workflow
 from awards.store import database as db
@@ -30,7 +30,9 @@ from awards.store import writes
 from awards.store.cycles import init_cycle
 from awards.store.schema import open_engine
 
-from support import WORKFLOW
+from support import ROOT, WORKFLOW
+
+WORKFLOW_2023 = ROOT / "workflows" / "dga-2023.toml"
 
 
 def run(*args: str, db_url: str) -> tuple[int, str]:
@@ -284,3 +286,53 @@ def test_empty_database_has_no_tables_to_use_until_init(db_url):
         f"Error: the database {migrate.shown(db_url)} has no awards tables; "
         "run `awards init WORKFLOW` first\n",
     )
+
+
+def test_one_cycle_database_upgrades_to_a_chain_per_cycle_keyed_by_cycle_and_seq(db_url):
+    first_release_database(db_url)
+    engine = open_engine(db_url, check=False)
+    before = contents(engine)
+
+    migrate.upgrade(db_url)
+
+    found = inspect(engine)
+    assert found.get_pk_constraint("event")["constrained_columns"] == ["cycle", "seq"]
+    assert found.get_unique_constraints("event") == []
+    assert [i["name"] for i in found.get_indexes("event") if i["unique"]] == []
+    assert contents(engine) == before  # its chain is that cycle's chain, byte for byte
+    assert verify_database(url=db_url).events == 9
+    init_cycle(WORKFLOW_2023, url=db_url, actor="secretary")  # the next cycle: a chain of its own
+    with db.read(engine) as conn:
+        assert db.chains(conn) == ["dga-2019", "dga-2023"]
+        assert db.cycle_head(conn, "dga-2023")[0] == 1
+        assert db.cycle_head(conn, "dga-2019") == (9, before["event"][-1][2])
+
+
+def test_database_whose_one_chain_holds_several_cycles_is_refused_unchanged(db_url):
+    first_release_database(db_url)
+    engine = open_engine(db_url, check=False)
+    with engine.begin() as conn:  # a second cycle opened by an earlier awards: same chain
+        last, prev = conn.execute(text("SELECT seq, hash FROM event ORDER BY seq DESC")).first()
+        fields = {"kind": "cycle_opened", "cycle": "dga-2023", "actor": "secretary", "at": now(), "workflow_sha256": "ab" * 32}  # fmt: skip
+        s = seal(fields, last + 1, prev)
+        conn.execute(
+            text(
+                "INSERT INTO event (seq, prev, hash, kind, cycle, body) "
+                "VALUES (:seq, :prev, :hash, 'cycle_opened', 'dga-2023', :body)"
+            ),
+            {"seq": s.seq, "prev": s.prev, "hash": s.hash, "body": s.body},
+        )
+    before = contents(engine)
+
+    code, out = run("db", "upgrade", db_url=db_url)
+
+    assert (code, out) == (
+        1,
+        f"Error: the database {migrate.shown(db_url)} holds the decision log of 2 cycles "
+        "(dga-2019, dga-2023) in one hash chain, which cannot be split into one chain per "
+        "cycle without rewriting its hashed events; nothing was changed. Keep the awards "
+        "release that made it for this database (its `awards log export` is the record of all "
+        "of them) and open each cycle's next work in a new database\n",
+    )
+    assert contents(engine) == before
+    assert migrate.status(db_url).state == "unversioned"

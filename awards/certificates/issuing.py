@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlmodel import col
 
 from awards.certificates.batches import default_workers, pack, placed, run_batches
 from awards.certificates.html import html
@@ -195,7 +196,9 @@ class _Claims:
         return db.claim(
             self.engine,
             select(Nomination.id)  # type: ignore[call-overload]
-            .join(Event, Event.seq == Nomination.seq)
+            .join(
+                Event, and_(col(Event.cycle) == Nomination.cycle, col(Event.seq) == Nomination.seq)
+            )
             .where(Nomination.id.in_(ids), Nomination.state == State.AWARDED)  # type: ignore[union-attr]
             .order_by(Nomination.id)
             .limit(self.size),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
 from awards.certificates.sheet import Occasion, Sheet, Templates
 from awards.errors import AwardsError
@@ -169,7 +169,7 @@ def plan(
     hashes = {a.template: templates.sha256(a.template) for a in awards}
     prefix = workflow.ceremony.serial_prefix  # type: ignore[union-attr]
     query: Any = select(Nomination, Event.hash.label("award_hash"), Event.body.label("award_body"))  # type: ignore[attr-defined]
-    query = query.join(Event, Event.seq == Nomination.seq)  # type: ignore[arg-type]
+    query = query.join(Event, and_(Event.cycle == Nomination.cycle, Event.seq == Nomination.seq))  # type: ignore[arg-type]
     query = query.where(Nomination.cycle == workflow.cycle_id, Nomination.state == State.AWARDED)
     if award:
         query = query.where(Nomination.award == award)

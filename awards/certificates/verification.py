@@ -117,7 +117,7 @@ def _verify_file(path: Path, engine: Engine, trusted: str | None) -> Verificatio
             return _unlogged(row, f"{path} as {row.serial}", details)
         same = _renderings(conn, "serial", claimed) if claimed else []
     if same:
-        _, event = same[-1]
+        _, _, event = same[-1]
         details |= {"serial": event["serial"], "recorded_sha256": event["pdf_sha256"]}
         return Verification(
             "tampered",
@@ -154,18 +154,19 @@ def _claimed_serial(data: bytes) -> str | None:
 # --- The log ---------------------------------------------------------------------------
 
 
-def _renderings(conn: Connection, name: str, value: str) -> list[tuple[int, dict[str, Any]]]:
-    """The logged renderings whose `name` is `value`, oldest first."""
+def _renderings(conn: Connection, name: str, value: str) -> list[tuple[str, int, dict[str, Any]]]:
+    """The logged renderings whose `name` is `value`, as (cycle, seq, event), each cycle's
+    oldest first."""
     rows = conn.execute(
-        select(col(Event.seq), col(Event.body))
+        select(col(Event.cycle), col(Event.seq), col(Event.body))
         .where(col(Event.kind) == Kind.CERTIFICATE_RENDERED)
-        .order_by(col(Event.seq))
+        .order_by(col(Event.cycle), col(Event.seq))
     )
     out = []
-    for seq, body in rows:
+    for cycle, seq, body in rows:
         event = db.parsed(seq, body)
         if event.get(name) == value:
-            out.append((seq, event))
+            out.append((cycle, seq, event))
     return out
 
 
@@ -216,6 +217,7 @@ def _opened_under(conn: Connection, cycle: str) -> str | None:
 
 def _status(
     conn: Connection,
+    cycle: str,
     seq: int,
     event: dict[str, Any],
     trusted: str | None,
@@ -228,10 +230,10 @@ def _status(
     def invalid(why: str) -> Verification:
         return Verification("invalid", (f"invalid: {serial} {why}",), details)
 
-    pin = pinned(conn, seq, trusted)
+    pin = pinned(conn, cycle, seq, trusted)
     details |= {"checkpoint": pin.checkpoint, "checkpoint_key": pin.public_key, "trusted_key": pin.trusted}  # fmt: skip
     if pin.checkpoint is None and trusted is not None:
-        other = pinned(conn, seq)  # the committee's key signed nothing here; did anyone?
+        other = pinned(conn, cycle, seq)  # the committee's key signed nothing here; did anyone?
         if other.checkpoint is not None:
             who = f"signed with another key ({other.public_key[:16]})" if other.public_key else "unsigned"  # fmt: skip
             return invalid(
@@ -248,7 +250,7 @@ def _status(
     if pin.problem:
         return invalid(f"is under the checkpoint at event {pin.checkpoint}, which does not hold: {pin.problem}; run `awards log verify`")  # fmt: skip
     event = db.parsed(seq, pin.body)  # the very bytes the checkpoint's tree holds
-    awarded = _transition(conn, [col(Event.seq) == event["award_seq"]])
+    awarded = _transition(conn, [col(Event.cycle) == cycle, col(Event.seq) == event["award_seq"]])
     award = None if awarded is None else db.parsed(awarded[0], awarded[2])
     if (
         awarded is None
@@ -262,7 +264,9 @@ def _status(
             f"does not match the decision log: no intact award event {event['award_seq']} of "
             f"{nomination} gives its code; run `awards log verify`"
         )
-    row = conn.execute(select(Certificate).where(col(Certificate.seq) == seq)).first()
+    row = conn.execute(
+        select(Certificate).where(col(Certificate.cycle) == cycle, col(Certificate.seq) == seq)
+    ).first()
     if row is None or any(
         getattr(row, k) != event[k if k != "nominee_id" else "nominee"] for k in _COMPARED
     ):

@@ -185,7 +185,7 @@ def _stage(
         stage, batch, waiting = plan(conn, workflow, award)
         if batch:
             # The checkpoint's tree grows as the events are sealed: none is read back.
-            grown = checkpoint.tree(conn)
+            grown = checkpoint.tree(conn, workflow.cycle_id)
             writes.apply(conn, writes.Context(workflow.cycle_id, actor, now()), batch, grown)
             checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown)  # fmt: skip
     return stage, batch, waiting

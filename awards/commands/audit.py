@@ -25,8 +25,9 @@ import orjson
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import col
 
+from awards.commands.logbook import verify_chain, where
 from awards.log.agencies import agencies_sha256
-from awards.log.chain import Verified, export_line, verify_lines
+from awards.log.chain import Verified
 from awards.log.projection import CycleState, Projection
 from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates
@@ -35,7 +36,7 @@ from awards.rules.survey import Agency
 from awards.rules.workflow import Workflow
 from awards.rules.workflow_file import parse_workflow
 from awards.store import database as db
-from awards.store.cycles import load_agencies
+from awards.store.cycles import load_agencies, load_cycle
 from awards.store.models import Assignment, Certificate, Cycle, Nomination, SurveyImport, Verdict
 from awards.store.models import Reviewer as ReviewerRow
 from awards.store.schema import open_engine
@@ -59,7 +60,7 @@ class Drift:
 
 @dataclass(frozen=True)
 class Audited(Plain):
-    verified: Verified
+    chains: dict[str, Verified]  # cycle -> its own chain, verified
     nominations: int
     verdicts: int
     drift: list[Drift]
@@ -70,35 +71,57 @@ class Audited(Plain):
     def clean(self) -> bool:
         return not self.drift and not self.problems
 
+    @property
+    def events(self) -> int:
+        """The events of every chain audited."""
+        return sum(v.events for v in self.chains.values())
 
-def audit(*, url: str | None = None, engine: Engine | None = None) -> Audited:
-    """Verify the live chain, fold the log, and list every difference between the tables and
-    the log (drift) and every append-only trigger that is not in place (problems)."""
+    @property
+    def verified(self) -> Verified:
+        """The audited chain (its length and head); with several, their total length and
+        no one head."""
+        if len(self.chains) == 1:
+            return next(iter(self.chains.values()))
+        return Verified(self.events, "")
+
+
+def audit(
+    *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
+) -> Audited:
+    """Verify each cycle's chain, fold it, and list every difference between the tables and
+    the log (drift) and every append-only trigger that is not in place (problems). With
+    `cycle`, only that cycle's chain and rows."""
     engine = engine or open_engine(url)
     projection = Projection(detailed=True)
     with db.read(engine) as conn:  # one snapshot: the log and the tables of one moment
-        verified = verify_lines(
-            (export_line(body, digest) for _, digest, body in db.stored(conn)), "database"
-        )
-        for _, _, body in db.stored(conn):
-            projection.apply(orjson.loads(body))
+        names = db.chains(conn) if cycle is None else [load_cycle(conn, cycle).cycle_id]
+        chains = {c: verify_chain(conn, c, source=where(conn, c)) for c in names}
+        for c in names:
+            for _, _, body in db.stored(conn, c):
+                projection.apply(orjson.loads(body))
         problems = [f"the database: {p}" for p in db.missing_triggers(conn)]
-        tables = _Tables(conn, projection.cycles)
+        tables = _Tables(conn, projection.cycles, None if cycle is None else names[0])
         drift: list[Drift] = []
         for check in (_cycles, _imports, _nominations, _reviewers, _seats, _verdicts, _certificates):  # fmt: skip
             drift += check(tables)
     checked = tables.checked
-    return Audited(verified, checked["nomination"], checked["verdict"], drift, problems, checked)
+    return Audited(chains, checked["nomination"], checked["verdict"], drift, problems, checked)
 
 
 class _Tables:
     """What every comparison shares: the snapshot, the folded log, the rows counted, and
-    each cycle's agencies and rules, read once."""
+    each cycle's agencies and rules, read once; `only`: the one cycle audited."""
 
-    def __init__(self, conn: Connection, folded: dict[str, CycleState]) -> None:
-        self.conn, self.folded = conn, folded
+    def __init__(
+        self, conn: Connection, folded: dict[str, CycleState], only: str | None = None
+    ) -> None:
+        self.conn, self.folded, self.only = conn, folded, only
         self.checked: dict[str, int] = {}
         self._agencies: dict[str, list[Agency]] = {}
+
+    def of(self, column: Any) -> list[Any]:
+        """The condition that keeps rows of the audited cycle (none: every cycle)."""
+        return [] if self.only is None else [col(column) == self.only]
 
     def agencies(self, cycle_id: str) -> list[Agency]:
         if cycle_id not in self._agencies:
@@ -139,7 +162,7 @@ def _cycles(t: _Tables) -> list[Drift]:
     log: _Folded = {(c,): s.workflow_sha256 for c, s in t.folded.items() if s.opened}
     table: _Folded = {}
     texts: _Folded = {}
-    for row in t.conn.execute(select(Cycle)):
+    for row in t.conn.execute(select(Cycle).where(*t.of(Cycle.id))):
         table[(row.id,)] = row.workflow_sha256
         texts[(row.id,)] = hashlib.sha256(row.workflow_text.encode("utf-8")).hexdigest()
     t.checked["cycle"] = len(table)
@@ -157,7 +180,8 @@ def _imports(t: _Tables) -> list[Drift]:
         for e in s.imports
     }
     table: _Folded = {
-        (r.cycle, r.seq): (r.sha256, r.agencies) for r in t.conn.execute(select(SurveyImport))
+        (r.cycle, r.seq): (r.sha256, r.agencies)
+        for r in t.conn.execute(select(SurveyImport).where(*t.of(SurveyImport.cycle)))
     }
     t.checked["survey_import"] = len(table)
     drift = _differences(log, table, lambda k: f"the survey import of event {k[1]} (SHA-256, agencies)", lambda k: f"cycle {k[0]}")  # fmt: skip
@@ -193,7 +217,7 @@ def _nominations(t: _Tables) -> list[Drift]:
             log[(cycle_id, award, nominee)] = (st, row.seq, row.rank, row.score, row.members)
     table: _Folded = {}
     given: _Folded = {}
-    for r in t.conn.execute(select(*_NOMINATION)):
+    for r in t.conn.execute(select(*_NOMINATION).where(*t.of(Nomination.cycle))):
         key = (r.cycle, r.award, r.nominee_id)
         table[key] = (r.state, r.seq, r.rank, r.score, r.members)
         given[key] = (r.name_th, r.name_en, r.level, r.ministry, r.province, r.scores, r.weighted)
@@ -255,7 +279,7 @@ def _reviewers(t: _Tables) -> list[Drift]:
     }
     table: _Folded = {
         (r.cycle, r.reviewer_id): (r.name, orjson.loads(r.ministries), orjson.loads(r.provinces), r.seq)
-        for r in t.conn.execute(select(ReviewerRow))
+        for r in t.conn.execute(select(ReviewerRow).where(*t.of(ReviewerRow.cycle)))
     }  # fmt: skip
     t.checked["reviewer"] = len(table)
     return _differences(log, table, lambda k: "name, ministries, provinces, event", lambda k: f"{k[0]} reviewer {k[1]}")  # fmt: skip
@@ -276,6 +300,7 @@ def _seats(t: _Tables) -> list[Drift]:
         for c, a, n, r, st in t.conn.execute(
             select(*_SUBJECT, col(Assignment.reviewer), col(Assignment.state))
             .join(Assignment, col(Assignment.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+            .where(*t.of(Nomination.cycle))
         )
     }  # fmt: skip
     t.checked["assignment"] = len(table)
@@ -294,6 +319,7 @@ def _verdicts(t: _Tables) -> list[Drift]:
         for c, a, n, r, v, sc, note in t.conn.execute(
             select(*_SUBJECT, col(Verdict.reviewer), col(Verdict.approve), col(Verdict.scores), col(Verdict.note))
             .join(Verdict, col(Verdict.nomination_id) == col(Nomination.id))  # type: ignore[arg-type]
+            .where(*t.of(Nomination.cycle))
         )
     }  # fmt: skip
     t.checked["verdict"] = len(table)
@@ -320,23 +346,23 @@ def _certificates(t: _Tables) -> list[Drift]:
         for i, c, a, n in t.conn.execute(select(col(Nomination.id), *_SUBJECT))
     }  # fmt: skip
     log: _Folded = {}
-    for state in t.folded.values():
+    for cycle_id, state in t.folded.items():
         for seq, e in state.renderings.items():
             fields = {k: e.get(v) for k, v in _RENDERED.items() if v in e}
             fields["nomination_id"] = ids.get((e["cycle"], e["award"], e["nominee"]))
-            log[(seq,)] = fields
+            log[(cycle_id, seq)] = fields
     table: _Folded = {}
-    for row in t.conn.execute(select(Certificate)):
+    for row in t.conn.execute(select(Certificate).where(*t.of(Certificate.cycle))):
         fields = {k: getattr(row, k) for k in [*_RENDERED, "nomination_id"]}
         fields["pdfa"] = bool(fields["pdfa"])
-        logged = log.get((row.seq,), {})
-        table[(row.seq,)] = {k: v for k, v in fields.items() if k in logged or not logged}
+        logged = log.get((row.cycle, row.seq), {})
+        table[(row.cycle, row.seq)] = {k: v for k, v in fields.items() if k in logged or not logged}
     t.checked["certificate"] = len(table)
     drift = []
     for key in sorted(set(log) | set(table)):
         ours, theirs = table.get(key), log.get(key)
         serial = (ours or theirs or {}).get("serial")
-        subject = f"certificate {serial} (event {key[0]})"
+        subject = f"certificate {serial} (event {key[1]})"
         if ours is None or theirs is None:
             drift.append(Drift(subject, "its record", ours and "recorded", theirs and "rendered"))
             continue

@@ -1,6 +1,10 @@
 """The decision log as a record to read and hand over: `awards log` (its history),
-`awards log export` (the whole log as JSON Lines) and `awards log verify` (the chain of an
-exported file or of the live log, and with the committee's public key, its checkpoints)."""
+`awards log export` (a cycle's chain as JSON Lines) and `awards log verify` (the chain of an
+exported file or every cycle's chain in the live log, and with the committee's public key,
+their checkpoints).
+
+Each cycle's events are a chain of their own, numbered from 1 (awards.store.database), so
+one cycle's export stands alone: the offline replay needs nothing of any other cycle."""
 
 from __future__ import annotations
 
@@ -50,9 +54,14 @@ def history(
 
 
 def export_log(
-    path: str | Path, *, url: str | None = None, engine: Engine | None = None
+    path: str | Path,
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    cycle: str | None = None,
 ) -> Verified:
-    """Write the whole log as JSON Lines, checking every stored hash on the way.
+    """Write the cycle's chain (default: the only open cycle) as JSON Lines, checking every
+    stored hash on the way.
 
     The file is written beside its destination and renamed into place, so a failed export
     never leaves a half-written log behind.
@@ -69,9 +78,12 @@ def export_log(
     count, prev = 0, GENESIS
     try:
         with os.fdopen(fd, "wb") as out, db.read(engine) as conn:
-            for seq, digest, body in db.stored(conn):
+            cycle_id = load_cycle(conn, cycle).cycle_id
+            for seq, digest, body in db.stored(conn, cycle_id):
                 if sha256(body) != digest:
-                    raise LogError(f"event {seq} in the database does not match its stored hash")
+                    raise LogError(
+                        f"event {seq} of cycle {cycle_id} in the database does not match its stored hash"
+                    )
                 out.write(export_line(body, digest))
                 count, prev = seq, digest
         os.replace(tmp, target)
@@ -92,22 +104,53 @@ def verify_file(path: str | Path, trusted: str | None = None) -> Verified:
 
 
 def verify_database(
-    *, url: str | None = None, engine: Engine | None = None, trusted: str | None = None
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    trusted: str | None = None,
+    cycle: str | None = None,
 ) -> Verified:
-    """Verify the live log in the database the same way as an exported file."""
+    """Verify the cycle's chain in the database (default: the only open cycle) the same way
+    as an exported file."""
     engine = engine or open_engine(url)
     with db.read(engine) as conn:
-        verified = verify_lines(
-            (export_line(body, digest) for _, digest, body in db.stored(conn)), "database"
-        )
-        if trusted is None:
-            return Verified(verified.events, verified.head)
-        return _judged(verified, stored_events(conn), trusted, "database")
+        cycle_id = load_cycle(conn, cycle).cycle_id
+        return verify_chain(conn, cycle_id, trusted, where(conn, cycle_id))
 
 
-def stored_events(conn: Connection) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
-    """(bytes, hash, event) of each stored event, in order, for a log already verified."""
-    for _, digest, body in db.stored(conn):
+def verify_chains(
+    *, url: str | None = None, engine: Engine | None = None, trusted: str | None = None
+) -> dict[str, Verified]:
+    """Verify every cycle's chain in the database, cycle by cycle (in order of their ids);
+    LogError (or Untrusted) names the cycle and seq of the first problem."""
+    engine = engine or open_engine(url)
+    with db.read(engine) as conn:
+        return {c: verify_chain(conn, c, trusted, where(conn, c)) for c in db.chains(conn)}
+
+
+def where(conn: Connection, cycle: str) -> str:
+    """How a message locates an event of the cycle's chain in the database: `database` while
+    it holds one chain, `database (cycle C)` once it holds several."""
+    return "database" if len(db.chains(conn)) <= 1 else f"database (cycle {cycle})"
+
+
+def verify_chain(
+    conn: Connection, cycle: str, trusted: str | None = None, source: str = "database"
+) -> Verified:
+    """Verify one cycle's stored chain inside the caller's read transaction; with a
+    `trusted` key, also its checkpoints (see `verify_file`)."""
+    verified = verify_lines(
+        (export_line(body, digest) for _, digest, body in db.stored(conn, cycle)), source
+    )
+    if trusted is None:
+        return Verified(verified.events, verified.head)
+    return _judged(verified, stored_events(conn, cycle), trusted, source)
+
+
+def stored_events(conn: Connection, cycle: str) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
+    """(bytes, hash, event) of each stored event of the cycle's chain, in order, for a chain
+    already verified."""
+    for _, digest, body in db.stored(conn, cycle):
         yield body, digest, orjson.loads(body)
 
 

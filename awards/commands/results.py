@@ -38,8 +38,8 @@ _REMOVED = {State.REJECTED.value, State.WITHDRAWN.value, State.REVOKED.value}
 
 @dataclass(frozen=True)
 class LogHead(Plain):
-    events: int  # the log's length: the seq of its last event
-    head: str  # the SHA-256 of the last event
+    events: int  # the length of the cycle's own chain: the seq of its last event
+    head: str  # the SHA-256 of that event
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Status(Plain):
 def status(
     *, url: str | None = None, engine: Engine | None = None, cycle: str | None = None
 ) -> Status:
-    """Counts per award and state, national mean scores per level, and the log head."""
+    """Counts per award and state, national mean scores per level, and the head of the cycle's chain."""
     engine = engine or open_engine(url)
     with db.read(engine) as conn:
         return read_status(conn, load_cycle(conn, cycle))
@@ -82,7 +82,7 @@ def read_status(
     if agencies is None:
         agencies = load_agencies(conn, workflow.cycle_id)
     means = national_means(workflow, agencies)
-    seq, head = db.head(conn)
+    seq, head = db.cycle_head(conn, workflow.cycle_id)
     return Status(
         workflow.cycle_id,
         workflow.title_th,

@@ -109,15 +109,16 @@ def gather(
         agencies = load_agencies(conn, workflow.cycle_id)
         status = results.read_status(conn, workflow, agencies=agencies)
         rankings = {a.id: results.read_ranking(conn, workflow, a.id) for a in workflow.awards}
-        checkpoint = latest_checkpoint(conn)
+        checkpoint = latest_checkpoint(conn, workflow.cycle_id)
     return Facts(workflow, agencies, status, rankings, checkpoint)
 
 
-def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
-    """The last `checkpoint` event of the log with its seq, or None if there is none."""
+def latest_checkpoint(conn: Connection, cycle: str) -> dict[str, Any] | None:
+    """The last `checkpoint` event of the cycle's chain with its seq, or None if there is
+    none."""
     row = conn.execute(
         select(col(Event.seq), col(Event.body))
-        .where(col(Event.kind) == Kind.CHECKPOINT)
+        .where(col(Event.cycle) == cycle, col(Event.kind) == Kind.CHECKPOINT)
         .order_by(col(Event.seq).desc())
         .limit(1)
     ).first()

@@ -29,12 +29,17 @@ from awards.store.schema import open_engine
 
 
 def _checkpoints(
-    conn: Connection, *, after: int = 0, before: int | None = None, last: bool = False
+    conn: Connection,
+    cycle: str,
+    *,
+    after: int = 0,
+    before: int | None = None,
+    last: bool = False,
 ) -> Any:
-    """The stored checkpoint events (seq, body) after `after` (and before `before`), oldest
-    first, or with `last` newest first."""
+    """The stored checkpoint events (seq, body) of the cycle's chain after `after` (and
+    before `before`), oldest first, or with `last` newest first."""
     query = select(col(Event.seq), col(Event.body)).where(
-        col(Event.kind) == Kind.CHECKPOINT, col(Event.seq) > after
+        col(Event.cycle) == cycle, col(Event.kind) == Kind.CHECKPOINT, col(Event.seq) > after
     )
     if before is not None:
         query = query.where(col(Event.seq) < before)
@@ -52,16 +57,16 @@ def _resumed(event: dict[str, Any] | None) -> tuple[merkle.Frontier, int]:
     return merkle.Frontier(), 0
 
 
-def tree(conn: Connection) -> merkle.Frontier:
-    """The log's Merkle tree as it stands, in the caller's transaction: resumed from the last
-    checkpoint's frontier, with the events written since. Pass it to `db.append` to grow it
-    as events are sealed, then to `write_checkpoint`."""
+def tree(conn: Connection, cycle: str) -> merkle.Frontier:
+    """The Merkle tree of the cycle's chain as it stands, in the caller's transaction:
+    resumed from the last checkpoint's frontier, with the events written since. Pass it to
+    `db.append` to grow it as events are sealed, then to `write_checkpoint`."""
     previous = None
-    for seq, body in _checkpoints(conn, last=True):
+    for seq, body in _checkpoints(conn, cycle, last=True):
         previous = db.parsed(seq, body)
         break
     grown, after = _resumed(previous)
-    for _, _, body in db.stored(conn, after=after):
+    for _, _, body in db.stored(conn, cycle, after=after):
         grown.append(merkle.leaf_hash(body))
     return grown
 
@@ -69,7 +74,7 @@ def tree(conn: Connection) -> merkle.Frontier:
 def write_checkpoint(
     conn: Connection, key: Any, *, cycle: str, actor: str, grown: merkle.Frontier | None = None
 ) -> dict[str, Any]:
-    """Append a checkpoint of the log as it stands, in the caller's transaction.
+    """Append a checkpoint of the cycle's chain as it stands, in the caller's transaction.
 
     With a committee `key` it is signed; without one it still fixes the size, Merkle root and
     head, so later logs can be proved to extend it, but it proves nothing about who wrote it.
@@ -78,9 +83,9 @@ def write_checkpoint(
     it and `db.append` grew it in this transaction, so that no event is read back; a tree of
     another size than the log's is not used.
     """
-    last, head = db.head(conn)
+    last, head = db.cycle_head(conn, cycle)
     if grown is None or grown.size != last:
-        grown = tree(conn)
+        grown = tree(conn, cycle)
     size, root = grown.size, grown.root().hex()
     event = events.checkpoint(
         cycle=cycle, actor=actor, at=now(), size=size, root=root, head=head,
@@ -99,8 +104,9 @@ def checkpoint_now(
     key: Any = None,
     actor: str,
 ) -> dict[str, Any]:
-    """`awards checkpoint write`: append a checkpoint of the log as it stands (signed with
-    the committee `key` when given), pinning what was written since the last one."""
+    """`awards checkpoint write`: append a checkpoint of the cycle's chain as it stands
+    (signed with the committee `key` when given), pinning what was written since the last
+    one."""
     engine = engine or open_engine(url)
     with db.write(engine) as conn:
         workflow = load_cycle(conn, cycle)
@@ -109,11 +115,12 @@ def checkpoint_now(
 
 @dataclass(frozen=True)
 class Verified(Plain):
-    """Every checkpoint of the live log as the check found it, and what the trusted key
-    (if one was given) makes of the log."""
+    """Every checkpoint of one cycle's chain as the check found it, and what the trusted key
+    (if one was given) makes of that chain."""
 
     checkpoints: list[Seen]
     trust: Trust
+    cycle: str = ""
 
     @property
     def ok(self) -> bool:
@@ -122,22 +129,28 @@ class Verified(Plain):
 
 
 def verify_checkpoints(
-    *, url: str | None = None, engine: Engine | None = None, public_key: str | Path | None = None
+    *,
+    url: str | None = None,
+    engine: Engine | None = None,
+    public_key: str | Path | None = None,
+    cycle: str | None = None,
 ) -> Verified:
-    """Check every checkpoint in the live log against the events before it (size, RFC 9162
-    root, head) and its signature; with the committee's `public_key` (its file), also which
-    events the checkpoints signed with it cover (awards.log.trust, as `replay` does)."""
+    """Check every checkpoint in the cycle's chain against the events before it (size,
+    RFC 9162 root, head) and its signature; with the committee's `public_key` (its file),
+    also which events the checkpoints signed with it cover (awards.log.trust, as `replay`
+    does)."""
     trusted = None if public_key is None else load_public_key(public_key)
     engine = engine or open_engine(url)
     checks = Checkpoints(trusted)
     with db.read(engine) as conn:
-        for seq, digest, body in db.stored(conn):
+        cycle_id = load_cycle(conn, cycle).cycle_id
+        for seq, digest, body in db.stored(conn, cycle_id):
             checks.add(body, digest, db.parsed(seq, body))
     if not checks.seen and trusted is None:
         raise NotFound(
-            "the log has no checkpoint yet; `awards advance` writes one after every stage that moves anything"
+            f"the log of cycle {cycle_id} has no checkpoint yet; `awards advance` writes one after every stage that moves anything"
         )
-    return Verified(checks.seen, checks.trust())
+    return Verified(checks.seen, checks.trust(), cycle_id)
 
 
 @dataclass(frozen=True)
@@ -156,8 +169,8 @@ class Pinned:
         return self.checkpoint is not None and not self.problem
 
 
-def pinned(conn: Connection, seq: int, trusted: str | None = None) -> Pinned:
-    """The first checkpoint after event `seq` that covers it (with a `trusted` key: the first
+def pinned(conn: Connection, cycle: str, seq: int, trusted: str | None = None) -> Pinned:
+    """The first checkpoint after event `seq` of the cycle's chain that covers it (with a `trusted` key: the first
     signed with that key), and whether the event is in its Merkle tree.
 
     Only the events between the checkpoint before `seq` and the covering one are read: the
@@ -166,7 +179,7 @@ def pinned(conn: Connection, seq: int, trusted: str | None = None) -> Pinned:
     reach the same root (that would take a SHA-256 collision).
     """
     cover = None
-    for cseq, body in _checkpoints(conn, after=seq):
+    for cseq, body in _checkpoints(conn, cycle, after=seq):
         event = db.parsed(cseq, body)
         if event["size"] < seq:
             continue
@@ -181,12 +194,12 @@ def pinned(conn: Connection, seq: int, trusted: str | None = None) -> Pinned:
     if key is not None and not signature_ok(cover):
         return _with(found, "its signature does not match the statement")
     before = None
-    for cseq, body in _checkpoints(conn, before=seq, last=True):
+    for cseq, body in _checkpoints(conn, cycle, before=seq, last=True):
         before = db.parsed(cseq, body)
         break
     tree, after = _resumed(before if before is not None and before["size"] < seq else None)
     head, mine, expected = GENESIS, b"", after + 1
-    for eseq, digest, body in db.stored(conn, after=after, upto=cover["size"]):
+    for eseq, digest, body in db.stored(conn, cycle, after=after, upto=cover["size"]):
         if eseq != expected:
             return _with(found, f"event {expected} is missing from the log")
         tree.append(merkle.leaf_hash(body))
@@ -230,7 +243,7 @@ def prove(
                 f"nomination {nomination} has no award decision to prove (it is '{row.state}')"
             )
         checkpoint = None
-        for seq, body in _checkpoints(conn, after=award_seq):
+        for seq, body in _checkpoints(conn, workflow.cycle_id, after=award_seq):
             e = db.parsed(seq, body)
             if e["size"] >= award_seq:
                 checkpoint = e
@@ -240,12 +253,12 @@ def prove(
                 f"no checkpoint covers event {award_seq} yet; the next `awards advance` that moves anything writes one"
             )
         leaves, event_body = [], b""
-        for seq, _, body in db.stored(conn, upto=checkpoint["size"]):
+        for seq, _, body in db.stored(conn, workflow.cycle_id, upto=checkpoint["size"]):
             leaves.append(merkle.leaf_hash(body))
             if seq == award_seq:
                 event_body = body
     if len(leaves) != checkpoint["size"]:
-        raise LogError(f"database: the log has {len(leaves)} of the {checkpoint['size']} events its checkpoint at event {checkpoint['seq']} covers; `awards log verify` says where")  # fmt: skip
+        raise LogError(f"database: the log of cycle {workflow.cycle_id} has {len(leaves)} of the {checkpoint['size']} events its checkpoint at event {checkpoint['seq']} covers; `awards log verify` says where")  # fmt: skip
     index = award_seq - 1
     return {
         "nomination": nomination,

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, select, text
+from sqlalchemy import Connection, Engine, Select, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col
 
@@ -185,27 +185,57 @@ def claim(engine: Engine, query: Select[Any], *, of: Any = None) -> Claim:
 
 
 def stored(
-    conn: Connection, *, after: int = 0, upto: int | None = None, batch: int = 10_000
+    conn: Connection,
+    cycle: str,
+    *,
+    after: int = 0,
+    upto: int | None = None,
+    batch: int = 10_000,
 ) -> Iterator[tuple[int, str, bytes]]:
-    """(seq, hash, body) of the stored events after `after` (up to `upto`), in order, read
-    in batches so a large log never sits in memory whole.
+    """(seq, hash, body) of the events of `cycle`'s chain after `after` (up to `upto`), in
+    order, read in batches so a large log never sits in memory whole.
 
     A body that is not bytes is refused with its seq: the column holds the exact bytes an
     event was hashed from, and only a row rewritten outside awards (as text, say) holds
     anything else."""
+    # A chain's seqs run 1, 2, 3...: each batch is a range of seqs, not a LIMIT after a
+    # seq, so whatever plan the server picks (PostgreSQL, before it has statistics of a
+    # freshly written log, sorts every remaining row for a LIMIT) reads `batch` rows at most.
+    # A gap (a row missing from a damaged log) is skipped to the next stored seq, for the
+    # chain's verification to name.
     last = after
-    while True:
-        query = select(col(Event.seq), col(Event.hash), col(Event.body)).where(
-            col(Event.seq) > last
-        )
-        if upto is not None:
-            query = query.where(col(Event.seq) <= upto)
-        rows = conn.execute(query.order_by(col(Event.seq)).limit(batch)).all()  # type: ignore[arg-type]
-        if not rows:
-            return
+    while upto is None or last < upto:
+        end = last + batch if upto is None else min(last + batch, upto)
+        rows = conn.execute(
+            select(col(Event.seq), col(Event.hash), col(Event.body))
+            .where(col(Event.cycle) == cycle, col(Event.seq) > last, col(Event.seq) <= end)
+            .order_by(col(Event.seq))
+        ).all()
         for seq, digest, body in rows:
             yield seq, digest, event_bytes(seq, body)
-        last = rows[-1][0]
+        if len(rows) < end - last:
+            found = select(func.min(col(Event.seq))).where(
+                col(Event.cycle) == cycle, col(Event.seq) > end
+            )
+            following = conn.execute(found).scalar()
+            if following is None:
+                return
+            end = following - 1
+        last = end
+
+
+# The distinct cycles of the log, one index probe each (a loose index scan of the key)
+# rather than a scan of every event.
+_CHAINS = text(
+    "WITH RECURSIVE c(cycle) AS (SELECT MIN(cycle) FROM event UNION ALL "
+    "SELECT (SELECT MIN(cycle) FROM event WHERE cycle > c.cycle) FROM c "
+    "WHERE c.cycle IS NOT NULL) SELECT cycle FROM c WHERE cycle IS NOT NULL ORDER BY cycle"
+)
+
+
+def chains(conn: Connection) -> list[str]:
+    """The cycles that have events in the log, each its own chain, in order of their ids."""
+    return list(conn.execute(_CHAINS).scalars())
 
 
 def event_bytes(seq: int, body: Any) -> bytes:
@@ -231,10 +261,16 @@ def parsed(seq: int, body: Any) -> dict[str, Any]:
     return event
 
 
-def head(conn: Connection) -> tuple[int, str]:
-    """(seq, hash) of the last event, (0, GENESIS) for an empty log."""
+def cycle_head(conn: Connection, cycle_id: str) -> tuple[int, str]:
+    """(seq, hash) of the last event of the cycle's chain, (0, GENESIS) while it has none.
+
+    Each cycle's events form a chain of their own, numbered from 1. Read it inside a write
+    transaction (`write`) to chain to it: the writer lock keeps the head where it was read."""
     row = conn.execute(
-        select(col(Event.seq), col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
+        select(col(Event.seq), col(Event.hash))
+        .where(col(Event.cycle) == cycle_id)
+        .order_by(col(Event.seq).desc())
+        .limit(1)
     ).first()  # type: ignore[attr-defined]
     return (row[0], row[1]) if row else (0, GENESIS)
 
@@ -321,27 +357,36 @@ _EVENT_COLUMNS = ("seq", "prev", "hash", "kind", "cycle", "award", "nominee", "b
 def append(
     conn: Connection, events: Iterable[dict[str, Any]], tree: merkle.Frontier | None = None
 ) -> Appended:
-    """Append events after the current head, inside the caller's write transaction.
+    """Append events of one cycle after the head of that cycle's chain, inside the caller's
+    write transaction.
 
     Events are sealed and written in chunks, so a million-event batch never holds all its
-    bytes at once. With `tree` (the log's Merkle tree as it stands, see
+    bytes at once. An empty batch appends nothing and reads no head (its `first` is 1, its
+    `count` 0). With `tree` (the chain's Merkle tree as it stands, see
     awards.store.checkpoints.tree), each event's leaf is added to it as the event is sealed,
     so a checkpoint at the end of the transaction need not read the events back.
     """
-    last, prev = head(conn)
+    it = iter(events)
+    first = next(it, None)
+    if first is None:
+        return Appended(1, 0, GENESIS)
+    cycle = first["cycle"]
+    last, prev = cycle_head(conn, cycle)
     leaf, digest = merkle.leaf_hash, hashlib.sha256
     grow = None if tree is None else tree.append
 
     def rows() -> Iterator[tuple[Any, ...]]:
         nonlocal prev
         seq = last
-        for e in events:
+        for e in itertools.chain((first,), it):
+            if e["cycle"] != cycle:  # a programming error: one batch, one chain
+                raise ValueError(f"one batch of events spans cycles {cycle} and {e['cycle']}")
             seq += 1
             body = sealed_body(e, seq, prev)
             if grow is not None:
                 grow(leaf(body))
             linked, prev = prev, digest(body).hexdigest()
-            yield (seq, linked, prev, e["kind"], e["cycle"], e.get("award"), e.get("nominee"), body)  # fmt: skip
+            yield (seq, linked, prev, e["kind"], cycle, e.get("award"), e.get("nominee"), body)
 
     count = insert_rows(conn, "event", _EVENT_COLUMNS, rows())
     return Appended(last + 1, count, prev)

@@ -117,7 +117,9 @@ def _only(kind: str) -> dict[str, Any]:
 
 
 class Event(SQLModel, table=True):
-    """One decision: its exact canonical bytes, chained to the one before by `prev`.
+    """One decision: its exact canonical bytes, chained to the one before in its cycle by
+    `prev`. Each cycle's events are a chain of their own, numbered from 1: the key is
+    (cycle, seq), which with the writer lock keeps each chain linear.
 
     Checkpoints and renderings are found by their own small indexes (partial: they cost
     nothing when a stage writes a million transitions); `awards verify` and every checkpoint
@@ -125,14 +127,14 @@ class Event(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_event_subject", "cycle", "award", "nominee"),
-        Index("ix_event_checkpoint", "seq", **_only("checkpoint")),
-        Index("ix_event_rendered", "seq", **_only("certificate_rendered")),
+        Index("ix_event_checkpoint", "cycle", "seq", **_only("checkpoint")),
+        Index("ix_event_rendered", "cycle", "seq", **_only("certificate_rendered")),
     )
+    cycle: str = Field(primary_key=True)
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    prev: str = Field(unique=True)
-    hash: str  # SHA-256 of body; UNIQUE(prev) already makes the chain linear
+    prev: str
+    hash: str  # SHA-256 of body
     kind: str
-    cycle: str
     award: str | None = None
     nominee: str | None = None
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
