@@ -28,7 +28,7 @@ from awards.certificates import issuing
 from awards.certificates import verification as certify
 from awards.commands import advance as advancing
 from awards.commands import audit as auditing
-from awards.commands import logbook, results, verdicts
+from awards.commands import logbook, results, sheets, verdicts
 from awards.commands import seats as seating
 from awards.errors import AwardsError
 from awards.log.chain import Verified
@@ -182,6 +182,16 @@ class Database:
         bad row."""
         return verdicts.import_verdicts(
             path, engine=self.engine, cycle=self.cycle, actor=self.actor
+        )
+
+    def reviewer_sheets(
+        self, out: str | Path, *, reviewer: str | None = None, every: bool = False
+    ) -> sheets.Written:
+        """Write `reviewer`'s pre-filled XLSX sheet for the current review round to the file
+        `out`, or (`every`) everyone's into the folder `out`; never over an existing file.
+        review_sheet reads them back."""
+        return sheets.write_sheets(
+            out, reviewer=reviewer, every=every, engine=self.engine, cycle=self.cycle
         )
 
     def seats(self, nomination: str) -> seating.Seats:

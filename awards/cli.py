@@ -228,7 +228,8 @@ def advance(
     prefix = "would " if dry_run else ""
     for stage in result.stages:
         moved = ", ".join(f"{n} {state}" for state, n in stage.moved.items()) or "nothing moved"
-        click.echo(f"{stage.award}: {prefix}{stage.stage}: {moved}")
+        name = f"{stage.stage} round {stage.round}" if stage.round else stage.stage
+        click.echo(f"{stage.award}: {prefix}{name}: {moved}")
         for w in stage.waiting:
             said = (
                 f"  waiting: {w.nomination} has {w.approvals + w.rejections} of {w.needed} verdicts"
@@ -270,6 +271,10 @@ def _adjusted(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--note", default="", help="Why (kept in the log).")
 @click.option("--from", "sheet", type=click.Path(dir_okay=False), metavar="FILE",
               help="Take a sheet of verdicts (CSV or XLSX) instead, all or nothing.")  # fmt: skip
+@click.option("--all", "every", is_flag=True,
+              help="With `review sheet`: a sheet for every reviewer with a seat.")  # fmt: skip
+@click.option("--out", type=click.Path(), metavar="FILE_OR_DIR",
+              help="With `review sheet`: the .xlsx file (--reviewer) or folder (--all) to write.")  # fmt: skip
 @click.option("--cycle", help="The cycle (default: the only open cycle).")
 @click.pass_obj
 @domain_errors
@@ -281,6 +286,8 @@ def review(
     scores: tuple[str, ...],
     note: str,
     sheet: str | None,
+    every: bool,
+    out: str | None,
     cycle: str | None,
 ) -> None:
     """Record a reviewer's verdict on a shortlisted NOMINATION (AWARD:NOMINEE), or a sheet.
@@ -289,7 +296,27 @@ def review(
     interest. Giving a verdict again changes it (logged with the old and new values) until the
     nomination leaves 'shortlisted'. A sheet (--from) has the columns nomination, reviewer,
     verdict, and optionally note and any dimension key holding an adjusted score.
+
+    `awards review sheet --reviewer R --out FILE.xlsx` (or `--all --out FOLDER`) writes a
+    reviewer's pre-filled sheet for the current round, which --from reads back.
     """
+    if nomination == "sheet":
+        if sheet is not None or approve is not None or scores or note:
+            raise click.UsageError(
+                "review sheet takes --reviewer R or --all, and --out; give no --from, --approve/--reject, --score or --note"
+            )
+        if out is None:
+            raise click.UsageError(
+                "review sheet needs --out FILE.xlsx (or --out FOLDER with --all)"
+            )
+        from awards.commands.sheets import write_sheets
+
+        written = write_sheets(out, reviewer=reviewer, every=every, url=obj["url"], cycle=cycle)
+        for s in written.sheets:
+            click.echo(f"{s.path}: {s.reviewer}, {s.nominations} nominations")
+        return
+    if every or out is not None:
+        raise click.UsageError("--all and --out belong to `awards review sheet`")
     if sheet is not None:
         if nomination or reviewer or approve is not None or scores:
             raise click.UsageError(
@@ -385,10 +412,11 @@ def assign(
     if as_json:
         _json({"award": done.award, "per_nomination": done.per_nomination,
                "assigned": [{"nomination": n, "reviewer": r} for n, r in done.pairs],
-               "unfilled": done.unfilled, "load": done.load})  # fmt: skip
+               "unfilled": done.unfilled, "load": done.load, "round": done.round})  # fmt: skip
         return
+    during = f" round {done.round} of {done.rounds}" if done.rounds > 1 else ""
     click.echo(
-        f"{done.award}: {len(done.pairs)} assignments ({done.per_nomination} per nomination)"
+        f"{done.award}{during}: {len(done.pairs)} assignments ({done.per_nomination} per nomination)"
     )
     for nomination, open_places in done.unfilled.items():
         click.echo(

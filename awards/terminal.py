@@ -51,6 +51,8 @@ def print_status(console: Console, data: Status) -> None:
         across = [list(column) for column in zip(*counts, strict=True)] if counts else []
         table = _grid(title, "state", states, list(data.awards), across)
     console.print(table)
+    for award, (now, of) in data.rounds.items():
+        console.print(f"{escape(award)}: review round {now} of {of}")
     print_national(console, data.national)
 
 
@@ -128,7 +130,7 @@ class _Column:
 
 # Which optional columns stay first when the terminal is narrow: what explains a state
 # (segment, tier, the committee's aggregate) before the detail behind it.
-PRIORITY = ("segment", "tier", "committee", "verdicts", "nomination", "decided by",
+PRIORITY = ("segment", "tier", "round", "committee", "verdicts", "nomination", "decided by",
             "dimension scores", "sd", "min-max")  # fmt: skip
 
 
@@ -137,7 +139,8 @@ def print_ranking(console: Console, r: Ranking, *, wide: bool = False) -> None:
     wide, by PRIORITY, with a line naming those left out (all of them when `wide`)."""
     segmented = any(row.segment is not None for row in r.rows)
     line = "per segment" if segmented else figure(r.cut_score, missing="-")
-    title = Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line})")
+    during = f"; review round {r.round} of {r.rounds}" if r.round is not None else ""
+    title = Text(f"{r.award}: {r.title_en}\nwinners cut: {r.cut} (cut line {line}){during}")
     committee = any(row.aggregate is not None for row in r.rows)
     rows = r.rows
 
@@ -155,6 +158,8 @@ def print_ranking(console: Console, r: Ranking, *, wide: bool = False) -> None:
         column(d, "dimension scores", [row.scores[d] for row in rows], right=True)
     if any(row.tier is not None for row in rows):
         column("tier", "tier", [row.tier or "" for row in rows])
+    if any(row.round is not None for row in rows):
+        column("round", "round", [row.round for row in rows], right=True)
     column("state", None, [row.state for row in rows])
     column("margin", None, [margin(row.margin, missing="-") for row in rows], right=True)
     column("decided by", "decided by", [row.decided_by for row in rows])

@@ -88,7 +88,7 @@ def hostile_log(tmp_path: Path) -> Path:
 
     def verdict(i: int, scores: dict[str, str]) -> dict[str, object]:
         return events.verdict(
-            cycle="dga-2019", award="top-department", nominee=f"D{i:03d}", reviewer="r1",
+            cycle="dga-2019", award="top-department", nominee=f"D{i:03d}", reviewer="r1", round=1,
             verdict="approve", scores=scores, note='"prev":"' + "0" * 64 + '","seq":1}',
             previous={"verdict": "reject", "scores": {"prev": "40", "seq": "7"}, "note": ""},
             source={}, actor="r1", at=at,

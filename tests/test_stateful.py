@@ -39,11 +39,17 @@ class Cycle(RuleBasedStateMachine):
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="awards-stateful-"))
+        self.workflow = self.workflow_file()
         with contextlib.ExitStack() as opening:  # a new database for every example
             self.url = opening.enter_context(backend.database(self.dir))
-            self.survey = open_cycle(self.url, self.dir, departments=30, provinces=6)
+            self.survey = open_cycle(
+                self.url, self.dir, workflow=self.workflow, departments=30, provinces=6
+            )
             self.database = opening.pop_all()  # closed by teardown
         self.reviewers = 0
+
+    def workflow_file(self) -> Path:
+        return WORKFLOW
 
     def rows(self, award: str):
         return ranking(award, url=self.url).rows
@@ -168,7 +174,7 @@ class Cycle(RuleBasedStateMachine):
         assert audit(url=self.url).drift == []
         log = self.dir / "log.jsonl"
         export_log(log, url=self.url)
-        replay(log, WORKFLOW, self.survey)  # raises at the first divergence
+        replay(log, self.workflow, self.survey)  # raises at the first divergence
 
     def teardown(self) -> None:
         """Finish the cycle: every nomination ends in a final state, and the log replays."""
@@ -192,6 +198,43 @@ class Cycle(RuleBasedStateMachine):
         finally:
             self.database.close()
             shutil.rmtree(self.dir)
+
+
+# The departments' award reviewed in two rounds: everyone may sit in the first, whose cut
+# keeps 8; the second has its own panel of three, declared in the file.
+TWO_ROUNDS = """
+[[awards.rounds]]
+quorum = 1
+cut = { top = 8 }
+
+[[awards.rounds]]
+panel = ["p1", "p2", "p3"]
+quorum = 2
+rank_by = "reviewed"
+"""
+
+
+class TwoRounds(Cycle):
+    def workflow_file(self) -> Path:
+        text = WORKFLOW.read_text(encoding="utf-8").replace(
+            'review = { quorum = 3, approval = "majority" }\n', TWO_ROUNDS
+        )
+        text += "".join(f'\n[[reviewers]]\nid = "p{i}"\nname = "p{i}"\n' for i in (1, 2, 3))
+        path = self.dir / "two-rounds.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def test_any_legal_sequence_of_two_review_rounds_replays_to_the_same_tables(backend):
+    run_state_machine_as_test(
+        lambda: TwoRounds(backend),
+        settings=settings(
+            max_examples=2 if backend.name == "postgresql" else 5,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
 
 
 def test_any_legal_sequence_replays_to_the_same_tables(backend):

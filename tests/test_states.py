@@ -22,6 +22,7 @@ LEGAL = {
     (Trigger.ELIMINATE, State.SURVEYED): State.ELIMINATED,
     (Trigger.APPROVE, State.SHORTLISTED): State.REVIEWED,
     (Trigger.REJECT, State.SHORTLISTED): State.REJECTED,
+    (Trigger.NEXT_ROUND, State.SHORTLISTED): State.SHORTLISTED,
     (Trigger.AWARD, State.REVIEWED): State.AWARDED,
     (Trigger.PASS_OVER, State.REVIEWED): State.NOT_AWARDED,
     (Trigger.WITHDRAW, State.SURVEYED): State.WITHDRAWN,

@@ -436,7 +436,7 @@ def test_every_field_of_a_transition_is_checked(committee):
 def test_replay_names_an_event_the_rules_cannot_take(committee, tmp_path):
     log = tmp_path / "log.jsonl"
     strange = catalogue.assigned(
-        cycle="dga-2019", award="nope", nominee="D000", reviewer="r",
+        cycle="dga-2019", award="nope", nominee="D000", reviewer="r", round=1,
         why={"by": "assign", "per_nomination": 1}, actor="x", at="2019",
     )  # fmt: skip
     body = orjson.dumps({**strange, "prev": "{prev}", "schema_version": 3, "seq": 0}, option=orjson.OPT_SORT_KEYS)  # fmt: skip

@@ -51,6 +51,7 @@ class StageRun(Plain):
     moved: dict[str, int]  # destination state -> count
     waiting: list[Waiting] = field(default_factory=list)
     seconds: float = 0.0
+    round: int | None = None  # the review round, for an award reviewed in several
 
 
 @dataclass
@@ -72,11 +73,13 @@ def _state_counts(conn: Connection, cycle: str, award: str) -> Counter[str]:
 
 def plan(
     conn: Connection, workflow: Workflow, award: Award
-) -> tuple[Stage | None, list[writes.Move], list[Waiting]]:
-    """The award's next stage and its moves, decided by the stage pipeline from the tables."""
+) -> tuple[Stage | None, list[writes.Move], list[Waiting], int]:
+    """The award's next stage, its moves and what waits, decided by the stage pipeline from
+    the tables; and the review round the award is in."""
     stage = current_stage(_state_counts(conn, workflow.cycle_id, award.id))
     if stage is None:
-        return None, [], []
+        return None, [], [], 1
+    number = panel.current_round(conn, workflow.cycle_id, award.id) if stage is Stage.REVIEW else 1
     source = SOURCE[stage]
     rows = load_nominated(conn, workflow.cycle_id, award.id, source)
     cands = [r.candidate for r in rows]
@@ -84,19 +87,21 @@ def plan(
     if stage is Stage.REVIEW or award.review.rank_by == "reviewed":
         votes = panel.load_votes(conn, workflow.cycle_id, award.id, [source])
     tallies = panel.tallies(workflow, award, cands, votes) if votes else {}
-    outcome = decide(stage, workflow, award, cands, tallies)
+    outcome = decide(stage, workflow, award, cands, tallies, round=number)
     waiting: list[Waiting] = []
     if outcome.waiting:
-        waiting = _waiting(conn, workflow, award, rows, outcome.waiting, votes)
+        rule = award.round_rule(number)
+        waiting = _waiting(conn, workflow, award.id, rule.quorum, rows, outcome.waiting, votes)
     ids = {r.candidate.nominee_id: r.id for r in rows}
     del rows, cands  # a large stage's candidates go before its moves are made
-    return stage, _to_moves(award, source, ids, outcome.decisions), waiting
+    return stage, _to_moves(award, source, ids, outcome.decisions), waiting, number
 
 
 def _waiting(
     conn: Connection,
     workflow: Workflow,
-    award: Award,
+    award: str,
+    quorum: int,
     rows: Sequence[Any],
     pending: Sequence[str],
     votes: dict[str, list[Any]],
@@ -112,12 +117,12 @@ def _waiting(
         approvals = sum(given.values())
         out.append(
             Waiting(
-                nomination_code(award.id, n),
+                nomination_code(award, n),
                 approvals,
                 len(given) - approvals,
-                award.review.quorum,
+                quorum,
                 tuple(sorted(assigned - set(given))),
-                max(0, award.review.quorum - len(assigned)),
+                max(0, quorum - len(assigned)),
             )
         )
     return out
@@ -161,13 +166,16 @@ def advance(
         while True:
             started = time.perf_counter()
             with collector.paused():  # a stage builds a few objects per nomination
-                stage, batch, waiting = _stage(engine, workflow, a, dry_run, actor, key)
+                stage, batch, waiting, number = _stage(engine, workflow, a, dry_run, actor, key)
             if stage is None:
                 done.append(a.id)
                 break
             moved = Counter(moves_dest(m) for m in batch)
             elapsed = time.perf_counter() - started
-            stages.append(StageRun(a.id, stage, dict(sorted(moved.items())), waiting, elapsed))
+            shown = number if stage is Stage.REVIEW and a.rounds else None
+            stages.append(
+                StageRun(a.id, stage, dict(sorted(moved.items())), waiting, elapsed, shown)
+            )
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
@@ -175,20 +183,20 @@ def advance(
 
 def _stage(
     engine: Engine, workflow: Workflow, award: Award, dry_run: bool, actor: str, key: Any
-) -> tuple[Stage | None, list[writes.Move], list[Waiting]]:
+) -> tuple[Stage | None, list[writes.Move], list[Waiting], int]:
     """Plan the award's next stage and, unless `dry_run`, apply it in one transaction that
-    ends with a checkpoint when anything moved."""
+    ends with a checkpoint when anything moved; and the review round the award is in."""
     if dry_run:
         with db.read(engine) as conn:
             return plan(conn, workflow, award)
     with db.write(engine) as conn:
-        stage, batch, waiting = plan(conn, workflow, award)
+        stage, batch, waiting, number = plan(conn, workflow, award)
         if batch:
             # The checkpoint's tree grows as the events are sealed: none is read back.
             grown = checkpoint.tree(conn, workflow.cycle_id)
             writes.apply(conn, writes.Context(workflow.cycle_id, actor, now()), batch, grown)
             checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown)  # fmt: skip
-    return stage, batch, waiting
+    return stage, batch, waiting, number
 
 
 def moves_dest(m: writes.Move) -> str:

@@ -2,9 +2,9 @@
 table that is a projection of it with what the log says.
 
 Checked against the log: the cycle (its rules by SHA-256), each survey import, each
-nomination's state, last event, rank, score and member count, the reviewers, their seats and
-verdicts, and every rendered certificate; and that the append-only triggers of the log and of
-the certificate record are in place as installed.
+nomination's state, last event, rank, score, member count and review round, the reviewers,
+their seats and verdicts, and every rendered certificate; and that the append-only triggers
+of the log and of the certificate record are in place as installed.
 
 What the log does not carry is checked as far as it can be. The agencies (names, scores,
 flags) come from the survey file, which the log names by SHA-256 but does not hold: since
@@ -202,7 +202,7 @@ _NOMINATION = (
     col(Nomination.cycle), col(Nomination.award), col(Nomination.nominee_id), col(Nomination.state),
     col(Nomination.seq), col(Nomination.rank), col(Nomination.score), col(Nomination.members),
     col(Nomination.name_th), col(Nomination.name_en), col(Nomination.level), col(Nomination.ministry),
-    col(Nomination.province), col(Nomination.scores), col(Nomination.weighted),
+    col(Nomination.province), col(Nomination.scores), col(Nomination.weighted), col(Nomination.round),
 )  # fmt: skip
 _DERIVED = ("name_th", "name_en", "level", "ministry", "province", "scores", "weighted")
 
@@ -214,15 +214,17 @@ def _nominations(t: _Tables) -> list[Drift]:
     for cycle_id, state in t.folded.items():
         for (award, nominee), st in state.states.items():
             row = state.rows[(award, nominee)]
-            log[(cycle_id, award, nominee)] = (st, row.seq, row.rank, row.score, row.members)
+            log[(cycle_id, award, nominee)] = (
+                st, row.seq, row.rank, row.score, row.members, state.round_of((award, nominee)),
+            )  # fmt: skip
     table: _Folded = {}
     given: _Folded = {}
     for r in t.conn.execute(select(*_NOMINATION).where(*t.of(Nomination.cycle))):
         key = (r.cycle, r.award, r.nominee_id)
-        table[key] = (r.state, r.seq, r.rank, r.score, r.members)
+        table[key] = (r.state, r.seq, r.rank, r.score, r.members, r.round)
         given[key] = (r.name_th, r.name_en, r.level, r.ministry, r.province, r.scores, r.weighted)
     t.checked["nomination"] = len(table)
-    names = ("state", "last event", "rank", "score", "members")
+    names = ("state", "last event", "rank", "score", "members", "review round")
     drift = []
     for key in sorted(set(log) | set(table)):
         ours, theirs = table.get(key), log.get(key)

@@ -10,7 +10,7 @@ function that opens one for itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,8 @@ class Status(Plain):
     # level -> surveyed, responded, dimensions (key -> mean) and weighted mean (or None)
     national: dict[str, dict[str, Any]]
     log: LogHead
+    # award -> [the review round it is in, its rounds], for awards reviewed in rounds
+    rounds: dict[str, list[int]] = field(default_factory=dict)
 
 
 def status(
@@ -94,6 +96,14 @@ def read_status(
         {a: {s: counts[a][s] for s in sorted(counts[a])} for a in counts},
         {level: {**v, "label": level_label(workflow.level(level))} for level, v in means.items()},
         LogHead(seq, head),
+        {
+            a.id: [
+                panel.current_round(conn, workflow.cycle_id, a.id, shortlisted=False),
+                a.round_count,
+            ]
+            for a in workflow.awards
+            if a.rounds
+        },
     )
 
 
@@ -118,6 +128,7 @@ class Row(Plain):
     high: Decimal | None = None
     segment: str | None = None  # the value of the award's segment_by field: ranks count within it
     tier: str | None = None  # the band the score falls in, for an award with bands
+    round: int | None = None  # the review round it reached, for an award reviewed in rounds
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class Ranking(Plain):
     dimensions: tuple[str, ...]
     rows: list[Row]
     score_by: str = "survey"  # or "reviewed": the committee's aggregate, where there is one
+    round: int | None = None  # the review round the award is in, when it has several
+    rounds: int = 1
 
 
 def ranking(
@@ -170,6 +183,7 @@ def read_ranking(
     # The winners' cut line as the award stage would draw it over the nominations still in
     # contention or decided by the rules (those a person took out do not count).
     contenders = [c for c in cands if state[c.nominee_id] not in _REMOVED]
+    reached = panel.rounds_reached(conn, workflow.cycle_id, declared.id) if declared.rounds else {}
     outcome = decide(Stage.AWARD, workflow, declared, contenders, tallies)
     line = outcome.line
     keys = workflow.dimension_keys
@@ -184,7 +198,8 @@ def read_ranking(
             Row(r.rank, nomination_code(declared.id, c.nominee_id), c.nominee_id, c.name_th, c.name_en, c.score,
                 dict(zip(keys, c.scores, strict=True)), c.members, state[c.nominee_id],
                 None if cut_line is None else c.score - cut_line, r.decided_by, t.approvals, t.rejections,
-                t.aggregate, t.sd, t.low, t.high, segment, None if band is None else band.key)
+                t.aggregate, t.sd, t.low, t.high, segment, None if band is None else band.key,
+                reached.get(c.nominee_id))
         )  # fmt: skip
     return Ranking(
         workflow.cycle_id,
@@ -196,4 +211,8 @@ def read_ranking(
         keys,
         out,
         declared.review.rank_by,
+        panel.current_round(conn, workflow.cycle_id, declared.id, shortlisted=False)
+        if declared.rounds
+        else None,
+        declared.round_count,
     )

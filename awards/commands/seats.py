@@ -20,7 +20,7 @@ from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
 from awards.log.projection import ASSIGNED, RECUSED
-from awards.rules.committee import Pair
+from awards.rules.committee import Pair, round_panel
 from awards.rules.committee import assign as assign_pairs
 from awards.rules.names import affiliation_problems, nfc
 from awards.rules.names import problem as text_problem
@@ -150,6 +150,8 @@ class Assigned(Plain):
     pairs: list[tuple[str, str]]  # (nomination, reviewer)
     unfilled: dict[str, int]  # nomination -> open places no eligible reviewer could take
     load: dict[str, int] = field(default_factory=dict)  # reviewer -> active assignments
+    round: int = 1  # the review round assigned
+    rounds: int = 1  # the award's review rounds
 
 
 def assign(
@@ -183,6 +185,8 @@ def assign(
             raise TransitionError(
                 f"award '{declared.id}' has no shortlisted nominations; run `awards advance` first"
             )
+        number = panel.current_round(conn, workflow.cycle_id, declared.id)
+        reviewers = round_panel(declared.round_rule(number), reviewers)
         places = panel.Places(conn, workflow.cycle_id)
         ids = {r.candidate.nominee_id: r.id for r in rows}
         pairs, unfilled = assign_pairs(
@@ -195,13 +199,15 @@ def assign(
             places.load,
         )
         why = {"by": "assign", "per_nomination": per_nomination}
-        _write_assignments(conn, workflow.cycle_id, declared.id, ids, pairs, why, actor)
+        _write_assignments(conn, workflow.cycle_id, declared.id, number, ids, pairs, why, actor)
     return Assigned(
         declared.id,
         per_nomination,
         [(nomination_code(declared.id, p.nominee_id), p.reviewer) for p in pairs],
         {nomination_code(declared.id, n): k for n, k in unfilled.items()},
         dict(sorted(places.load.items())),
+        number,
+        declared.round_count,
     )
 
 
@@ -209,6 +215,7 @@ def _write_assignments(
     conn: Connection,
     cycle: str,
     award: str,
+    number: int,
     ids: Mapping[str, int],
     pairs: Sequence[Pair],
     why: Mapping[str, Any],
@@ -218,7 +225,7 @@ def _write_assignments(
     appended = db.append(
         conn,
         (
-            panel.assignment_event(cycle, award, p.nominee_id, p.reviewer, why, actor, at)
+            panel.assignment_event(cycle, award, p.nominee_id, p.reviewer, number, why, actor, at)
             for p in pairs
         ),
     )
@@ -283,7 +290,7 @@ def recuse(
             places.declined[row.id].add(reviewer)
             pairs, _ = assign_pairs(
                 award,
-                reviewers,
+                round_panel(award.round_rule(row.round), reviewers),
                 [row],
                 len(places.active[row.id]) + 1,
                 {row.nominee_id: places.active[row.id]},
@@ -321,7 +328,7 @@ def recuse(
         if pairs:
             why = {"by": "recusal", "replacing": reviewer}
             ids = {row.nominee_id: row.id}
-            _write_assignments(conn, workflow.cycle_id, award.id, ids, pairs, why, actor)
+            _write_assignments(conn, workflow.cycle_id, award.id, row.round, ids, pairs, why, actor)
     return Recused(nomination, reviewer, was_assigned, dropped, replacement)
 
 

@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine
 from sqlmodel import col
 
+from awards.commands.sheets import fixed_cells
 from awards.errors import AwardsError, ConflictError, NotFound, TransitionError
 from awards.log import events
 from awards.log.chain import now
@@ -153,7 +154,7 @@ class _Desk:
                 continue
             logged.append(events.verdict(
                 cycle=self.workflow.cycle_id, award=row.award, nominee=row.nominee_id,
-                reviewer=g.reviewer, verdict=verdict, scores=scores, note=note,
+                reviewer=g.reviewer, round=row.round, verdict=verdict, scores=scores, note=note,
                 previous=previous, source=source, actor=actor, at=at,
             ))  # fmt: skip
             writes.append((row, g, previous))
@@ -248,11 +249,15 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
     dims = [k for k in desk.workflow.dimension_keys if k in where]
     seen: dict[tuple[str, str], int] = {}
     out: list[Given] = []
+    number_of_rows = 0
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
+        number_of_rows += 1
         cells = {name: row[i].strip() if i < len(row) else "" for name, i in where.items()}
         nomination, reviewer, word = cells["nomination"], cells["reviewer"], cells["verdict"]
+        if not word and not cells.get(VERDICT_NOTE) and not any(cells[k] for k in dims):
+            continue  # a reviewer sheet's row not filled in yet: no verdict to take
         bad = False
         approve = _VERDICT_WORDS.get(word.lower())
         if approve is None:
@@ -280,11 +285,26 @@ def _sheet(rows: Iterator[list[str]], problems: Problems, desk: _Desk) -> list[G
             continue
         g = Given(nomination, reviewer, bool(approve), scores, cells.get(VERDICT_NOTE, ""))
         problem = desk.check(g)
+        changed = _changed(desk, g, cells) if g.nomination in desk.rows else None
+        # A sheet of an earlier round says so, rather than that its seats are gone.
+        if changed is not None and (problem is None or changed[0] == "round"):
+            problem = changed
         if problem is not None:
             column, error = problem
             problems.add(number, column, cells.get(column, ""), str(error))
             continue
         out.append(g)
-    if not out and not problems.count:
+    if number_of_rows == 0 and not problems.count:
         problems.fail("no verdicts in the file")
     return out
+
+
+def _changed(desk: _Desk, g: Given, cells: Mapping[str, str]) -> tuple[str, AwardsError] | None:
+    """A reviewer sheet's fixed column (round, names, scores) that no longer says what the
+    nomination says: the sheet was edited where it is locked, or is from an earlier round."""
+    for column, value in fixed_cells(desk.workflow, desk.rows[g.nomination]).items():
+        if column in cells and cells[column] != value.strip():
+            return column, AwardsError(
+                f"{g.nomination}'s {column} is '{value}'; this column is written by `awards review sheet` and may not be changed: take a new sheet"
+            )
+    return None

@@ -14,10 +14,12 @@ and `verdict` and `recused` record as `actor` whoever entered them, beside the `
 4, ranking compares Thai names in ICU's Thai dictionary order (before: pythainlp's
 approximation); 5, a survey import carries the SHA-256 of the agencies as stored
 (awards.log.agencies) and a rendering the recipient as printed and the file's size, so that
-the tables holding them can be checked against the log; 6, a transition's evidence no
-longer repeats the SHA-256 of the workflow and the survey: the chain binds each decision to
-the `cycle_opened` and latest `survey_imported` events before it. Older events replay as
-they were written.
+the tables holding them can be checked against the log; 6, `assigned` and `verdict` carry
+the review `round` they belong to, and an award reviewed in several rounds logs the round
+on its review decisions, with the rank and cut of the nominations a round's close sends on
+(`next_round`) or leaves out; and a transition's evidence no longer repeats the SHA-256 of
+the workflow and the survey: the chain binds each decision to the `cycle_opened` and latest
+`survey_imported` events before it. Older events replay as they were written.
 """
 
 from __future__ import annotations
@@ -158,12 +160,13 @@ def assigned(
     award: str,
     nominee: str,
     reviewer: str,
+    round: int,
     why: Mapping[str, Any],
     actor: str,
     at: str,
 ) -> dict[str, Any]:
-    """A reviewer's seat on a nomination; `why` is {"by": "assign", "per_nomination": K} or
-    {"by": "recusal", "replacing": R}."""
+    """A reviewer's seat on a nomination in review round `round`; `why` is {"by": "assign",
+    "per_nomination": K} or {"by": "recusal", "replacing": R}."""
     return {
         "kind": Kind.ASSIGNED.value,
         "cycle": cycle,
@@ -171,6 +174,7 @@ def assigned(
         "nominee": nominee,
         "nomination": nomination_code(award, nominee),
         "reviewer": reviewer,
+        "round": round,
         **why,
         "actor": actor,
         "at": at,
@@ -212,6 +216,7 @@ def verdict(
     award: str,
     nominee: str,
     reviewer: str,
+    round: int,
     verdict: str,
     scores: Mapping[str, str],
     note: str,
@@ -220,8 +225,9 @@ def verdict(
     actor: str,
     at: str,
 ) -> dict[str, Any]:
-    """A reviewer's verdict (approve or reject) with adjusted scores, replacing `previous`;
-    `source` names the sheet it came from ({"sheet": ..., "row": ...}) or nothing."""
+    """A reviewer's verdict (approve or reject) in review round `round`, with adjusted scores,
+    replacing `previous`; `source` names the sheet it came from ({"sheet": ..., "row": ...})
+    or nothing."""
     return {
         "kind": Kind.VERDICT.value,
         "cycle": cycle,
@@ -229,6 +235,7 @@ def verdict(
         "nominee": nominee,
         "nomination": nomination_code(award, nominee),
         "reviewer": reviewer,
+        "round": round,
         "verdict": verdict,
         "scores": dict(scores),
         "note": note,

@@ -2,7 +2,8 @@
 
 `for event in log: projection.apply(event)`: no database, no clock, no network. This is the
 one place that says what each kind of event does to a cycle: a transition moves a
-nomination, a survey import starts the cycle's nominations over, a verdict replaces the
+nomination (going on to the next review round closes the round's seats and verdicts; the
+log keeps them), a survey import starts the cycle's nominations over, a verdict replaces the
 reviewer's earlier one, a recusal gives up the seat and drops the verdict, and so on.
 
 `awards audit` folds the live log and compares the result with the tables, which are only a
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awards.log.events import Kind
+from awards.rules.states import Trigger
 from awards.rules.workflow import Reviewer
 
 Key = tuple[str, str]  # (award, nominee)
@@ -58,6 +60,11 @@ class CycleState:
     seats: dict[Key, dict[str, str]] = field(default_factory=dict)  # reviewer -> seat
     reviewers: dict[str, Reviewer] = field(default_factory=dict)
     load: Counter[str] = field(default_factory=Counter)  # active seats per reviewer
+    rounds: dict[Key, int] = field(default_factory=dict)  # the review round, when past the 1st
+
+    def round_of(self, key: Key) -> int:
+        """The review round the nomination is in (1 until a round's close sends it on)."""
+        return self.rounds.get(key, 1)
 
     def active(self, key: Key) -> set[str]:
         """The reviewers who hold a seat on the nomination."""
@@ -77,6 +84,8 @@ class CycleState:
         if kind == Kind.TRANSITION:
             key = (event["award"], event["nominee"])
             self.states[key] = event["to"]
+            if event["trigger"] == Trigger.NEXT_ROUND:
+                self._next_round(key)
             if self.detailed:
                 self._row(key, event)
         elif kind == Kind.VERDICT:
@@ -116,12 +125,23 @@ class CycleState:
             self.verdicts.clear()
             self.seats.clear()
             self.load.clear()
+            self.rounds.clear()
             self.renderings.clear()
         elif kind == Kind.CYCLE_OPENED:
             self.workflow_sha256 = event.get("workflow_sha256")
             self.opened = event
         elif kind == Kind.CERTIFICATE_RENDERED:
             self.renderings[event["seq"]] = event
+
+    def _next_round(self, key: Key) -> None:
+        """A new round starts with empty seats and no verdicts; recusals (declared conflicts)
+        stay, so the reviewer is never seated on the nomination again."""
+        self.rounds[key] = self.round_of(key) + 1
+        seats = self.seats.get(key, {})
+        for reviewer in [r for r, s in seats.items() if s == ASSIGNED]:
+            del seats[reviewer]
+            self.load[reviewer] -= 1
+        self.verdicts.pop(key, None)
 
     def _row(self, key: Key, event: dict[str, Any]) -> None:
         evidence = event["evidence"]

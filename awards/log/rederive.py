@@ -19,7 +19,7 @@ from awards.log import merkle
 from awards.log.events import Kind
 from awards.log.projection import CycleState
 from awards.log.trust import mismatch
-from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, tally
+from awards.rules.committee import NO_VOTES, Pair, Tally, Vote, assign, round_panel, tally
 from awards.rules.scoring import Candidate, candidates
 from awards.rules.stages import REVIEW_STATS, SOURCE, STAGE_OF, CutDecision, Decision, Stage, decide
 from awards.rules.states import (
@@ -45,15 +45,12 @@ _COMPARED = (
     "tier",
     "quota_full",
 )
+# After the counts and the rule (all a version 1 review decision holds), the aggregate; for
+# an award reviewed in rounds, the round and a round's close by rank against its cut.
 _REVIEW_COMPARED = (
-    "approve",
-    "reject",
-    "quorum",
-    "approval",
-    "reviewers",
-    "aggregate_rule",
-    *REVIEW_STATS,
-)
+    "approve", "reject", "quorum", "approval", "reviewers", "aggregate_rule", *REVIEW_STATS,
+    "round", "rank", "of", "cut", "cut_score", "segment",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -218,7 +215,8 @@ class Rederivation:
             # version of all of them, and says how its Thai names were compared.
             names_in = name_order(event.get("schema_version", 1))
             tallies = self._tallies(award, nominees)
-            outcome = decide(name, self.workflow, award, nominees, tallies, names_in)
+            number = self._round(award) if name is Stage.REVIEW else 1
+            outcome = decide(name, self.workflow, award, nominees, tallies, names_in, number)
             open_stage = (name, {d.nominee_id: d for d in outcome.decisions})
             self.stage[award.id] = open_stage
         expected = open_stage[1].pop(event["nominee"], None)
@@ -256,6 +254,17 @@ class Rederivation:
         pool = self.pool.get(award.id, {})
         return [pool[n] for n in self.now.in_state(award.id, state)]
 
+    def _round(self, award: Award) -> int:
+        """The review round the award is in: its shortlisted nominations' (1 before any)."""
+        shortlisted = self.now.in_state(award.id, State.SHORTLISTED)
+        return max((self.now.round_of((award.id, n)) for n in shortlisted), default=1)
+
+    def _check_round(self, event: dict[str, Any], number: int) -> None:
+        """A seat or verdict (schema version 6 on) names the round it belongs to."""
+        if event.get("schema_version", 1) >= 6 and event.get("round") != number:
+            self.fail(event, f"round {event.get('round')}", f"round {number}",
+                      "the nomination is in another review round")  # fmt: skip
+
     def _tallies(self, award: Award, nominees: list[Candidate]) -> dict[str, Tally]:
         out = {}
         for c in nominees:
@@ -291,6 +300,7 @@ class Rederivation:
                       "verdicts are taken only while a nomination is shortlisted")  # fmt: skip
         if event.get("schema_version", 1) < 2:  # before seats: any reviewer, no adjustments
             return
+        self._check_round(event, self.now.round_of(key))
         if rid not in self.now.active(key):
             self.fail(event, f"a verdict by {rid}", "not assigned",
                       "only reviewers assigned to the nomination give verdicts")  # fmt: skip
@@ -305,8 +315,10 @@ class Rederivation:
             self.fail(event, f"{event['nominee']}", "not nominated", "no such nomination")
         return c
 
-    def _reviewers(self) -> list[Reviewer]:
-        return sorted(self.now.reviewers.values(), key=lambda r: r.id)
+    def _reviewers(self, award: Award, number: int) -> list[Reviewer]:
+        """The reviewers round `number` of the award may seat: its panel, else everyone."""
+        everyone = sorted(self.now.reviewers.values(), key=lambda r: r.id)
+        return round_panel(award.round_rule(number), everyone)
 
     def _seats(self, award_id: str) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """Nominee id -> the active and the recused reviewers, for the award's nominations."""
@@ -328,8 +340,9 @@ class Rederivation:
                 )
             shortlisted = self._in_state(award, State.SHORTLISTED)
             active, declined = self._seats(award.id)
+            number = self._round(award)
             pairs, _ = assign(
-                award, self._reviewers(), shortlisted, event.get("per_nomination", 0),
+                award, self._reviewers(award, number), shortlisted, event.get("per_nomination", 0),
                 active, declined, self.now.load.copy(),
             )  # fmt: skip
             why = {"by": "assign", "per_nomination": event.get("per_nomination")}
@@ -338,6 +351,7 @@ class Rederivation:
             self.fail(event, f"{event['nomination']} to {event['reviewer']}", "no assignment",
                       "the assignment rule assigns no one here")  # fmt: skip
         award_id, pair, why = self.expected.pop(0)
+        self._check_round(event, self.now.round_of((award_id, pair.nominee_id)))
         logged = (event["award"], event["nominee"], event["reviewer"], *(event.get(k) for k in why))
         derived = (award_id, pair.nominee_id, pair.reviewer, *why.values())
         if logged != derived:
@@ -363,7 +377,7 @@ class Rederivation:
         if was:
             active, declined = self.now.active(key), self.now.declined(key)
             pairs, _ = assign(
-                award, self._reviewers(), [self._candidate(event)], len(active) + 1,
+                award, self._reviewers(award, self.now.round_of(key)), [self._candidate(event)], len(active) + 1,
                 {key[1]: active}, {key[1]: declined}, self.now.load.copy(),
             )  # fmt: skip
             if pairs:

@@ -49,7 +49,13 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("ministries", _NAMES, 1),
         ("provinces", _NAMES, 1),
     ),
-    Kind.ASSIGNED: (*_SUBJECT, ("nomination", _TEXT, 1), ("reviewer", _TEXT, 1), ("by", _TEXT, 1)),
+    Kind.ASSIGNED: (
+        *_SUBJECT,
+        ("nomination", _TEXT, 1),
+        ("reviewer", _TEXT, 1),
+        ("by", _TEXT, 1),
+        ("round", _INT, 6),
+    ),
     Kind.RECUSED: (
         *_SUBJECT,
         ("nomination", _TEXT, 1),
@@ -67,6 +73,7 @@ FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("note", _TEXT, 1),
         ("scores", _SCORES, 2),
         ("previous", _PREVIOUS, 1),  # version 1: the earlier verdict's word; then the verdict whole
+        ("round", _INT, 6),
     ),
     Kind.CHECKPOINT: (
         ("size", _INT, 1),

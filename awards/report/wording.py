@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from awards.rules.ranking import chain, describe_cut
-from awards.rules.workflow import NAME_KEYS, UNIQUE_KEY, WEIGHTED, Award, Cut, Tier, Workflow
+from awards.rules.workflow import (
+    NAME_KEYS,
+    UNIQUE_KEY,
+    WEIGHTED,
+    Award,
+    Cut,
+    Review,
+    Tier,
+    Workflow,
+)
 
 # The survey's own text columns, which the workflow does not declare as fields.
 COLUMNS_TH = {"province": "จังหวัด", "ministry": "กระทรวง", "level": "ระดับ"}
@@ -133,6 +142,23 @@ def _review(award: Award) -> Said:
     r = award.review
     if not r.required:
         return Said("คณะกรรมการพิจารณา", "committee review", "ไม่มี", "none")
+    if not award.rounds:
+        th, en = _rule(r)
+        return Said("คณะกรรมการพิจารณา", "committee review", th, en)
+    said = [_rule(rule) for rule in award.rounds]
+    for i, rule in enumerate(award.rounds[:-1]):  # every round but the last has its cut
+        cut = rule.cut or Cut()
+        said[i] = (
+            f"{said[i][0]}, ผ่านเข้ารอบถัดไป {cut_th(cut)}",
+            f"{said[i][1]}; on to the next round: {describe_cut(cut)}",
+        )
+    th = "; ".join(f"รอบที่ {n} {t}" for n, (t, _) in enumerate(said, start=1))
+    en = "; ".join(f"round {n}: {e}" for n, (_, e) in enumerate(said, start=1))
+    return Said("คณะกรรมการพิจารณา", "committee review", th, en)
+
+
+def _rule(r: Review) -> tuple[str, str]:
+    """One review rule (or round) in Thai and English; its panel by the reviewers' ids."""
     th = (
         f"องค์ประชุม {r.quorum} คน, อนุมัติด้วย{APPROVALS_TH.get(r.approval, r.approval)}, "
         f"ใช้{AGGREGATES_TH.get(r.aggregate, r.aggregate)}ของคะแนนกรรมการ, "
@@ -142,7 +168,10 @@ def _review(award: Award) -> Said:
         f"quorum {r.quorum}, {r.approval}, {r.aggregate} of the reviewers' scores, "
         f"ranked by the {r.rank_by} score"
     )
-    return Said("คณะกรรมการพิจารณา", "committee review", th, en)
+    if r.panel:
+        th += f", คณะกรรมการ {', '.join(r.panel)}"
+        en += f", panel {', '.join(r.panel)}"
+    return th, en
 
 
 def sensitivity_note(award: Award, note: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from awards.rules.scoring import Candidate, round_half_up, weighted_score
-from awards.rules.workflow import LEVELS, WEIGHTED, Award, Reviewer, Workflow
+from awards.rules.workflow import LEVELS, WEIGHTED, Award, Review, Reviewer, Workflow
 
 DEPARTMENT = LEVELS[0]
 
@@ -166,7 +166,21 @@ def award_candidates(
     workflow: Workflow, award: Award, nominees: Sequence[Candidate], tallies: Mapping[str, Tally]
 ) -> list[Candidate]:
     """The candidates of the award stage: as surveyed, or as reviewed when the award ranks by
-    the committee's aggregate."""
-    if award.review.rank_by != "reviewed":
+    the committee's aggregate (its last round's rank_by)."""
+    return ranked_as(workflow, award.review, nominees, tallies)
+
+
+def ranked_as(
+    workflow: Workflow, review: Review, nominees: Sequence[Candidate], tallies: Mapping[str, Tally]
+) -> list[Candidate]:
+    """The nominees as a review's rank_by ranks them: as surveyed, or by the aggregate."""
+    if review.rank_by != "reviewed":
         return list(nominees)
     return [reviewed(c, tallies.get(c.nominee_id, NO_VOTES), workflow) for c in nominees]
+
+
+def round_panel(review: Review, reviewers: Sequence[Reviewer]) -> list[Reviewer]:
+    """The reviewers a review (or round) may assign: its panel, or the whole committee."""
+    if not review.panel:
+        return list(reviewers)
+    return [r for r in reviewers if r.id in review.panel]

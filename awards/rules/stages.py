@@ -5,7 +5,11 @@ An award goes through three stages, each taking the nominations in one state:
 1. shortlist: every `surveyed` nomination is ranked; those inside the shortlist cut are
    shortlisted, the rest eliminated;
 2. review: each `shortlisted` nomination whose review rule is met (quorum, approval) is
-   approved or rejected; the others wait;
+   approved or rejected; the others wait. An award with several rounds reviews in each
+   round before the last with that round's rule, and closes the round once every
+   nomination's quorum is met: the rejected are rejected, the approved are ranked and those
+   inside the round's cut go on to the next round (`next_round`), the rest are rejected.
+   The last round decides like a single review;
 3. award: once nothing waits for review, the `reviewed` nominations are ranked again (by the
    committee's aggregate where the award says so) and those inside the winners cut are
    awarded, the rest passed over.
@@ -22,12 +26,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from awards.rules.committee import NO_VOTES, Tally, award_candidates
+from awards.rules.committee import NO_VOTES, Tally, award_candidates, ranked_as
 from awards.rules.ranking import Ranked, apply_cut, describe_cut, rank
 from awards.rules.scoring import Candidate, field_value
 from awards.rules.states import State, Trigger
 from awards.rules.thai import NameOrder, thai_order
-from awards.rules.workflow import Award, Review, Tier, Workflow
+from awards.rules.workflow import Award, Cut, Review, Tier, Workflow
 
 
 class Stage(StrEnum):
@@ -50,8 +54,11 @@ PIPELINE: tuple[_Declared, ...] = (
     _Declared(Stage.AWARD, State.REVIEWED, Trigger.AWARD, Trigger.PASS_OVER),
 )
 SOURCE: dict[Stage, State] = {d.stage: d.source for d in PIPELINE}
-# Which stage a rule-based trigger belongs to.
-STAGE_OF: dict[str, Stage] = {t.value: d.stage for d in PIPELINE for t in (d.keep, d.drop)}
+# Which stage a rule-based trigger belongs to; going on to the next round is a review decision.
+STAGE_OF: dict[str, Stage] = {
+    **{t.value: d.stage for d in PIPELINE for t in (d.keep, d.drop)},
+    Trigger.NEXT_ROUND.value: Stage.REVIEW,
+}
 
 
 def current_stage(counts: Mapping[str, int]) -> Stage | None:
@@ -122,22 +129,23 @@ class CutDecision(NamedTuple):
 
 
 class ReviewDecision(NamedTuple):
-    """The committee's outcome for one nomination under the award's review rule."""
+    """The committee's outcome for one nomination under the award's review rule (in a round,
+    that round's rule; closing a round before the last, its place against the round's cut)."""
 
     nominee_id: str
     trigger: Trigger
     tally: Tally
     rule: Review
-
-    @property
-    def rank(self) -> None:
-        return None
+    round: int | None = None  # the round's number, when the award reviews in rounds
+    rank: int | None = None  # its place among the round's approved, when the cut ranked it
+    info: CutInfo | None = None
+    within: bool = False
 
     @property
     def evidence(self) -> dict[str, object]:
         t = self.tally
         shown = (t.aggregate, t.sd, t.low, t.high)
-        return {
+        out: dict[str, object] = {
             "approve": t.approvals,
             "reject": t.rejections,
             "quorum": self.rule.quorum,
@@ -146,15 +154,32 @@ class ReviewDecision(NamedTuple):
             "aggregate_rule": self.rule.aggregate,
             **{k: None if v is None else str(v) for k, v in zip(REVIEW_STATS, shown, strict=True)},
         }
+        # Only awards with rounds log these, so logs of single reviews read as before.
+        if self.round is not None:
+            out["round"] = self.round
+        if self.info is not None:
+            out.update(rank=self.rank, of=self.info.of, cut=self.info.cut,
+                       cut_score=None if self.info.cut_score is None else str(self.info.cut_score))  # fmt: skip
+            if self.info.segment is not None:
+                out["segment"] = self.info.segment
+        return out
 
     @property
     def reason(self) -> str:
         if not self.rule.required:
             return "review: this award needs no committee review"
         t = self.tally
-        said = f"review: {t.approvals} approve, {t.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
+        stage = "review" if self.round is None else f"review round {self.round}"
+        said = f"{stage}: {t.approvals} approve, {t.rejections} reject; quorum {self.rule.quorum}, {self.rule.approval}"
         if t.aggregate is not None:
             said += f"; {self.rule.aggregate} score {t.aggregate} (sd {t.sd}, {t.low}-{t.high})"
+        if self.info is not None:
+            verb = "within" if self.within else "outside"
+            said += (
+                f"; rank {self.rank} of {self.info.of}, {verb} the round's cut ({self.info.cut})"
+            )
+            if self.within and self.round is not None:
+                said += f": on to round {self.round + 1}"
         return said
 
 
@@ -213,17 +238,22 @@ def decide(
     nominees: Sequence[Candidate],
     tallies: Mapping[str, Tally] | None = None,
     names_in: NameOrder = thai_order,
+    round: int = 1,
 ) -> Outcome:
     """What `stage` decides for the award's nominees in its source state.
 
     `tallies` (nominee id -> the committee's tally) matter to the review stage, and to the
     award stage of an award that ranks by the reviewed score; a nominee without one has no
     verdicts. `names_in`: the order Thai names are compared in (see awards.rules.ranking).
+    `round`: the review round the award is in (the tallies are that round's verdicts).
     """
     tallies = tallies or {}
+    if stage is Stage.REVIEW and round < award.round_count:
+        decisions, waiting = round_decisions(workflow, award, round, nominees, tallies, names_in)
+        return Outcome(stage, decisions, waiting)
     if stage is Stage.REVIEW:
         decisions, waiting = review_decisions(
-            award, tallies, sorted(c.nominee_id for c in nominees)
+            award, tallies, sorted(c.nominee_id for c in nominees), round if award.rounds else None
         )
         return Outcome(stage, decisions, waiting)
     if stage is Stage.AWARD:
@@ -273,9 +303,13 @@ def review_outcome(review: Review, approvals: int, rejections: int) -> Trigger |
 
 
 def review_decisions(
-    award: Award, tallies: Mapping[str, Tally], shortlisted: Iterable[str]
+    award: Award,
+    tallies: Mapping[str, Tally],
+    shortlisted: Iterable[str],
+    round: int | None = None,
 ) -> tuple[list[Decision], list[str]]:
-    """Approve or reject shortlisted nominees whose review rule is met.
+    """Approve or reject shortlisted nominees whose review rule is met (the award's single
+    review, or its last round: `round`).
 
     Returns the decisions and the ids still waiting for verdicts, both in the order
     `shortlisted` gives.
@@ -288,5 +322,57 @@ def review_decisions(
         if outcome is None:
             waiting.append(nid)
         else:
-            decisions.append(ReviewDecision(nid, outcome, t, award.review))
+            decisions.append(ReviewDecision(nid, outcome, t, award.review, round))
     return decisions, waiting
+
+
+def round_decisions(
+    workflow: Workflow,
+    award: Award,
+    number: int,
+    nominees: Sequence[Candidate],
+    tallies: Mapping[str, Tally],
+    names_in: NameOrder = thai_order,
+) -> tuple[list[Decision], list[str]]:
+    """Close review round `number` (not the last): nothing until every nominee's quorum is
+    met (the cut ranks them all together), then the rejected are rejected and the approved
+    ranked (by the survey or the round's aggregate) against the round's cut: inside it they
+    go on to the next round, outside it they are rejected. Decisions in nominee-id order;
+    else every nominee still waiting, in id order."""
+    rule = award.round_rule(number)
+    outcomes = {
+        c.nominee_id: review_outcome(rule, *_counts(tallies, c.nominee_id)) for c in nominees
+    }
+    waiting = sorted(n for n, o in outcomes.items() if o is None)
+    if waiting:
+        return [], waiting
+    out: list[Decision] = [
+        ReviewDecision(n, Trigger.REJECT, tallies.get(n, NO_VOTES), rule, number)
+        for n, o in outcomes.items()
+        if o is Trigger.REJECT
+    ]
+    approved = [c for c in nominees if outcomes[c.nominee_id] is Trigger.APPROVE]
+    contenders = ranked_as(workflow, rule, approved, tallies)
+    for segment, ranked in ranked_segments(workflow, award, contenders, names_in):
+        cutting = apply_cut(ranked, rule.cut or Cut(), ties=award.ties)
+        info = CutInfo(
+            f"round {number}", len(ranked), describe_cut(rule.cut or Cut()), cutting.line, segment
+        )
+        for trig, rows, within in (
+            (Trigger.NEXT_ROUND, cutting.kept, True),
+            (Trigger.REJECT, cutting.dropped, False),
+        ):
+            for r in rows:
+                n = r.candidate.nominee_id
+                out.append(
+                    ReviewDecision(
+                        n, trig, tallies.get(n, NO_VOTES), rule, number, r.rank, info, within
+                    )
+                )
+    out.sort(key=lambda d: d.nominee_id)
+    return out, []
+
+
+def _counts(tallies: Mapping[str, Tally], nominee_id: str) -> tuple[int, int]:
+    t = tallies.get(nominee_id, NO_VOTES)
+    return t.approvals, t.rejections

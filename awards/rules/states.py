@@ -28,6 +28,7 @@ class Trigger(StrEnum):
     SHORTLIST = "shortlist"
     ELIMINATE = "eliminate"
     APPROVE = "approve"
+    NEXT_ROUND = "next_round"  # a review round closed and the nomination goes on to the next
     REJECT = "reject"
     AWARD = "award"
     PASS_OVER = "pass_over"
@@ -64,6 +65,9 @@ MACHINE_CONFIG: dict[str, Any] = {
         {"trigger": Trigger.SHORTLIST, "source": State.SURVEYED, "dest": State.SHORTLISTED},
         {"trigger": Trigger.ELIMINATE, "source": State.SURVEYED, "dest": State.ELIMINATED},
         {"trigger": Trigger.APPROVE, "source": State.SHORTLISTED, "dest": State.REVIEWED},
+        # Rounds of review happen while shortlisted: going on to the next round keeps the
+        # state, and the move is logged with the round's evidence like every decision.
+        {"trigger": Trigger.NEXT_ROUND, "source": State.SHORTLISTED, "dest": State.SHORTLISTED},
         {"trigger": Trigger.REJECT, "source": State.SHORTLISTED, "dest": State.REJECTED},
         {"trigger": Trigger.AWARD, "source": State.REVIEWED, "dest": State.AWARDED},
         {"trigger": Trigger.PASS_OVER, "source": State.REVIEWED, "dest": State.NOT_AWARDED},

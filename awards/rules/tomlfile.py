@@ -67,11 +67,15 @@ def key_lines(text: str) -> list[tuple[str, int]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if header := _HEADER_RE.match(line):
             name = _plainkey_of(header.group(2))
-            if header.group(1) == "[[":
+            first = name.partition(".")[0]
+            nested = first in arrays and name != first
+            if header.group(1) == "[[" and not nested:
                 arrays[name] = arrays.get(name, -1) + 1
             # [awards.pool] belongs to the latest [[awards]]: awards[n].pool.
-            first = name.partition(".")[0]
             table = f"{first}[{arrays[first]}]{name[len(first) :]}" if first in arrays else name
+            if header.group(1) == "[[" and nested:  # [[awards.rounds]]: awards[n].rounds[m]
+                arrays[table] = arrays.get(table, -1) + 1
+                table = f"{table}[{arrays[table]}]"
             entries.append((table, number))
         elif assign := _ASSIGN_RE.match(line):
             entries.append((join(table, _plainkey_of(assign.group(1))), number))

@@ -160,6 +160,10 @@ class Review:
     approval: str = "majority"
     aggregate: str = "mean"
     rank_by: str = "survey"
+    # The reviewers this review (or round) may assign, by id; empty: every reviewer of the cycle.
+    panel: tuple[str, ...] = ()
+    # In a round before the last: who goes on to the next round, ranked among the approved.
+    cut: Cut | None = None
 
     @property
     def required(self) -> bool:
@@ -199,6 +203,17 @@ class Award:
     quota: Quota | None = None  # at most N winners per value of a field
     tiers: tuple[Tier, ...] = ()  # each winner gets the one band its score falls in
     ties: str = "chain"  # "joint": everyone tied on score at the last winning place wins
+    # Review rounds in order ([[awards.rounds]]); empty: one round, `review`. With rounds,
+    # `review` is the last of them, whose outcome the award stage reads.
+    rounds: tuple[Review, ...] = ()
+
+    @property
+    def round_count(self) -> int:
+        return max(1, len(self.rounds))
+
+    def round_rule(self, number: int) -> Review:
+        """The review rule of round `number` (1-based); the award's `review` without rounds."""
+        return self.rounds[number - 1] if self.rounds else self.review
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from awards.rules.workflow_checker import WorkflowChecker
 _AWARD_KEYS = (
     "id", "code", "title_th", "title_en", "kind", "template", "score", "tie_break",
     "reason_th", "reason_en", "pool", "group_by", "shortlist", "winners", "review",
-    "segment_by", "quota", "tiers", "ties",
+    "segment_by", "quota", "tiers", "ties", "rounds", "panel",
 )  # fmt: skip
 _POOL_KEYS = ("level", "responded", "flags", "min", "max", "where")
 _QUOTA_KEYS = ("field", "max")
@@ -41,7 +41,8 @@ _TIER_KEYS = ("key", "title_th", "title_en", "min", "max")
 _TIER_RULE = (r"[a-z][a-z0-9_-]*", "tier key must start with a-z and use only a-z, 0-9, _ and -")
 _GROUP_KEYS = ("field", "min_members")
 _CUT_KEYS = ("top", "threshold")
-_REVIEW_KEYS = ("quorum", "approval", "aggregate", "rank_by")
+_REVIEW_KEYS = ("quorum", "approval", "aggregate", "rank_by", "panel")
+_ROUND_KEYS = (*_REVIEW_KEYS, "cut")
 _ID_RULE = (r"[a-z0-9][a-z0-9-]*", "id must start with a-z or 0-9 and use only a-z, 0-9 and -")
 _CODE_RULE = (r"[A-Z0-9]{2,8}", "code must be 2 to 8 capital letters or digits")
 
@@ -77,6 +78,9 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
     shortlist = _cut(c, t, f"{path}.shortlist")
     if shortlist is not None:
         _check_cuts(c, shortlist, winners, f"{path}.shortlist")
+    panel = _panel(c, t, f"{path}.panel")
+    rounds = _rounds(c, t, path, panel)
+    review = rounds[-1] if rounds else _review(c, t, f"{path}.review", panel)
     return Award(
         id=c.text(t, f"{path}.id", *_ID_RULE),
         code=c.text(t, f"{path}.code", *_CODE_RULE),
@@ -89,7 +93,7 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
         score=score,
         shortlist=winners if shortlist is None else shortlist,
         winners=winners,
-        review=_review(c, t, f"{path}.review"),
+        review=review,
         tie_break=_tie_break(c, t, f"{path}.tie_break"),
         reason_th=c.get(t, f"{path}.reason_th", str) or "",
         reason_en=c.get(t, f"{path}.reason_en", str) or "",
@@ -97,6 +101,7 @@ def _award(c: WorkflowChecker, t: Table, path: str) -> Award:
         quota=_quota(c, t, f"{path}.quota"),
         tiers=_tiers(c, t, f"{path}.tiers"),
         ties=c.choice(t, f"{path}.ties", TIES) or "chain",
+        rounds=rounds,
     )
 
 
@@ -245,21 +250,91 @@ def _check_cuts(c: WorkflowChecker, shortlist: Cut, winners: Cut, path: str) -> 
         c.add(f"{path}.threshold", message, high)
 
 
-def _review(c: WorkflowChecker, award: Table, path: str) -> Review:
+def _review(c: WorkflowChecker, award: Table, path: str, panel: tuple[str, ...] = ()) -> Review:
     t = c.table(award, path, _REVIEW_KEYS)
     if t is None:
         return Review()
+    return _rule(c, t, path, panel)
+
+
+def _rule(c: WorkflowChecker, t: Table, path: str, panel: tuple[str, ...]) -> Review:
+    """A review's (or a round's) quorum, approval, aggregate, rank_by and panel; without a
+    panel of its own, the award's."""
     quorum = c.integer(t, f"{path}.quorum", 0) or 0
     rank_by = c.choice(t, f"{path}.rank_by", RANK_BY) or "survey"
     if rank_by == "reviewed" and quorum == 0:
         message = 'rank_by = "reviewed" needs a committee: set quorum to at least 1'
         c.add(f"{path}.rank_by", message, rank_by)
+    if "panel" in t:
+        panel = _panel(c, t, f"{path}.panel")
+    if panel and quorum > len(panel):
+        message = f"a panel of {len(panel)} cannot meet quorum {quorum}; name more reviewers or lower the quorum"
+        c.add(f"{path}.quorum", message, quorum)
     return Review(
         quorum,
         c.choice(t, f"{path}.approval", APPROVALS) or "majority",
         c.choice(t, f"{path}.aggregate", AGGREGATES) or "mean",
         rank_by,
+        panel,
     )
+
+
+def _panel(c: WorkflowChecker, table: Table, path: str) -> tuple[str, ...]:
+    """Reviewer ids declared in [[reviewers]], each once."""
+    if key_of(path) not in table:
+        return ()
+    items = c.get(table, path, list)
+    if items is None:
+        return ()
+    if not items:
+        c.add(path, "the panel is empty; name its reviewers by id, or leave panel out", items)
+    panel: list[str] = []
+    for i, rid in enumerate(items):
+        at = f"{path}[{i}]"
+        if not isinstance(rid, str):
+            c.add(at, "a reviewer id (string) expected", rid)
+        elif rid not in c.reviewer_ids:
+            hint = suggest(rid, c.reviewer_ids) if c.reviewer_ids else "declare it there first"
+            c.add(at, f"no reviewer '{rid}' in [[reviewers]]; {hint}", rid)
+        elif rid in panel:
+            c.add(at, f"reviewer '{rid}' is named twice; name each reviewer once", rid)
+        else:
+            panel.append(rid)
+    return tuple(panel)
+
+
+def _rounds(
+    c: WorkflowChecker, award: Table, path: str, panel: tuple[str, ...]
+) -> tuple[Review, ...]:
+    """[[awards.rounds]] in order, each a review with its own panel and quorum; every round but
+    the last has a cut (who goes on), the last feeds the award stage like a single review."""
+    if "rounds" not in award:
+        return ()
+    if "review" in award:
+        message = "declare the committee as [awards.review] or as [[awards.rounds]], not both"
+        c.add(f"{path}.review", message)
+    found = c.tables(award, "rounds", _ROUND_KEYS, under=path)
+    rounds: list[Review] = []
+    for number, (at, item) in enumerate(found, start=1):
+        rule = _rule(c, item, at, panel)
+        if rule.quorum == 0:
+            c.add(
+                f"{at}.quorum",
+                "a round needs a committee: set quorum to at least 1",
+                item.get("quorum"),
+            )
+        cut = _cut(c, item, f"{at}.cut")
+        if number < len(found) and cut is None:
+            message = f"round {number} needs a cut: who goes on to round {number + 1} (top, threshold or both)"
+            c.add(at, message)
+        if number == len(found) and cut is not None:
+            message = "the last round's outcome goes to the award stage; remove its cut (the winners cut decides)"
+            c.add(f"{at}.cut", message)
+            cut = None
+        rounds.append(
+            Review(rule.quorum, rule.approval, rule.aggregate, rule.rank_by, rule.panel, cut)
+        )
+    return tuple(rounds)
 
 
 def _tie_break(c: WorkflowChecker, award: Table, path: str) -> Names:

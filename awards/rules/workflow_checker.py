@@ -68,6 +68,7 @@ EVENT_FIELDS: frozenset[str] = frozenset(
         "replacing",
         "reviewer",
         "root",
+        "round",
         "schema_version",
         "scores",
         "seq",
@@ -108,6 +109,7 @@ class WorkflowChecker(Checker):
         self.flags: Names = ()
         self.levels: tuple[Level, ...] = DEFAULT_LEVELS
         self.fields: tuple[Field, ...] = ()
+        self.reviewer_ids: Names = ()  # declared in [[reviewers]]: what a panel may name
 
     @property
     def level_keys(self) -> Names:

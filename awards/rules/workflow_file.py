@@ -277,9 +277,10 @@ def parse_workflow(data: bytes, name: str, *, check_files: bool = False) -> Work
     dimensions = _dimensions(c, doc)
     c.dimension_keys = tuple(c.taken)  # only the valid, unique keys, so rules see no duplicates
     columns = _survey(c, doc)
+    reviewers = _reviewers(c, doc)  # before the awards, whose panels name them
+    c.reviewer_ids = tuple(r.id for r in reviewers if r.id)
     awards = read_awards(c, doc)
     ceremony = read_ceremony(c, doc, cycle["year"])
-    reviewers = _reviewers(c, doc)
     if check_files:
         own = None if ceremony is None else ceremony.templates
         _check_templates(c, awards, own, Path(name).parent)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
 from awards.errors import AwardsError
@@ -20,6 +20,7 @@ from awards.log import events
 from awards.log.projection import ASSIGNED
 from awards.rules.committee import Tally, Vote, tally
 from awards.rules.scoring import Candidate
+from awards.rules.states import State
 from awards.rules.workflow import Award, Reviewer, Workflow
 from awards.store import database as db
 from awards.store.models import Assignment, Nomination, Verdict
@@ -93,11 +94,42 @@ class Places:
 
 
 def assignment_event(
-    cycle: str, award: str, nominee: str, reviewer: str, why: Mapping[str, Any], actor: str, at: str
+    cycle: str,
+    award: str,
+    nominee: str,
+    reviewer: str,
+    round: int,
+    why: Mapping[str, Any],
+    actor: str,
+    at: str,
 ) -> dict[str, Any]:
     return events.assigned(
-        cycle=cycle, award=award, nominee=nominee, reviewer=reviewer, why=why, actor=actor, at=at
+        cycle=cycle, award=award, nominee=nominee, reviewer=reviewer, round=round, why=why,
+        actor=actor, at=at,
+    )  # fmt: skip
+
+
+def rounds_reached(conn: Connection, cycle: str, award: str) -> dict[str, int]:
+    """Nominee id -> the review round each of the award's nominations reached."""
+    return dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(col(Nomination.nominee_id), col(Nomination.round)).where(
+                col(Nomination.cycle) == cycle, col(Nomination.award) == award
+            )
+        ).all()
     )
+
+
+def current_round(conn: Connection, cycle: str, award: str, *, shortlisted: bool = True) -> int:
+    """The review round the award is in: its shortlisted nominations' (all in the same one,
+    since a round closes for all of them at once); 1 before any. With `shortlisted` False,
+    the furthest round any of its nominations reached (the round it ended in, once over)."""
+    query = select(func.max(col(Nomination.round))).where(
+        col(Nomination.cycle) == cycle, col(Nomination.award) == award
+    )
+    if shortlisted:
+        query = query.where(col(Nomination.state) == State.SHORTLISTED)
+    return int(conn.execute(query).scalar() or 1)
 
 
 def load_votes(

@@ -71,6 +71,8 @@ class Nomination(SQLModel, table=True):
     state: str
     rank: int | None = None  # at the last ranking stage it went through
     seq: int  # the last log event that moved it
+    # The review round it is in: 1, and one more each time a round's close sends it on.
+    round: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class Reviewer(SQLModel, table=True):

@@ -15,15 +15,17 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, text
 
 from awards.errors import ConflictError, TransitionError
 from awards.log import events, merkle
+from awards.log.projection import ASSIGNED
 from awards.rules.scoring import Candidate
 from awards.rules.states import (
     NOMINATE,
     REASON_REQUIRED,
     State,
+    Trigger,
     describe_illegal,
     destination,
     nomination_code,
@@ -204,4 +206,28 @@ def apply(
             f"{len(moves) - updated} of {len(moves)} nominations changed state while this "
             "command ran; nothing was written. Run it again"
         )
+    _next_round(conn, [m.nomination_id for m in moves if m.trigger == Trigger.NEXT_ROUND])
     return appended
+
+
+def _next_round(conn: Connection, ids: Sequence[int]) -> None:
+    """Nominations sent on to the next review round: the round counts up, and the closed
+    round's seats and verdicts leave the tables (as they leave the projection: the log keeps
+    them). Recusals stay: a declared conflict holds in every round."""
+    if not ids:
+        return
+    bound = {"ids": list(ids)}
+    expanding: Any = bindparam("ids", expanding=True)
+    conn.execute(
+        text("UPDATE nomination SET round = round + 1 WHERE id IN :ids").bindparams(expanding),
+        bound,
+    )
+    conn.execute(
+        text("DELETE FROM verdict WHERE nomination_id IN :ids").bindparams(expanding), bound
+    )
+    conn.execute(
+        text(
+            f"DELETE FROM assignment WHERE state = '{ASSIGNED}' AND nomination_id IN :ids"
+        ).bindparams(expanding),
+        bound,
+    )
