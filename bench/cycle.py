@@ -4,6 +4,7 @@
     python bench/cycle.py 10000 100000                     # chosen sizes
     python bench/cycle.py --backend postgresql 100000      # PostgreSQL (--db URL, else
                                                            #   AWARDS_TEST_POSTGRES_URL)
+    python bench/cycle.py --reference 100000               # and the lean reference's time
 
 Each size runs in its own process so its peak memory (max RSS) is its own; on PostgreSQL
 that is the client's memory, the server's is not counted. Each PostgreSQL run gets a
@@ -77,10 +78,13 @@ def one(n: int, backend: str, base: str | None) -> dict[str, float]:
         survey = bench_survey(work / "survey.csv", n)
         with database(backend, base, work) as url:
             cycles.init_cycle(HERE / "bench.toml", url=url, actor="bench")
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             cycles.import_survey(survey, url=url, actor="bench")
             out["import"] = time.perf_counter() - t
+            out["import cpu"] = time.process_time() - c
+            c = time.process_time()
             result = advance(url=url, actor="bench")
+            out["stages cpu"] = time.process_time() - c
             for stage in result.stages:
                 key = stage.stage if stage.award == "readiness" else f"{stage.award} {stage.stage}"
                 out[key] = out.get(key, 0.0) + stage.seconds
@@ -101,7 +105,18 @@ def one(n: int, backend: str, base: str | None) -> dict[str, float]:
     return out
 
 
-def main(sizes: list[int], backend: str, base: str | None) -> None:
+def reference(n: int) -> dict[str, float]:
+    """The lean reference's import and shortlist of the same survey (bench/reference.py:
+    plain Python and sqlite3), in a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="awards-reference-") as tmp:
+        cmd = [sys.executable, str(HERE / "reference.py"), "--build", str(n), tmp]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(proc.stderr)
+        return json.loads(proc.stdout)
+
+
+def main(sizes: list[int], backend: str, base: str | None, lean: bool) -> None:
     rows = []
     for n in sizes:
         cmd = [sys.executable, __file__, "--one", str(n), "--backend", backend]
@@ -110,6 +125,9 @@ def main(sizes: list[int], backend: str, base: str | None) -> None:
             sys.exit(proc.stderr)
         rows.append(json.loads(proc.stdout))
         print(f"{n:>9,} nominees done ({backend})", file=sys.stderr)
+        if lean:
+            rows[-1]["reference"] = reference(n)
+            print(f"{n:>9,} nominees done (lean reference)", file=sys.stderr)
     stages = [
         "import",
         "shortlist",
@@ -136,6 +154,19 @@ def main(sizes: list[int], backend: str, base: str | None) -> None:
             f"{r['peak MB']:,.0f}",
         ]
         print("| " + " | ".join(cells) + " |")
+    print("\nCPU time (steadier than wall time on a shared machine):\n")
+    for r in rows:
+        cpu = r["import cpu"] + r["stages cpu"]
+        said = f"- {int(r['nominees']):,}: import {r['import cpu']:.1f} s, all stages after it {r['stages cpu']:.1f} s, total {cpu:.1f} s"
+        if "reference" in r:
+            ref = r["reference"]
+            engine = r["import"] + r.get("shortlist", 0.0)
+            said += (
+                f"; lean reference import+shortlist {ref['import+shortlist']:.1f} s wall "
+                f"({ref['import+shortlist cpu']:.1f} s CPU) against the engine's {engine:.1f} s "
+                f"wall: {engine / ref['import+shortlist']:.2f}x"
+            )
+        print(said)
     by = {int(r["nominees"]): r for r in rows}
     if 100_000 in by and 1_000_000 in by:
         ratio = by[1_000_000]["all stages"] / by[100_000]["all stages"]
@@ -147,6 +178,11 @@ if __name__ == "__main__":
     parser.add_argument("sizes", nargs="*", type=int, help="nominees (default 10k, 100k, 1M)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--db", help="PostgreSQL server URL (default: AWARDS_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also run bench/reference.py (the same import and shortlist in plain Python and sqlite3) on each size",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     base = args.db or (
@@ -155,4 +191,4 @@ if __name__ == "__main__":
     if args.one:
         print(json.dumps(one(args.one, args.backend, base)))
     else:
-        main(args.sizes or [10_000, 100_000, 1_000_000], args.backend, base)
+        main(args.sizes or [10_000, 100_000, 1_000_000], args.backend, base, args.reference)

@@ -61,7 +61,7 @@ def synthetic_cycle(url: str, n: int) -> None:
     pools = {"top-department": departments, "top-province": provinces, "copy-free": offices}
     with db.write(engine) as conn:
         workflow = load_cycle(conn, None)
-        ctx = writes.Context(workflow.cycle_id, "bench", now(), workflow.sha256, None)
+        ctx = writes.Context(workflow.cycle_id, "bench", now())
         for a, award in enumerate(workflow.awards):
             names = pools[award.id]
             count = n // 3 + (1 if a < n % 3 else 0)

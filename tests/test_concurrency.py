@@ -27,12 +27,7 @@ from awards.log.chain import now
 from awards.log.replay import replay
 from awards.store import database as db
 from awards.store import writes
-from awards.store.cycles import (
-    find_nomination,
-    init_cycle,
-    load_cycle,
-    survey_sha256,
-)
+from awards.store.cycles import find_nomination, init_cycle, load_cycle
 from awards.store.models import Event, Nomination
 from awards.store.schema import open_engine
 
@@ -202,7 +197,7 @@ def test_a_write_waits_for_another_writer_instead_of_failing(cycle):
         with db.write(open_engine(url)) as conn:
             workflow = load_cycle(conn, None)
             row = find_nomination(conn, workflow, "readiness:D0002")
-            ctx = writes.Context(workflow.cycle_id, "holder", now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id))  # fmt: skip
+            ctx = writes.Context(workflow.cycle_id, "holder", now())
             why = writes.Stated("merged", {})
             writes.apply(conn, ctx, [writes.Move(row.id, row.award, row.nominee_id, row.state, "withdraw", why)])  # fmt: skip
             held.set()

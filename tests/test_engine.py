@@ -130,8 +130,6 @@ def test_transition_events_carry_the_evidence(cycle):
         "cut",
         "cut_score",
         "tie_break",
-        "workflow_sha256",
-        "survey_sha256",
     }
     assert event["at"].endswith("+07:00")
     assert (event["actor"], event["from"], event["to"]) == ("secretary", "surveyed", "shortlisted")
@@ -244,7 +242,7 @@ def test_stale_move_is_a_conflict_and_writes_nothing(cycle):
     stale = writes.Move(
         row.id, row.award, row.nominee_id, "shortlisted", "approve", writes.Stated("", {})
     )
-    ctx = writes.Context("dga-2019", "s", now(), "w", None)
+    ctx = writes.Context("dga-2019", "s", now())
     with pytest.raises(ConflictError), db.write(engine) as conn:
         writes.apply(conn, ctx, [stale])
     assert verify_database(url=cycle) == before

@@ -82,7 +82,7 @@ def first_release_database(url: str) -> None:
     table, and a cycle with its log: nominations moved, a verdict, a rendering recorded."""
     migrate.upgrade(empty(url), revision=migrate.BASELINE)
     workflow = load_workflow(WORKFLOW)
-    ctx = writes.Context(workflow.cycle_id, "secretary", now(), workflow.sha256, None)
+    ctx = writes.Context(workflow.cycle_id, "secretary", now())
     with db.write(open_engine(url, check=False)) as conn:
         conn.execute(text(f"DROP TABLE {migrate.VERSION_TABLE}"))
         opened = db.append(conn, [{"kind": "cycle_opened", "cycle": workflow.cycle_id, "actor": "secretary", "at": ctx.at, "workflow_sha256": workflow.sha256}])  # fmt: skip

@@ -201,6 +201,20 @@ def _transition(
     return None if row is None else (row[0], row[1], db.event_bytes(row[0], row[2]))
 
 
+def _opened_under(conn: Connection, cycle: str) -> str | None:
+    """The SHA-256 of the rules the log says the cycle was opened under (since schema version
+    6 the award's own evidence does not repeat it)."""
+    row = conn.execute(
+        select(col(Event.seq), col(Event.body)).where(
+            col(Event.cycle) == cycle,
+            col(Event.award).is_(None),
+            col(Event.nominee).is_(None),
+            col(Event.kind) == Kind.CYCLE_OPENED,
+        )
+    ).first()
+    return None if row is None else db.parsed(row[0], row[1]).get("workflow_sha256")
+
+
 def _status(
     conn: Connection,
     cycle: str,
@@ -258,7 +272,10 @@ def _status(
     ):
         return _disagrees(row, event, serial, details)  # fmt: skip
     workflow = load_cycle(conn, event["cycle"])
-    if workflow.sha256 != award.get("evidence", {}).get("workflow_sha256", workflow.sha256):
+    ruled = award.get("evidence", {}).get("workflow_sha256") or _opened_under(
+        conn, workflow.cycle_id
+    )
+    if ruled is not None and workflow.sha256 != ruled:
         return Verification(
             "tampered",
             (f"tampered: the rules of cycle {workflow.cycle_id} in the database are not the ones the award of {serial} was decided under (SHA-256 differs): the cycle table was altered",),

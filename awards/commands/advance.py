@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from awards.log.chain import now
+from awards.rules import collector
 from awards.rules.plain import Plain
 from awards.rules.stages import SOURCE, Decision, Stage, current_stage, decide
 from awards.rules.states import State, Trigger, destination, nomination_code
@@ -26,7 +27,7 @@ from awards.store import checkpoints as checkpoint
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store import writes
-from awards.store.cycles import find_nomination, load_cycle, load_nominated, survey_sha256
+from awards.store.cycles import find_nomination, load_cycle, load_nominated
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
 
@@ -91,7 +92,9 @@ def plan(
     if outcome.waiting:
         rule = award.round_rule(number)
         waiting = _waiting(conn, workflow, award.id, rule.quorum, rows, outcome.waiting, votes)
-    return stage, _to_moves(award, source, rows, outcome.decisions), waiting, number
+    ids = {r.candidate.nominee_id: r.id for r in rows}
+    del rows, cands  # a large stage's candidates go before its moves are made
+    return stage, _to_moves(award, source, ids, outcome.decisions), waiting, number
 
 
 def _waiting(
@@ -126,9 +129,8 @@ def _waiting(
 
 
 def _to_moves(
-    award: Award, state: State, rows: Sequence[Any], decisions: Sequence[Decision]
+    award: Award, state: State, ids: dict[str, int], decisions: Sequence[Decision]
 ) -> list[writes.Move]:
-    ids = {r.candidate.nominee_id: r.id for r in rows}
     return [
         writes.Move(
             ids[d.nominee_id], award.id, d.nominee_id, state.value, d.trigger.value, d, d.rank
@@ -163,19 +165,8 @@ def advance(
     for a in targets:
         while True:
             started = time.perf_counter()
-            if dry_run:
-                with db.read(engine) as conn:
-                    stage, batch, waiting, number = plan(conn, workflow, a)
-            else:
-                with db.write(engine) as conn:
-                    stage, batch, waiting, number = plan(conn, workflow, a)
-                    ctx = writes.Context(
-                        workflow.cycle_id, actor, now(), workflow.sha256,
-                        survey_sha256(conn, workflow.cycle_id),
-                    )  # fmt: skip
-                    writes.apply(conn, ctx, batch)
-                    if batch:
-                        checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor)
+            with collector.paused():  # a stage builds a few objects per nomination
+                stage, batch, waiting, number = _stage(engine, workflow, a, dry_run, actor, key)
             if stage is None:
                 done.append(a.id)
                 break
@@ -188,6 +179,24 @@ def advance(
             if dry_run or not batch:
                 break
     return Advanced(workflow.cycle_id, dry_run, stages, done)
+
+
+def _stage(
+    engine: Engine, workflow: Workflow, award: Award, dry_run: bool, actor: str, key: Any
+) -> tuple[Stage | None, list[writes.Move], list[Waiting], int]:
+    """Plan the award's next stage and, unless `dry_run`, apply it in one transaction that
+    ends with a checkpoint when anything moved; and the review round the award is in."""
+    if dry_run:
+        with db.read(engine) as conn:
+            return plan(conn, workflow, award)
+    with db.write(engine) as conn:
+        stage, batch, waiting, number = plan(conn, workflow, award)
+        if batch:
+            # The checkpoint's tree grows as the events are sealed: none is read back.
+            grown = checkpoint.tree(conn, workflow.cycle_id)
+            writes.apply(conn, writes.Context(workflow.cycle_id, actor, now()), batch, grown)
+            checkpoint.write_checkpoint(conn, key, cycle=workflow.cycle_id, actor=actor, grown=grown)  # fmt: skip
+    return stage, batch, waiting, number
 
 
 def moves_dest(m: writes.Move) -> str:
@@ -220,8 +229,6 @@ def move_one(
         move = writes.Move(
             row.id, row.award, row.nominee_id, row.state, trigger.value, writes.Stated(reason, {})
         )
-        ctx = writes.Context(
-            workflow.cycle_id, actor, now(), workflow.sha256, survey_sha256(conn, workflow.cycle_id)
-        )
+        ctx = writes.Context(workflow.cycle_id, actor, now())
         appended = writes.apply(conn, ctx, [move])
     return Moved(nomination, row.state, moves_dest(move), appended.first)

@@ -72,8 +72,13 @@ class Sealed:
 
 def seal(fields: dict[str, Any], seq: int, prev: str) -> Sealed:
     """Give an event its place in the chain and freeze it to canonical bytes."""
-    body = canonical({**fields, "schema_version": SCHEMA_VERSION, "seq": seq, "prev": prev})
+    body = sealed_body(fields, seq, prev)
     return Sealed(seq, prev, body, sha256(body))
+
+
+def sealed_body(fields: dict[str, Any], seq: int, prev: str) -> bytes:
+    """The canonical bytes of an event at its place in the chain (what `seal` hashes)."""
+    return canonical({**fields, "schema_version": SCHEMA_VERSION, "seq": seq, "prev": prev})
 
 
 def seal_many(events: Iterable[dict[str, Any]], seq: int, prev: str) -> list[Sealed]:

@@ -17,8 +17,10 @@ approximation); 5, a survey import carries the SHA-256 of the agencies as stored
 the tables holding them can be checked against the log; 6, `assigned` and `verdict` carry
 the review `round` they belong to, and an award reviewed in several rounds logs the round
 on its review decisions, with the rank and cut of the nominations a round's close sends on
-(`next_round`) or leaves out; and a cycle whose rules look back (a gain since an earlier
-cycle, earlier winners sitting out) records at its survey import, before the first
+(`next_round`) or leaves out; a transition's evidence no longer repeats the SHA-256 of the
+workflow and the survey: the chain binds each decision to the `cycle_opened` and latest
+`survey_imported` events before it; and a cycle whose rules look back (a gain since an
+earlier cycle, earlier winners sitting out) records at its survey import, before the first
 nomination, an `earlier_facts` event per earlier cycle: that cycle's id, its log head (seq
 and hash) and the facts the rules use (scores per agency, winners per award), so that the
 cycle replays from its own log. Older events replay as they were written.

@@ -47,14 +47,16 @@ def rank(
         (i for i, k in enumerate(names) if k in NAME_KEYS or k == UNIQUE_KEY), len(names)
     )
     index = [None if k == "score" else keys.index(k) for k in names[:first_name]]
-
-    def numeric(c: Candidate, i: int | None) -> Decimal:
-        return -c.score if i is None else -c.scores[i]
-
-    prefixes = [tuple([numeric(c, i) for i in index]) for c in cands]
+    # Each numeric key becomes its value's place among the distinct values, highest first:
+    # small integers order and tie exactly as the decimals do, and sort many times faster.
+    columns = []
+    for i in index:
+        values = [c.score for c in cands] if i is None else [c.scores[i] for c in cands]
+        columns.append(list(map(_places(values).__getitem__, values)))
+    prefixes: list[tuple[int, ...]] = list(zip(*columns, strict=True)) if columns else [()] * len(cands)  # fmt: skip
     # Only candidates that tie on every key before the first name key need the rest of the
     # chain (and Thai collation is costly); a unique prefix already decides the order.
-    count: dict[tuple[Decimal, ...], int] = defaultdict(int)
+    count: dict[tuple[int, ...], int] = defaultdict(int)
     for p in prefixes:
         count[p] += 1
     tied = [c for c, p in zip(cands, prefixes, strict=True) if count[p] > 1]
@@ -93,6 +95,11 @@ def rank(
         below = depths[i] if i < last else 0
         ranked.append(Ranked(c, i + 1, names[max(above, below)]))
     return ranked
+
+
+def _places(values: Sequence[Decimal]) -> dict[Decimal, int]:
+    """Each distinct value -> its place among them, 0 for the highest."""
+    return {v: i for i, v in enumerate(sorted(set(values), reverse=True))}
 
 
 def describe_cut(cut: Cut) -> str:

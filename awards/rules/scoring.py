@@ -139,6 +139,11 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
     score_index = keys.index(award.score) if award.score in keys else None
     pooled = [a for a in agencies if a.scores is not None and in_pool(award, a, keys)]
 
+    # Scores are non-negative, so equal values round to the very same digits: each distinct
+    # value is rounded once and its result shared, instead of six new decimals per nominee.
+    rounded = _Rounded(places)
+    by_value: dict[Decimal, Decimal] = {}
+
     def make(
         nid: str,
         th: str,
@@ -148,9 +153,9 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
         exact: Sequence[Decimal],
         fields: Mapping[str, str],
     ) -> Candidate:
-        quantum = _QUANTUM[places]
-        scores = tuple([s.quantize(quantum, ROUND_HALF_UP) for s in exact])
-        weighted = weighted_exact(exact, weights).quantize(quantum, ROUND_HALF_UP)
+        scores = tuple(map(rounded.__getitem__, exact))
+        weighted = round_half_up(weighted_exact(exact, weights), places)
+        weighted = by_value.setdefault(weighted, weighted)
         if counted:
             score = Decimal(sum(int(m.fields[award.score]) for m in members))
         else:
@@ -222,6 +227,18 @@ def gain_pool(workflow: Workflow, agencies: Iterable[Agency]) -> frozenset[str]:
         for a in agencies
         if a.scores is not None and any(in_pool(award, a, keys) for award in gains)
     )
+
+
+class _Rounded(dict[Decimal, Decimal]):
+    """Score -> the score rounded half-up to `places`, computed once per distinct score."""
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+
+    def __missing__(self, value: Decimal) -> Decimal:
+        done = self[value] = round_half_up(value, self.places)
+        return done
 
 
 def province_name_en(name_th: str) -> str:

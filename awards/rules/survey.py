@@ -11,18 +11,17 @@ values up; the messages are worked out again on a slower path, and only for rows
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import operator
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
+from awards.rules import collector
 from awards.rules.names import THAI_LETTER, nfc, suspect
 from awards.rules.names import problem as text_problem
 from awards.rules.names import provinces as known_provinces
@@ -97,7 +96,7 @@ def read_survey(path: str | Path, workflow: Workflow) -> Survey:
     """
 
     def check(rows: Iterator[list[str]], problems: Problems) -> list[Agency]:
-        with _collector_paused():
+        with collector.paused():
             return _check_rows(rows, workflow, problems)
 
     agencies, data = read_table(path, check)
@@ -258,23 +257,6 @@ def _picker(indexes: tuple[int, ...]) -> Callable[[list[str]], tuple[str, ...]]:
     if len(indexes) > 1:
         return operator.itemgetter(*indexes)
     return lambda row: tuple(row[i] for i in indexes)  # itemgetter(i) gives a cell, no tuple
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while agencies are read.
-
-    The rows make millions of objects that never form cycles, and each automatic
-    collection would walk all agencies kept so far: about a fifth of the time of a large
-    import. Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _text_problems(row: list[str], at: _Layout) -> list[tuple[int, str, str]]:

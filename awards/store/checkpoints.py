@@ -57,27 +57,39 @@ def _resumed(event: dict[str, Any] | None) -> tuple[merkle.Frontier, int]:
     return merkle.Frontier(), 0
 
 
-def write_checkpoint(conn: Connection, key: Any, *, cycle: str, actor: str) -> dict[str, Any]:
+def tree(conn: Connection, cycle: str) -> merkle.Frontier:
+    """The Merkle tree of the cycle's chain as it stands, in the caller's transaction:
+    resumed from the last checkpoint's frontier, with the events written since. Pass it to
+    `db.append` to grow it as events are sealed, then to `write_checkpoint`."""
+    previous = None
+    for seq, body in _checkpoints(conn, cycle, last=True):
+        previous = db.parsed(seq, body)
+        break
+    grown, after = _resumed(previous)
+    for _, _, body in db.stored(conn, cycle, after=after):
+        grown.append(merkle.leaf_hash(body))
+    return grown
+
+
+def write_checkpoint(
+    conn: Connection, key: Any, *, cycle: str, actor: str, grown: merkle.Frontier | None = None
+) -> dict[str, Any]:
     """Append a checkpoint of the cycle's chain as it stands, in the caller's transaction.
 
     With a committee `key` it is signed; without one it still fixes the size, Merkle root and
     head, so later logs can be proved to extend it, but it proves nothing about who wrote it.
     Each checkpoint keeps the tree's frontier (its complete subtrees), so the next one hashes
-    only the events written since, not the whole log again.
+    only the events written since, not the whole log again. `grown`: the tree as `tree` gave
+    it and `db.append` grew it in this transaction, so that no event is read back; a tree of
+    another size than the log's is not used.
     """
-    previous = None
-    for seq, body in _checkpoints(conn, cycle, last=True):
-        previous = db.parsed(seq, body)
-        break
-    tree, after = _resumed(previous)
-    head = GENESIS
-    for _, digest, body in db.stored(conn, cycle, after=after):
-        tree.append(merkle.leaf_hash(body))
-        head = digest
-    size, root = tree.size, tree.root().hex()
+    last, head = db.cycle_head(conn, cycle)
+    if grown is None or grown.size != last:
+        grown = tree(conn, cycle)
+    size, root = grown.size, grown.root().hex()
     event = events.checkpoint(
         cycle=cycle, actor=actor, at=now(), size=size, root=root, head=head,
-        frontier=tree.state(), public_key=None if key is None else public_hex(key),
+        frontier=grown.state(), public_key=None if key is None else public_hex(key),
         signature=None if key is None else key.sign(statement(size, root, head)).hex(),
     )  # fmt: skip
     db.append(conn, [event])

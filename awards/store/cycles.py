@@ -16,6 +16,7 @@ from awards.log import events
 from awards.log.agencies import agencies_sha256
 from awards.log.chain import now
 from awards.paths import find_workflow
+from awards.rules import collector
 from awards.rules.plain import Plain
 from awards.rules.scoring import Candidate, candidates, gain_pool
 from awards.rules.states import State
@@ -161,7 +162,7 @@ def import_survey(
     from awards.store import earlier
 
     survey = read_survey(path, workflow)  # every problem is reported before anything is written
-    with db.write(engine) as conn:
+    with collector.paused(), db.write(engine) as conn:  # a few objects per agency and nominee
         previous = survey_sha256(conn, workflow.cycle_id)
         if previous == survey.sha256:
             return Imported(workflow.cycle_id, survey.sha256, len(survey.agencies), {}, True)
@@ -201,7 +202,7 @@ def import_survey(
         facts = earlier.gather(conn, workflow, gain_pool(workflow, survey.agencies))
         if facts:
             db.append(conn, [earlier.facts_event(workflow.cycle_id, actor, at, f) for f in facts.values()])  # fmt: skip
-        ctx = writes.Context(workflow.cycle_id, actor, at, workflow.sha256, survey.sha256)
+        ctx = writes.Context(workflow.cycle_id, actor, at)
         counts = {}
         for award in workflow.awards:
             cands = candidates(workflow, award, survey.agencies, facts)
@@ -285,6 +286,9 @@ _NOMINATED = (
 )  # fmt: skip
 
 
+STREAM_ROWS = 20_000  # rows fetched at a time from a large result
+
+
 class _Decimals(dict[str, Decimal]):
     """Decimal per distinct text, made once: scores repeat a lot (0.00 to 100.00), and a
     million rows would otherwise hold six million separate Decimal objects."""
@@ -300,7 +304,9 @@ def load_nominated(
     """The award's nominations (optionally in one state), as the rules see them.
 
     Rows are unpacked by position: at a million rows, attribute access by name costs more
-    than the database read itself.
+    than the database read itself. They are streamed (on PostgreSQL a server-side cursor,
+    not the whole result in the driver first), and the texts many rows share (level,
+    ministry, province, state) are kept once each.
     """
     query = select(*_NOMINATED).where(
         col(Nomination.cycle) == cycle_id, col(Nomination.award) == award
@@ -308,18 +314,20 @@ def load_nominated(
     if state is not None:
         query = query.where(col(Nomination.state) == state)
     decimals = _Decimals()
+    shared: dict[str, str] = {}
+    one = shared.setdefault
     return [
         Nominated(
             cast(int, id_),
-            st,
+            one(st, st),
             rank,
             Candidate(
                 nid,
                 th,
                 en,
-                lv,
-                mi,
-                pr,
+                one(lv, lv),
+                one(mi, mi),
+                one(pr, pr),
                 mem,
                 tuple(map(decimals.__getitem__, orjson.loads(sc))),
                 decimals[w],
@@ -327,7 +335,9 @@ def load_nominated(
                 writes.read_fields(fs),
             ),
         )
-        for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s, fs in conn.execute(query)
+        for id_, st, rank, nid, th, en, lv, mi, pr, mem, sc, w, s, fs in conn.execute(
+            query.execution_options(yield_per=STREAM_ROWS)
+        )
     ]
 
 

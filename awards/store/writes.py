@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, text
 
 from awards.errors import ConflictError, TransitionError
-from awards.log import events
+from awards.log import events, merkle
 from awards.log.projection import ASSIGNED
 from awards.rules.scoring import Candidate
 from awards.rules.states import (
@@ -64,13 +64,13 @@ class Move(NamedTuple):
 
 @dataclass(frozen=True)
 class Context:
-    """What every event of one transaction shares."""
+    """What every event of one transaction shares. The workflow and survey a decision was
+    taken under are the `cycle_opened` and latest `survey_imported` events before it in the
+    chain (since schema version 6 a transition's evidence does not repeat their SHA-256)."""
 
     cycle: str
     actor: str
     at: str
-    workflow_sha256: str
-    survey_sha256: str | None
 
 
 def _event(
@@ -85,12 +85,7 @@ def _event(
 ) -> dict[str, Any]:
     return events.transition(
         cycle=ctx.cycle, award=award, nominee=nominee, source=src, dest=dest, trigger=trigger,
-        actor=ctx.actor, at=ctx.at, reason=reason,
-        evidence={
-            **evidence,
-            "workflow_sha256": ctx.workflow_sha256,
-            "survey_sha256": ctx.survey_sha256,
-        },
+        actor=ctx.actor, at=ctx.at, reason=reason, evidence=evidence,
     )  # fmt: skip
 
 
@@ -164,12 +159,15 @@ def check(moves: Sequence[Move]) -> list[str]:
     return dests
 
 
-def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
+def apply(
+    conn: Connection, ctx: Context, moves: Sequence[Move], tree: merkle.Frontier | None = None
+) -> db.Appended:
     """Apply moves in bulk inside the caller's write transaction, with one event each.
 
     The UPDATE is set-based (a temporary table of moves joined to the nominations) and guarded
     by each row's expected state; if any row had moved meanwhile, ConflictError is raised and
-    the caller's transaction rolls back whole.
+    the caller's transaction rolls back whole. `tree`: the log's Merkle tree, grown by the
+    events written (see db.append).
     """
     dests = check(moves)
     appended = db.append(
@@ -178,6 +176,7 @@ def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
             _event(ctx, m.award, m.nominee_id, m.source, d, m.trigger, m.why.reason, m.why.evidence)
             for m, d in zip(moves, dests, strict=True)
         ),
+        tree,
     )
     if not moves:
         return appended
@@ -195,14 +194,11 @@ def apply(conn: Connection, ctx: Context, moves: Sequence[Move]) -> db.Appended:
                 for i, (m, d) in enumerate(zip(moves, dests, strict=True))
             ),
         )
-        updated = conn.execute(
-            text(
-                "UPDATE nomination SET state = m.dest, seq = m.seq, "
-                "rank = COALESCE(m.rank, nomination.rank) "
-                "FROM awards_move AS m "
-                "WHERE nomination.id = m.id AND nomination.state = m.source"
-            )
-        ).rowcount
+        updated = db.update_rows(
+            conn,
+            "nomination SET state = m.dest, seq = m.seq, rank = COALESCE(m.rank, nomination.rank) "
+            "FROM awards_move AS m WHERE nomination.id = m.id AND nomination.state = m.source",
+        )
     finally:
         conn.exec_driver_sql("DROP TABLE awards_move")
     if updated != len(moves):
