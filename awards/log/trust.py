@@ -183,6 +183,16 @@ class Checkpoints:
         self.events += 1
         return seen
 
+    def add_run(self, leaves: list[bytes], head: str, events: list[dict[str, Any]]) -> None:
+        """Take a run of events that holds no checkpoint, as `add` would one by one: their
+        Merkle leaf hashes, the hash of the last one, and the events."""
+        if self.trusted is not None:
+            self._tail += len(events)
+            self._waiting.extend((e["seq"], _what(e)) for e in events if needs_signature(e))
+        self.tree.extend(leaves)
+        self.head = head
+        self.events += len(events)
+
     def _checkpoint(self, event: dict[str, Any]) -> Seen:
         size, root = self.tree.size, self.tree.root().hex()
         problem = mismatch(event, size, root, self.head) or ""
