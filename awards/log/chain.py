@@ -239,15 +239,43 @@ def verify_file(
     its own in a worker process, then the chunks are stitched: each must start with the
     sequence number and `prev` that the chunk before it ends with.
     """
-    size = os.path.getsize(path)
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if workers < 2 or size < parallel_from:
-        with open(path, "rb", buffering=1 << 20) as f:
-            return verify_lines(f, path)
-    bounds = _chunks(path, size, workers)
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(len(bounds)) as pool:
-        results = pool.starmap(_check_chunk, [(path, a, b) for a, b in bounds])
+    return Verifying(path, workers, parallel_from).result()
+
+
+class Verifying:
+    """`verify_file` started in the background: a large file's chunks are checked by worker
+    processes while the caller does other work; `result()` waits for them, stitches the
+    chunks and returns or raises what `verify_file` would. A small file is checked in this
+    process when `result()` is called."""
+
+    def __init__(
+        self, path: str, workers: int | None = None, parallel_from: int = PARALLEL_FROM
+    ) -> None:
+        self.path = path
+        size = os.path.getsize(path)
+        workers = workers or min(os.cpu_count() or 1, 4)
+        self._pool: Any = None
+        self._pending: Any = None
+        if workers >= 2 and size >= parallel_from:
+            bounds = _chunks(path, size, workers)
+            self._pool = multiprocessing.get_context("spawn").Pool(len(bounds))
+            self._pending = self._pool.starmap_async(
+                _check_chunk, [(path, a, b) for a, b in bounds]
+            )
+
+    def result(self) -> Verified:
+        if self._pool is None:
+            with open(self.path, "rb", buffering=1 << 20) as f:
+                return verify_lines(f, self.path)
+        try:
+            results = self._pending.get()
+        finally:
+            self._pool.terminate()
+            self._pool.join()
+        return _stitch(self.path, results)
+
+
+def _stitch(path: str, results: list[_Span | tuple[int, str]]) -> Verified:
     lines, seq, head = 0, 0, GENESIS
     for result in results:
         if isinstance(result, tuple):  # (line within the chunk, detail)

@@ -91,6 +91,7 @@ class Rederivation:
     roots: list[tuple[int, str]] = field(default_factory=list)
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
+    pooled: dict[str, dict[str, Candidate]] | None = None
     imported_at: int = 0
     rule: int = 0
     human: int = 0
@@ -151,11 +152,18 @@ class Rederivation:
         self._check_complete(event)
         self.stage.clear()
         self.imported_at = event["seq"]
-        self.pool = {
-            a.id: {c.nominee_id: c for c in candidates(self.workflow, a, self.survey.agencies)}
-            for a in self.workflow.awards
-        }
+        self.pool = self.prepare()
         self.unnominated = {a: set(p) for a, p in self.pool.items()}
+
+    def prepare(self) -> dict[str, dict[str, Candidate]]:
+        """Each award's pool, scored from the survey (once: every import the fold accepts is
+        of this same survey file, and the pools are only read)."""
+        if self.pooled is None:
+            self.pooled = {
+                a.id: {c.nominee_id: c for c in candidates(self.workflow, a, self.survey.agencies)}
+                for a in self.workflow.awards
+            }
+        return self.pooled
 
     def _transition(self, event: dict[str, Any]) -> None:
         award_id, nominee, trigger = event["award"], event["nominee"], event["trigger"]

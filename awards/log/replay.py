@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from awards.errors import AwardsError, LogError
-from awards.log.chain import events_of, verify_file
+from awards.log.chain import Verifying, events_of
 from awards.log.events import Kind
 from awards.log.fastcheck import Bulk
 from awards.log.rederive import Diverged, Divergence, Rederivation
@@ -62,14 +62,24 @@ def replay(
     event edited with its hash restated only breaks the chain at the next line, but its
     re-derivation names the edited event itself.
     """
+    # The chain is checked by worker processes while this one reads and scores the inputs;
+    # a broken chain is still reported before any problem with the files.
+    verifying = Verifying(str(log))
+    fold: Rederivation | None = None
+    unreadable: Exception | None = None
     try:
-        verified = verify_file(str(log))
+        workflow = load_workflow(workflow_path)
+        fold = Rederivation(workflow, read_survey(survey_path, workflow))
+        fold.prepare()
+    except Exception as exc:  # raised once the chain is known to be intact
+        unreadable = exc
+    try:
+        verified = verifying.result()
     except LogError as broken:
         _diverges_before(broken, log, workflow_path, survey_path)
         raise
-    fold = Rederivation(
-        load_workflow(workflow_path), read_survey(survey_path, load_workflow(workflow_path))
-    )
+    if unreadable is not None or fold is None:
+        raise unreadable or AssertionError("no fold")
     checks = Checkpoints(trusted)
     _fold(fold, events_of(log), checks, str(log))
     fold.finish()
