@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-
 _sha256 = hashlib.sha256
 
 
@@ -73,7 +72,9 @@ class Frontier:
             level = leaves[done : done + size]
             while len(level) > 1:
                 pairs = iter(level)
-                level = [_sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs)]
+                level = [
+                    _sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)
+                ]
             self._push(size, level[0])
             done += size
 
