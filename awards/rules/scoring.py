@@ -71,6 +71,8 @@ class _Quantized(dict[Decimal, Decimal]):
 
     def __missing__(self, score: Decimal) -> Decimal:
         rounded = score.quantize(self.quantum, ROUND_HALF_UP)
+        if rounded.as_tuple() == score.as_tuple():  # already at the precision: the same object
+            rounded = score
         if not score.is_zero():
             self[score] = rounded
         return rounded
@@ -194,6 +196,8 @@ def candidates(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> 
                 raise _NotFixed
             weighted = fixed.weighted(exact)
             scores = tuple(map(fixed.rounded.__getitem__, exact))
+            if all(map(operator.is_, scores, exact)):  # already at the precision: share it
+                scores = tuple(exact)
         except _NotFixed:
             scores = tuple([s.quantize(quantum, ROUND_HALF_UP) for s in exact])
             weighted = weighted_exact(exact, weights).quantize(quantum, ROUND_HALF_UP)
