@@ -21,9 +21,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
+from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from awards.log.chain import _Broken, _check, _chunks, _Span
@@ -109,15 +111,33 @@ def scan_chunk(task: tuple[str, int, int]) -> Scanned | tuple[int, str]:
 
 
 class Stream:
-    """A log's chunks scanned by worker processes, handed over in file order as they are
-    done (`chunks`), so the fold starts on the first while the others are read."""
+    """A log's chunks scanned by worker processes and handed over in file order (`chunks`),
+    so the fold starts on the first while the others are read. At most `ahead` chunks are
+    scanned before the fold takes them, which bounds the memory their events hold."""
 
-    def __init__(self, path: str, workers: int | None = None, chunk: int = CHUNK) -> None:
+    def __init__(
+        self, path: str, workers: int | None = None, chunk: int | None = None, ahead: int = 0
+    ) -> None:
         size = os.path.getsize(path)
         workers = workers or min(os.cpu_count() or 1, 4)
-        tasks = [(path, a, b) for a, b in _chunks(path, size, max(workers, -(-size // chunk)))]
+        parts = max(workers, -(-size // (chunk or CHUNK)))
+        self._tasks = iter([(path, a, b) for a, b in _chunks(path, size, parts)])
         self._pool = multiprocessing.get_context("spawn").Pool(workers)
-        self.chunks = self._pool.imap(scan_chunk, tasks)
+        self._pending: deque[AsyncResult[Scanned | tuple[int, str]]] = deque()
+        for _ in range(ahead or 4 * workers):
+            self._submit()
+        self.chunks = self._taken()
+
+    def _submit(self) -> None:
+        task = next(self._tasks, None)
+        if task is not None:
+            self._pending.append(self._pool.apply_async(scan_chunk, (task,)))
+
+    def _taken(self) -> Iterator[Scanned | tuple[int, str]]:
+        while self._pending:
+            scanned = self._pending.popleft().get()
+            self._submit()
+            yield scanned
 
     def close(self) -> None:
         self._pool.terminate()
