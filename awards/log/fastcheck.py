@@ -155,8 +155,6 @@ class Bulk:
         self._trusted = checks.trusted is not None
         self._taken = 0
         self._seq = 0
-        self._scores: dict[str, dict[str, str]] = {}  # award -> nominee -> pooled score
-        self._pool_of: int = -1  # the import the cached scores were pooled at
         self._infos: dict[int, tuple[CutInfo, tuple[Any, ...]]] = {}
         self._destinations: dict[tuple[str, str], str | None] = {}
 
@@ -173,13 +171,8 @@ class Bulk:
         if t[_FROM] != current:
             return False
         if trigger == NOMINATE:
-            if fold.imported_at != self._pool_of:
-                self._scores = {
-                    a: {n: str(c.score) for n, c in pool.items()} for a, pool in fold.pool.items()
-                }
-                self._pool_of = fold.imported_at
-            pooled = self._scores.get(award, {}).get(nominee)
-            if pooled is None or pooled != t[_EVIDENCE]:
+            pooled = fold.pool.get(award, {}).get(nominee)
+            if pooled is None or str(pooled.score) != t[_EVIDENCE]:
                 return False
             fold.unnominated[award].discard(nominee)
         elif trigger in _STAGED:
