@@ -124,7 +124,7 @@ class Stream:
         self._tasks = iter([(path, a, b) for a, b in _chunks(path, size, parts)])
         self._pool = multiprocessing.get_context("spawn").Pool(workers)
         self._pending: deque[AsyncResult[Scanned | tuple[int, str]]] = deque()
-        for _ in range(ahead or 4 * workers):
+        for _ in range(ahead or 2 * workers):
             self._submit()
         self.chunks = self._taken()
 
