@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,18 @@ def test_a_frontier_grown_or_resumed_gives_the_same_root_at_every_size():
         tree.append(leaf)
         resumed = Frontier.resume(tree.state())
         assert (tree.size, tree.root(), resumed.root()) == (n, root(leaves[:n]), root(leaves[:n]))
+
+
+@pytest.mark.parametrize("before", [0, 1, 3, 8, 13])
+@pytest.mark.parametrize("count", [0, 1, 2, 5, 64, 100, 1000])
+def test_frontier_extend_grows_the_same_tree_as_appending_each_leaf(before, count):
+    leaves = [leaf_hash(str(i).encode()) for i in range(before + count)]
+    one_by_one, extended = Frontier(), Frontier()
+    for leaf in leaves:
+        one_by_one.append(leaf)
+    for leaf in leaves[:before]:
+        extended.append(leaf)
+    extended.extend(leaves[before : before + count // 3])
+    extended.extend(leaves[before + count // 3 :])
+    assert (extended.size, extended.state()) == (one_by_one.size, one_by_one.state())
+    assert extended.root() == one_by_one.root() == root(leaves)

@@ -127,6 +127,29 @@ def test_replay_catches_a_forged_award(cycle, tmp_path):
     )
 
 
+def test_replay_catches_a_nomination_that_enters_awarded(cycle, tmp_path):
+    """A forger who nominates straight to `awarded` (and so skips every stage) is named at
+    that nomination, not passed on as a nominee who entered the pool."""
+    log, survey = cycle
+    forged_seq = []
+
+    def nominate_awarded(event):
+        if event.get("trigger") == "nominate" and event["nominee"] == "D017":
+            event["to"] = "awarded"
+        return event
+
+    forged = tmp_path / "forged.jsonl"
+    rechained(log, forged, nominate_awarded)
+    for n, line in enumerate(forged.read_bytes().splitlines(), start=1):
+        event = orjson.loads(line)["event"]
+        if event.get("trigger") == "nominate" and event["nominee"] == "D017":
+            forged_seq.append(n)
+    with pytest.raises(Diverged) as err:
+        replay(forged, WORKFLOW, survey)
+    d = err.value.divergence
+    assert (d.seq, d.logged, d.derived) == (forged_seq[0], "nominate to 'awarded'", "'surveyed'")
+
+
 def test_replay_catches_a_dropped_decision(cycle, tmp_path):
     log, survey = cycle
     forged = tmp_path / "forged.jsonl"

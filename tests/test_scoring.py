@@ -19,7 +19,7 @@ from awards.rules.scoring import (
 from awards.rules.stages import Stage, decide, review_outcome
 from awards.rules.states import Trigger
 from awards.rules.survey import Agency
-from awards.rules.workflow import Cut, Review
+from awards.rules.workflow import Cut, Dimension, Review
 from awards.rules.workflow_file import load_workflow
 
 from support import WORKFLOW
@@ -217,3 +217,39 @@ def test_review_outcome_waits_for_quorum_then_applies_majority():
     assert review_outcome(Review(quorum=2, approval="majority"), 1, 1) == Trigger.REJECT
     assert review_outcome(Review(quorum=2, approval="unanimous"), 2, 1) == Trigger.REJECT
     assert review_outcome(Review(quorum=0), 0, 0) == Trigger.APPROVE
+
+
+HOSTILE = ["0", "100", "100.00", "0.005", "49.995", "99.995", "0.000001", "50", "33.333333"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.decimals(min_value="0.0001", max_value="0.9", places=4)
+        | st.sampled_from(["0.2", "0.05", "0.125"]).map(Decimal),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 6),
+    st.data(),
+)
+def test_candidates_score_exactly_as_decimal_arithmetic(weights, places, data):
+    """The integer scoring of a large pool gives exactly the Decimal half-up results, down to
+    the text: zeros, full marks, halves at every precision, many dimensions, and scores with
+    more decimals than it takes (left to Decimal)."""
+    dims = tuple(Dimension(f"d{i}", "", "", w) for i, w in enumerate(weights))
+    workflow = replace(WF, dimensions=dims, precision=places)
+    score = st.sampled_from(HOSTILE).map(Decimal) | st.decimals(
+        0, 100, places=data.draw(st.integers(0, 7))
+    )
+    rows = data.draw(st.lists(st.tuples(*[score] * len(dims)), min_size=1, max_size=20))
+    agencies = [
+        Agency(f"A{i}", f"หน่วย{i}", "", "department", "", "", True, s, {"copy_free": False})
+        for i, s in enumerate(rows)
+    ]
+    award = replace(TOP, pool=replace(TOP.pool, level=None, flags={}), score="weighted")
+    got = candidates(workflow, award, agencies)
+    for c, s in zip(got, rows, strict=True):
+        assert str(c.weighted) == str(weighted_score(s, weights, places))
+        assert [str(x) for x in c.scores] == [str(round_half_up(x, places)) for x in s]
+        assert c.score is c.weighted

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -156,9 +156,14 @@ def malformed(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return event, wrong
 
 
-def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
+def _check(
+    lines: Iterable[bytes],
+    after: tuple[int, bytes] | None,
+    seen: Callable[[bytes, dict[str, Any]], None] | None = None,
+) -> _Span:
     """The hot loop. `after` is (seq, hash) of the event before the first line, or None to
-    take the first line's own seq and prev as given (a chunk checked on its own).
+    take the first line's own seq and prev as given (a chunk checked on its own). `seen` is
+    given each event found sound (its bytes and the parsed event), in order.
 
     Each event is parsed and its shape checked (awards.log.shape): a line whose bytes hash
     and chain correctly but hold no event the catalogue could have written is named here,
@@ -208,6 +213,8 @@ def _check(lines: Iterable[bytes], after: tuple[int, bytes] | None) -> _Span:
             )
         prev = actual
         count += 1
+        if seen is not None:
+            seen(body, event)
     return _Span(
         number, first_seq, None if first_prev is None else first_prev.decode(), prev.decode()
     )
@@ -253,17 +260,36 @@ def verify_file(
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(len(bounds)) as pool:
         results = pool.starmap(_check_chunk, [(path, a, b) for a, b in bounds])
-    lines, seq, head = 0, 0, GENESIS
+    return _stitch(path, results)
+
+
+def _stitch(path: str, results: list[_Span | tuple[int, str]]) -> Verified:
+    stitched = Stitched(path)
     for result in results:
+        stitched.add(result)
+    return stitched.verified()
+
+
+class Stitched:
+    """Chunks checked on their own (`_check_chunk`), joined in file order: each must start
+    with the sequence number and `prev` that the one before it ends with. `add` raises
+    LogError naming the first bad line of the whole file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines, self.head = 0, GENESIS
+
+    def add(self, result: _Span | tuple[int, str]) -> None:
+        path, lines, head = self.path, self.lines, self.head
         if isinstance(result, tuple):  # (line within the chunk, detail)
             raise _broken_at(path, lines + result[0], result[1])
         if result.lines == 0:
-            continue
-        if result.first_seq != seq + 1:
+            return
+        if result.first_seq != lines + 1:
             raise _broken_at(
                 path,
                 lines + 1,
-                f"seq {result.first_seq} where {seq + 1} was expected: an event is missing, duplicated or out of order",
+                f"seq {result.first_seq} where {lines + 1} was expected: an event is missing, duplicated or out of order",
             )
         if result.first_prev != head:
             raise _broken_at(
@@ -271,10 +297,11 @@ def verify_file(
                 lines + 1,
                 f"prev {str(result.first_prev)[:12]} does not match the hash of the event before it ({head[:12]}): the chain is broken here",
             )
-        lines += result.lines
-        seq += result.lines
-        head = result.head
-    return Verified(lines, head)
+        self.lines += result.lines
+        self.head = result.head
+
+    def verified(self) -> Verified:
+        return Verified(self.lines, self.head)
 
 
 def _chunks(path: str, size: int, n: int) -> list[tuple[int, int]]:

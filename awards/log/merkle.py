@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+_sha256 = hashlib.sha256
+
 
 def leaf_hash(event: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + event).digest()
@@ -56,8 +58,29 @@ class Frontier:
         self._stack: list[tuple[int, bytes]] = []
 
     def append(self, leaf: bytes) -> None:
-        self.size += 1
-        size, h = 1, leaf
+        self._push(1, leaf)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append leaves in order: the same tree as appending them one at a time, hashed a
+        level at a time (one list comprehension per level, not a loop step per node)."""
+        done, n = 0, len(leaves)
+        while done < n:
+            # The largest complete subtree that may start here: aligned to the tree's size,
+            # no larger than what is left.
+            room = self.size & -self.size or 1 << n.bit_length()
+            size = min(room, 1 << ((n - done).bit_length() - 1))
+            level = leaves[done : done + size]
+            while len(level) > 1:
+                pairs = iter(level)
+                level = [
+                    _sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)
+                ]
+            self._push(size, level[0])
+            done += size
+
+    def _push(self, size: int, h: bytes) -> None:
+        """Add a complete subtree of `size` leaves that starts at the tree's size."""
+        self.size += size
         while self._stack and self._stack[-1][0] == size:
             left_size, left = self._stack.pop()
             size, h = left_size + size, node_hash(left, h)

@@ -89,6 +89,7 @@ class Rederivation:
     roots: list[tuple[int, str]] = field(default_factory=list)
     pool: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     unnominated: dict[str, set[str]] = field(default_factory=dict)
+    pooled: dict[str, dict[str, Candidate]] | None = None
     imported_at: int = 0
     pool_due: bool = False  # a survey was imported and its pools are not derived yet
     rule: int = 0
@@ -161,12 +162,25 @@ class Rederivation:
 
     def _derive_pool(self, event: dict[str, Any]) -> None:
         self.pool_due, facts, agencies = False, self.now.facts(), self.survey.agencies
+        own = self.prepare()  # the awards that read no earlier cycle, scored once
         try:
-            self.pool = {a.id: {c.nominee_id: c for c in candidates(self.workflow, a, agencies, facts)}
+            self.pool = {a.id: own[a.id] if a.id in own else {c.nominee_id: c for c in candidates(self.workflow, a, agencies, facts)}
                          for a in self.workflow.awards}  # fmt: skip
         except MissingFacts as missing:
             self.fail(event, "no facts of the earlier cycle before the nominations", "facts", str(missing))  # fmt: skip
         self.unnominated = {a: set(p) for a, p in self.pool.items()}
+
+    def prepare(self) -> dict[str, dict[str, Candidate]]:
+        """The pool of each award that reads no earlier cycle, scored from the survey (once:
+        every import the fold accepts is of this same survey file, and the pools are only
+        read). The pools of awards that read an earlier cycle wait for its logged facts."""
+        if self.pooled is None:
+            self.pooled = {
+                a.id: {c.nominee_id: c for c in candidates(self.workflow, a, self.survey.agencies)}
+                for a in self.workflow.awards
+                if not a.earlier_cycles
+            }
+        return self.pooled
 
     def _transition(self, event: dict[str, Any]) -> None:
         if self.pool_due:
@@ -192,6 +206,9 @@ class Rederivation:
 
     def _nominate(self, event: dict[str, Any]) -> None:
         award_id, nominee = event["award"], event["nominee"]
+        if event.get("to") != State.SURVEYED:
+            self.fail(event, f"nominate to '{event.get('to')}'", f"'{State.SURVEYED}'",
+                      "a nomination enters as surveyed; only the stages move it on")  # fmt: skip
         c = self.pool.get(award_id, {}).get(nominee)
         if c is None:
             self.fail(event, f"{nominee} nominated", "not in the pool",

@@ -10,16 +10,29 @@ committee rules the engine used, and compared with what the log says, event by e
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import InvalidOperation
+from hashlib import sha256
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from awards.errors import AwardsError, LogError
-from awards.log.chain import events_of, verify_file
+from awards.log.chain import (
+    GENESIS,
+    PARALLEL_FROM,
+    Stitched,
+    Verified,
+    events_of,
+    split_line,
+    verify_file,
+)
 from awards.log.events import Kind
+from awards.log.fastcheck import Bulk, Scanned, Stream, compact
 from awards.log.rederive import Diverged, Divergence, Rederivation
 from awards.log.trust import Checkpoints, Trust
 from awards.rules.plain import Plain
@@ -61,21 +74,100 @@ def replay(
     event edited with its hash restated only breaks the chain at the next line, but its
     re-derivation names the edited event itself.
     """
-    try:
-        verified = verify_file(str(log))
-    except LogError as broken:
-        _diverges_before(broken, log, workflow_path, survey_path)
-        raise
-    fold = Rederivation(
-        load_workflow(workflow_path), read_survey(survey_path, load_workflow(workflow_path))
-    )
-    checks = Checkpoints(trusted)
-    _fold(fold, events_of(log), checks, str(log))
+    path = str(log)
+    if os.path.getsize(path) < PARALLEL_FROM:  # one process checks it faster than two start
+        try:
+            verified = verify_file(path)
+        except LogError as broken:
+            _diverges_before(broken, log, workflow_path, survey_path)
+            raise
+        workflow = load_workflow(workflow_path)
+        fold = Rederivation(workflow, read_survey(survey_path, workflow))
+        checks = Checkpoints(trusted)
+        _fold(fold, events_of(log), checks, path)
+    else:
+        # Worker processes check and read the chain while this one reads and scores the
+        # inputs; a broken chain is still reported before any problem with the files.
+        stream = Stream(path)
+        try:
+            verified, fold, checks = _replay_stream(
+                stream, log, workflow_path, survey_path, trusted
+            )
+        finally:
+            stream.close()
     fold.finish()
     return Replayed(
         verified.events, verified.head, fold.rule, fold.human, fold.other, tuple(fold.roots),
         checks.trust(),
     )  # fmt: skip
+
+
+def _replay_stream(
+    stream: Stream,
+    log: str | Path,
+    workflow_path: str | Path,
+    survey_path: str | Path,
+    trusted: str | None,
+) -> tuple[Verified, Rederivation, Checkpoints]:
+    path = str(log)
+    stitched = Stitched(path)
+    try:
+        try:
+            workflow = load_workflow(workflow_path)
+            fold = Rederivation(workflow, read_survey(survey_path, workflow))
+            fold.prepare()
+        except Exception:  # raised once the whole chain is known to be intact
+            for scanned in stream.chunks:
+                stitched.add(_span(scanned))
+            raise
+        checks = Checkpoints(trusted)
+        try:
+            _fold_stream(fold, stream, stitched, checks)
+        except LogError as unreplayable:
+            if unreplayable.line is not None and unreplayable.line <= stitched.lines:
+                for scanned in stream.chunks:  # a broken chain further on is reported first
+                    stitched.add(_span(scanned))
+            raise
+    except _ChainBroken as broken:
+        _diverges_before(broken.error, log, workflow_path, survey_path)
+        raise broken.error from None
+    return stitched.verified(), fold, checks
+
+
+class _ChainBroken(Exception):
+    def __init__(self, error: LogError) -> None:
+        self.error = error
+
+
+def _span(scanned: Scanned | tuple[int, str]) -> Any:
+    return scanned if isinstance(scanned, tuple) else scanned.span
+
+
+def _fold_stream(
+    fold: Rederivation, stream: Stream, stitched: Stitched, checks: Checkpoints
+) -> None:
+    """Fold the chunks the workers scanned, in order: the bulk through the fast path, every
+    other event read again from its line and checked by the fold."""
+    path = stitched.path
+    bulk = Bulk(fold, checks)
+    with open(path, "rb") as f:
+        for scanned in stream.chunks:
+            try:
+                stitched.add(_span(scanned))
+            except LogError as error:
+                raise _ChainBroken(error) from None
+            assert not isinstance(scanned, tuple)
+            before = stitched.lines - scanned.span.lines
+            leaves, take = scanned.leaves, bulk.take
+            for i, t in enumerate(scanned.events):
+                if take(t, leaves[32 * i : 32 * i + 32]):
+                    continue
+                f.seek(t[0])
+                body, digest = split_line(f.readline(), path)
+                event = orjson.loads(body)
+                bulk.flush(event["prev"])
+                _step(fold, checks, body, digest, event, before + i + 1, path)
+    bulk.flush(stitched.head)
 
 
 # What a well-formed but impossible event raises inside the fold: an award the workflow does
@@ -88,22 +180,47 @@ def _fold(
     events: Iterable[tuple[bytes, str, dict[str, Any]]],
     checks: Checkpoints | None = None,
     where: str = "log",
+    fast: bool = True,
 ) -> None:
+    """Check and fold every event; `fast`: let the bulk of them through awards.log.fastcheck,
+    which hands any event it does not recognise as exactly right to the general check."""
     checks = checks or Checkpoints()
+    bulk = Bulk(fold, checks) if fast else None
+    digest = GENESIS
     for line, (body, digest, event) in enumerate(events, start=1):
-        try:
-            if event["kind"] == Kind.CHECKPOINT:
-                fold.checkpoint(event, checks.tree, checks.head)
-            fold.apply(event)
-        except Diverged:
-            raise
-        except _UNREPLAYABLE as exc:
-            detail = str(exc) if isinstance(exc, AwardsError) else f"{type(exc).__name__}: {exc}"
-            raise LogError(
-                f"{where}:{line}: event {event['seq']} ({event['kind']}) cannot be replayed: {detail}",
-                line,
-            ) from None
-        checks.add(body, digest, event)
+        if bulk is not None:
+            if bulk.take(compact(event, 0), sha256(b"\x00" + body).digest()):
+                continue
+            bulk.flush(event["prev"])
+        _step(fold, checks, body, digest, event, line, where)
+    if bulk is not None:
+        bulk.flush(digest)
+
+
+def _step(
+    fold: Rederivation,
+    checks: Checkpoints,
+    body: bytes,
+    digest: str,
+    event: dict[str, Any],
+    line: int,
+    where: str,
+) -> None:
+    """Check one event against the fold and fold it in; LogError naming its line when it
+    cannot be replayed."""
+    try:
+        if event["kind"] == Kind.CHECKPOINT:
+            fold.checkpoint(event, checks.tree, checks.head)
+        fold.apply(event)
+    except Diverged:
+        raise
+    except _UNREPLAYABLE as exc:
+        detail = str(exc) if isinstance(exc, AwardsError) else f"{type(exc).__name__}: {exc}"
+        raise LogError(
+            f"{where}:{line}: event {event['seq']} ({event['kind']}) cannot be replayed: {detail}",
+            line,
+        ) from None
+    checks.add(body, digest, event)
 
 
 def _diverges_before(

@@ -54,8 +54,12 @@ def needs_signature(event: dict[str, Any]) -> bool:
 def _what(event: dict[str, Any]) -> str:
     kind = event["kind"]
     if kind == Kind.TRANSITION:
-        return sys.intern(f"{event.get('trigger')} of {event.get('nomination', 'a nomination')}")
+        return _move(event.get("trigger"), event.get("nomination", "a nomination"))
     return sys.intern(str(kind))
+
+
+def _move(trigger: Any, nomination: Any) -> str:
+    return sys.intern(f"{trigger} of {nomination}")
 
 
 def mismatch(event: dict[str, Any], size: int, root: str, head: str) -> str | None:
@@ -182,6 +186,16 @@ class Checkpoints:
         self.head = digest
         self.events += 1
         return seen
+
+    def add_run(self, leaves: list[bytes], moves: list[tuple[int, str, str]]) -> None:
+        """Take a run of rule-based moves, as `add` would one by one: their Merkle leaf hashes
+        and, with a trusted key, each one's (seq, trigger, nomination). The caller sets
+        `head` before the checkpoints are read again."""
+        if self.trusted is not None:
+            self._tail += len(leaves)
+            self._waiting.extend((seq, _move(trigger, code)) for seq, trigger, code in moves)
+        self.tree.extend(leaves)
+        self.events += len(leaves)
 
     def _checkpoint(self, event: dict[str, Any]) -> Seen:
         size, root = self.tree.size, self.tree.root().hex()

@@ -7,7 +7,8 @@ the chain decided it, so the log can show why a nominee is above or below its ne
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import operator
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
@@ -47,26 +48,62 @@ def rank(
         (i for i, k in enumerate(names) if k in NAME_KEYS or k == UNIQUE_KEY), len(names)
     )
     index = [None if k == "score" else keys.index(k) for k in names[:first_name]]
-    # Each numeric key becomes its value's place among the distinct values, highest first:
-    # small integers order and tie exactly as the decimals do, and sort many times faster.
-    columns = []
-    for i in index:
-        values = [c.score for c in cands] if i is None else [c.scores[i] for c in cands]
-        columns.append(list(map(_places(values).__getitem__, values)))
-    prefixes: list[tuple[int, ...]] = list(zip(*columns, strict=True)) if columns else [()] * len(cands)  # fmt: skip
-    # Only candidates that tie on every key before the first name key need the rest of the
-    # chain (and Thai collation is costly); a unique prefix already decides the order.
-    count: dict[tuple[int, ...], int] = defaultdict(int)
-    for p in prefixes:
-        count[p] += 1
-    tied = [c for c, p in zip(cands, prefixes, strict=True) if count[p] > 1]
-    order = names_in(c.name_th for c in tied) if "name_th" in names and tied else {}
+    n = len(cands)
+    if not n:
+        return []
+    columns = [
+        [c.score for c in cands] if i is None else [c.scores[i] for c in cands] for i in index
+    ]
+    prefixes = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
+    # High to low on the prefix; a reverse sort keeps equal prefixes in input order.
+    order = sorted(range(n), key=prefixes.__getitem__, reverse=True)
+    placed = [cands[i] for i in order]
+    # depths[i]: the key that orders place i against place i + 1 (first_name: they tie on
+    # the whole prefix, and the rest of the chain orders them).
+    depths = [first_name] * (n - 1)
+    for level in reversed(range(first_name)):
+        column = [columns[level][i] for i in order]
+        differs = map(operator.ne, column, column[1:])
+        depths = [level if d else was for d, was in zip(differs, depths, strict=False)]
+    ties = [i for i, d in enumerate(depths) if d == first_name]
+    if ties:
+        _order_ties(placed, depths, ties, names, first_name, keys, names_in, order)
+    above = [0, *depths]
+    below = [*depths, 0]
+    return [
+        Ranked(c, place, names[max(a, b)])
+        for place, c, a, b in zip(range(1, n + 1), placed, above, below, strict=True)
+    ]
+
+
+def _order_ties(
+    placed: list[Candidate],
+    depths: list[int],
+    ties: list[int],
+    names: tuple[str, ...],
+    first_name: int,
+    keys: tuple[str, ...],
+    names_in: NameOrder,
+    order: list[int],
+) -> None:
+    """Order each run of candidates tied on the numeric prefix by the rest of the chain, in
+    place, and say which key of it parts each neighbour. Only they need the rest of the
+    chain (and Thai collation is costly)."""
+    runs: list[tuple[int, int]] = []  # [start, end) in `placed`
+    for i in ties:
+        if runs and runs[-1][1] == i + 1:
+            runs[-1] = (runs[-1][0], i + 2)
+        else:
+            runs.append((i, i + 2))
+    tied = sorted(order[k] for s, e in runs for k in range(s, e))  # input order
+    by_input = {o: c for o, c in zip(order, placed, strict=True)}
+    thai = names_in(by_input[k].name_th for k in tied) if "name_th" in names else {}
 
     def rest(c: Candidate) -> tuple[object, ...]:
         out: list[object] = []
         for k in names[first_name:]:
             if k == "name_th":
-                out.append(order[c.name_th])
+                out.append(thai[c.name_th])
             elif k == "name_en":
                 out.append(c.name_en.casefold())
             elif k == UNIQUE_KEY:
@@ -75,31 +112,14 @@ def rank(
                 out.append(-c.scores[keys.index(k)])
         return tuple(out)
 
-    keyed = sorted(
-        ((p + rest(c) if count[p] > 1 else p, c) for c, p in zip(cands, prefixes, strict=True)),
-        key=lambda kc: kc[0],  # type: ignore[arg-type, return-value]
-    )
-
-    def depth(a: tuple[object, ...], b: tuple[object, ...]) -> int:
-        for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            if x != y:
-                return i
-        return len(a) - 1
-
-    # depths[i]: the key that orders place i against place i + 1.
-    depths = [depth(keyed[i][0], keyed[i + 1][0]) for i in range(len(keyed) - 1)]
-    last = len(keyed) - 1
-    ranked = []
-    for i, (_, c) in enumerate(keyed):
-        above = depths[i - 1] if i > 0 else 0
-        below = depths[i] if i < last else 0
-        ranked.append(Ranked(c, i + 1, names[max(above, below)]))
-    return ranked
-
-
-def _places(values: Sequence[Decimal]) -> dict[Decimal, int]:
-    """Each distinct value -> its place among them, 0 for the highest."""
-    return {v: i for i, v in enumerate(sorted(set(values), reverse=True))}
+    for s, e in runs:
+        keyed = sorted(((rest(c), c) for c in placed[s:e]), key=lambda kc: kc[0])  # type: ignore[arg-type, return-value]
+        placed[s:e] = [c for _, c in keyed]
+        for i in range(s, e - 1):
+            a, b = keyed[i - s][0], keyed[i - s + 1][0]
+            depths[i] = first_name + next(
+                (j for j, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a) - 1
+            )
 
 
 def describe_cut(cut: Cut) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, getcontext
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -38,6 +38,81 @@ def weighted_exact(scores: Sequence[Decimal], weights: Sequence[Decimal]) -> Dec
 def weighted_score(scores: Sequence[Decimal], weights: Sequence[Decimal], places: int) -> Decimal:
     """The weighted score rounded half-up to `places` decimals."""
     return round_half_up(weighted_exact(scores, weights), places)
+
+
+class _Products(dict[Decimal, int]):
+    """Score -> score x weight as an integer of 10^-scale units: computed once per distinct
+    score (survey scores repeat: two decimals between 0 and 100)."""
+
+    def __init__(self, weight: Decimal, scale: int) -> None:
+        super().__init__()
+        self.weight, self.scale = weight, scale
+
+    def __missing__(self, score: Decimal) -> int:
+        product = score * self.weight  # in the current context, as weighted_exact multiplies
+        if product < 0 or len(product.as_tuple().digits) >= _PRECISION:  # rounded, or negative
+            raise _NotFixed
+        units = product.scaleb(self.scale)
+        if units != units.to_integral_value():
+            raise _NotFixed
+        self[score] = int(units)
+        return self[score]
+
+
+class _NotFixed(Exception):
+    """A score whose product with its weight is not a whole number of units."""
+
+
+class _Quantized(dict[Decimal, Decimal]):
+    """Score -> the score rounded half-up to the workflow's precision, once per distinct
+    value. Zeros are not kept: 0 and -0 are equal keys but round to different text."""
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.quantum = _QUANTUM[places]
+
+    def __missing__(self, score: Decimal) -> Decimal:
+        rounded = score.quantize(self.quantum, ROUND_HALF_UP)
+        if rounded.as_tuple() == score.as_tuple():  # already at the precision: the same object
+            rounded = score
+        if not score.is_zero():
+            self[score] = rounded
+        return rounded
+
+
+_PRECISION = 28  # the default Decimal context's; below it, Decimal sums are exact
+_SCORE_PLACES = 6  # the most decimals of a score the integer scoring takes
+
+
+class Fixed:
+    """Weighted scores in exact fixed-point integers: each score x weight is a whole number of
+    10^-scale units (scale = the weights' decimals + 6), summed as integers and rounded
+    half-up as integers. Gives exactly `weighted_score`'s Decimal, several times faster on a
+    large survey; a score it cannot take exactly raises _NotFixed, for the Decimal path."""
+
+    def __init__(self, weights: Sequence[Decimal], places: int) -> None:
+        scale = max(-min(int(w.as_tuple().exponent), 0) for w in weights) + _SCORE_PLACES
+        self.places = places
+        self.products = [_Products(w, scale) for w in weights]
+        self.rounded = _Quantized(places)
+        self.unit = 10 ** max(scale - places, 0)
+        self.lift = 10 ** max(places - scale, 0)
+        self.half = self.unit // 2
+        self.limit = 10**_PRECISION // self.lift
+        self.scores: dict[int, Decimal] = {}  # rounded units -> one shared Decimal
+
+    def weighted(self, scores: Sequence[Decimal]) -> Decimal:
+        """The weighted score rounded half-up to `places` decimals (scores are not negative)."""
+        if len(scores) != len(self.products):
+            raise _NotFixed
+        total = sum(map(_Products.__getitem__, self.products, scores))
+        if total >= self.limit:
+            raise _NotFixed
+        units = (total + self.half) // self.unit * self.lift
+        score = self.scores.get(units)
+        if score is None:
+            score = self.scores[units] = Decimal(units).scaleb(-self.places)
+        return score
 
 
 class Candidate(NamedTuple):
@@ -139,10 +214,7 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
     score_index = keys.index(award.score) if award.score in keys else None
     pooled = [a for a in agencies if a.scores is not None and in_pool(award, a, keys)]
 
-    # Scores are non-negative, so equal values round to the very same digits: each distinct
-    # value is rounded once and its result shared, instead of six new decimals per nominee.
-    rounded = _Rounded(places)
-    by_value: dict[Decimal, Decimal] = {}
+    fixed = Fixed(weights, places) if getcontext().prec == _PRECISION else None
 
     def make(
         nid: str,
@@ -153,9 +225,17 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
         exact: Sequence[Decimal],
         fields: Mapping[str, str],
     ) -> Candidate:
-        scores = tuple(map(rounded.__getitem__, exact))
-        weighted = round_half_up(weighted_exact(exact, weights), places)
-        weighted = by_value.setdefault(weighted, weighted)
+        quantum = _QUANTUM[places]
+        try:
+            if fixed is None or members[0].scores is not exact:  # a group's mean: Decimal
+                raise _NotFixed
+            weighted = fixed.weighted(exact)
+            scores = tuple(map(fixed.rounded.__getitem__, exact))
+            if all(map(operator.is_, scores, exact)):  # already at the precision: share it
+                scores = tuple(exact)
+        except _NotFixed:
+            scores = tuple([s.quantize(quantum, ROUND_HALF_UP) for s in exact])
+            weighted = weighted_exact(exact, weights).quantize(quantum, ROUND_HALF_UP)
         if counted:
             score = Decimal(sum(int(m.fields[award.score]) for m in members))
         else:
@@ -227,18 +307,6 @@ def gain_pool(workflow: Workflow, agencies: Iterable[Agency]) -> frozenset[str]:
         for a in agencies
         if a.scores is not None and any(in_pool(award, a, keys) for award in gains)
     )
-
-
-class _Rounded(dict[Decimal, Decimal]):
-    """Score -> the score rounded half-up to `places`, computed once per distinct score."""
-
-    def __init__(self, places: int) -> None:
-        super().__init__()
-        self.places = places
-
-    def __missing__(self, value: Decimal) -> Decimal:
-        done = self[value] = round_half_up(value, self.places)
-        return done
 
 
 def province_name_en(name_th: str) -> str:
