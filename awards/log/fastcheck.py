@@ -30,23 +30,11 @@ from typing import Any
 
 from awards.log.chain import _Broken, _check, _chunks, _Span
 from awards.log.events import Kind
-from awards.log.rederive import Rederivation
+from awards.log.rederive import COMPARED, Rederivation
 from awards.log.trust import Checkpoints
 from awards.rules.stages import STAGE_OF, CutDecision, CutInfo
 from awards.rules.states import NOMINATE, REASON_REQUIRED, State, destination
 
-# The evidence fields a ranking decision is compared on; a nomination's is the first.
-COMPARED = (
-    "score",
-    "rank",
-    "of",
-    "cut",
-    "cut_score",
-    "tie_break",
-    "segment",
-    "tier",
-    "quota_full",
-)
 # A compact event: (offset of its line, seq) for any event; a transition adds these fields,
 # then the evidence's COMPARED fields.
 _AWARD, _NOMINEE, _FROM, _TO, _TRIGGER, _NOMINATION, _EVIDENCE = range(2, 9)

@@ -35,7 +35,8 @@ from awards.rules.survey import Survey
 from awards.rules.thai import name_order
 from awards.rules.workflow import Award, Reviewer, Workflow
 
-_COMPARED = (
+# The evidence fields a ranking decision is compared on; a nomination's is the first.
+COMPARED = (
     "score",
     "rank",
     "of",
@@ -264,7 +265,7 @@ class Rederivation:
         derived = expected.evidence
         compared: tuple[str, ...]
         if isinstance(expected, CutDecision):
-            compared = _COMPARED
+            compared = COMPARED
         else:  # a version 1 review decision carries only the counts and the rule
             compared = (
                 _REVIEW_COMPARED if event.get("schema_version", 1) >= 2 else _REVIEW_COMPARED[:4]
