@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,7 +22,7 @@ from sqlmodel import SQLModel
 
 from awards.cli import main
 from awards.commands.logbook import verify_database
-from awards.log.chain import now, seal
+from awards.log.chain import GENESIS, now, seal
 from awards.rules.scoring import Candidate
 from awards.rules.workflow_file import load_workflow
 from awards.store import database as db
@@ -311,7 +312,9 @@ def test_one_cycle_database_upgrades_to_a_chain_per_cycle_keyed_by_cycle_and_seq
     init_cycle(WORKFLOW_2023, url=db_url, actor="secretary")  # the next cycle: a chain of its own
     with db.read(engine) as conn:
         assert db.chains(conn) == ["dga-2019", "dga-2023"]
-        assert db.cycle_head(conn, "dga-2023")[0] == 1
+        opened = [orjson.loads(body) for _, _, body in db.stored(conn, "dga-2023")]
+        assert [e["seq"] for e in opened] == list(range(1, len(opened) + 1))
+        assert (opened[0]["kind"], opened[0]["prev"]) == ("cycle_opened", GENESIS)
         assert db.cycle_head(conn, "dga-2019") == (9, before["event"][-1][2])
 
 
