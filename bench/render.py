@@ -43,7 +43,7 @@ def synthetic_cycle(url: str, n: int) -> None:
     from awards.rules.thai import province_names
     from awards.store import cycles, writes
     from awards.store import database as db
-    from awards.store.cycles import load_cycle
+    from awards.store.loading import load_cycle
     from awards.store.models import Nomination
     from awards.store.schema import open_engine
 
@@ -167,7 +167,7 @@ def naive(sample: int) -> dict[str, float]:
     from awards.certificates import issuing as issue
     from awards.certificates.typeset import renderer
     from awards.store import database as db
-    from awards.store.cycles import load_cycle
+    from awards.store.loading import load_cycle
     from awards.store.schema import open_engine
 
     with tempfile.TemporaryDirectory(prefix="awards-bench-") as tmp:

@@ -16,7 +16,8 @@ from awards.commands.advance import advance, move_one
 from awards.commands.results import read_ranking, read_status, status
 from awards.rules.states import Trigger
 from awards.store import database as db
-from awards.store.cycles import import_survey, init_cycle, load_cycle
+from awards.store.cycles import import_survey, init_cycle
+from awards.store.loading import load_cycle
 from awards.store.schema import open_engine
 
 from support import WORKFLOW, small_survey

@@ -27,7 +27,8 @@ from awards.log.chain import now
 from awards.log.replay import replay
 from awards.store import database as db
 from awards.store import writes
-from awards.store.cycles import find_nomination, init_cycle, load_cycle
+from awards.store.cycles import find_nomination, init_cycle
+from awards.store.loading import load_cycle
 from awards.store.models import Event, Nomination
 from awards.store.schema import open_engine
 

@@ -32,7 +32,7 @@ from awards.rules.plain import Plain
 from awards.rules.states import State
 from awards.store import database as db
 from awards.store.checkpoints import write_checkpoint
-from awards.store.cycles import load_cycle
+from awards.store.loading import load_cycle
 from awards.store.models import Certificate, Event, Nomination
 from awards.store.outputs import check_outputs, check_renderings
 from awards.store.schema import open_engine

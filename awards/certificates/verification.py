@@ -35,7 +35,7 @@ from awards.log.events import Kind
 from awards.rules.states import State, Trigger, nomination_code
 from awards.store import database as db
 from awards.store.checkpoints import Pinned, pinned
-from awards.store.cycles import load_cycle
+from awards.store.loading import load_cycle
 from awards.store.models import Certificate, Event
 from awards.store.schema import open_engine
 

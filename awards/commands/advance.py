@@ -27,7 +27,8 @@ from awards.store import checkpoints as checkpoint
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store import writes
-from awards.store.cycles import find_nomination, load_cycle, load_nominated
+from awards.store.cycles import find_nomination, load_nominated
+from awards.store.loading import load_cycle
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
 

@@ -38,7 +38,7 @@ from awards.rules.workflow import Workflow
 from awards.rules.workflow_file import parse_workflow
 from awards.store import database as db
 from awards.store import earlier
-from awards.store.cycles import load_agencies, load_cycle
+from awards.store.loading import load_agencies, load_cycle
 from awards.store.models import (
     Assignment,
     Certificate,

@@ -23,7 +23,7 @@ from awards.log import chain as eventlog
 from awards.log.chain import GENESIS, Verified, export_line, sha256, verify_lines
 from awards.log.trust import Checkpoints, Untrusted
 from awards.store import database as db
-from awards.store.cycles import load_cycle
+from awards.store.loading import load_cycle
 from awards.store.models import Event
 from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine

@@ -29,7 +29,8 @@ from awards.rules.workflow import Award, Workflow, band_of
 from awards.store import committee as panel
 from awards.store import database as db
 from awards.store import earlier
-from awards.store.cycles import load_agencies, load_cycle, load_nominated, survey_sha256
+from awards.store.cycles import load_nominated
+from awards.store.loading import load_agencies, load_cycle, survey_sha256
 from awards.store.models import Nomination
 from awards.store.schema import open_engine
 

@@ -29,7 +29,8 @@ from awards.rules.states import OPEN_FOR_RECUSAL, State, nomination_code
 from awards.rules.workflow import REVIEWER_ID_RULE, Reviewer, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
-from awards.store.cycles import find_nomination, load_cycle, load_nominated
+from awards.store.cycles import find_nomination, load_nominated
+from awards.store.loading import load_cycle
 from awards.store.models import Assignment, Nomination, Verdict
 from awards.store.schema import open_engine
 

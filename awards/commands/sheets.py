@@ -29,7 +29,7 @@ from awards.rules.states import State, nomination_code
 from awards.rules.workflow import VERDICT_NOTE, Reviewer, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
-from awards.store.cycles import load_cycle
+from awards.store.loading import load_cycle
 from awards.store.models import Assignment, Nomination, Verdict
 from awards.store.schema import open_engine
 

@@ -31,7 +31,8 @@ from awards.rules.tables import Problems, read_table
 from awards.rules.workflow import VERDICT_COLUMNS, VERDICT_NOTE, Workflow
 from awards.store import committee as panel
 from awards.store import database as db
-from awards.store.cycles import find_nomination, load_cycle
+from awards.store.cycles import find_nomination
+from awards.store.loading import load_cycle
 from awards.store.models import Verdict
 from awards.store.schema import open_engine
 

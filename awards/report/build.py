@@ -37,7 +37,7 @@ from awards.rules.survey import Agency
 from awards.rules.workflow import Award, Workflow
 from awards.store import database as db
 from awards.store import earlier
-from awards.store.cycles import load_agencies, load_cycle
+from awards.store.loading import load_agencies, load_cycle
 from awards.store.models import Event
 from awards.store.outputs import check_outputs
 from awards.store.schema import open_engine

@@ -23,7 +23,8 @@ from awards.log.signing import load_public_key, public_hex, signature_ok, statem
 from awards.log.trust import Checkpoints, Seen, Trust
 from awards.rules.plain import Plain
 from awards.store import database as db
-from awards.store.cycles import find_nomination, load_cycle
+from awards.store.cycles import find_nomination
+from awards.store.loading import load_cycle
 from awards.store.models import Event
 from awards.store.schema import open_engine
 

@@ -23,7 +23,7 @@ from awards.rules.scoring import scores_then
 from awards.rules.states import OPEN
 from awards.rules.workflow import Workflow
 from awards.store import database as db
-from awards.store.cycles import load_agencies, load_cycle, survey_sha256
+from awards.store.loading import load_agencies, load_cycle, survey_sha256
 from awards.store.models import Cycle, Event, SurveyImport
 
 
