@@ -18,7 +18,9 @@ from awards.rules.thai import thai_date, to_thai_digits
 from awards.rules.workflow import Ceremony
 from awards.version import __version__
 
-BATCH = 100  # sheets per document: bounds a worker's memory (about 150 MB), amortises font subsetting
+BATCH = (
+    100  # sheets per document: bounds a worker's memory (about 150 MB), amortises font subsetting
+)
 TEMP_PREFIX = ".awards-render-"
 
 

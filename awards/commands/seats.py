@@ -226,7 +226,16 @@ def _write_assignments(
     appended = db.append(
         conn,
         (
-            panel.assignment_event(cycle, award, p.nominee_id, p.reviewer, number, why, actor, at)
+            events.assigned(
+                cycle=cycle,
+                award=award,
+                nominee=p.nominee_id,
+                reviewer=p.reviewer,
+                round=number,
+                why=why,
+                actor=actor,
+                at=at,
+            )
             for p in pairs
         ),
     )

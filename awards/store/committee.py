@@ -93,22 +93,6 @@ class Places:
                 self.declined[nomination_id].add(reviewer)
 
 
-def assignment_event(
-    cycle: str,
-    award: str,
-    nominee: str,
-    reviewer: str,
-    round: int,
-    why: Mapping[str, Any],
-    actor: str,
-    at: str,
-) -> dict[str, Any]:
-    return events.assigned(
-        cycle=cycle, award=award, nominee=nominee, reviewer=reviewer, round=round, why=why,
-        actor=actor, at=at,
-    )  # fmt: skip
-
-
 def rounds_reached(conn: Connection, cycle: str, award: str) -> dict[str, int]:
     """Nominee id -> the review round each of the award's nominations reached."""
     return dict(
