@@ -3,6 +3,8 @@ offline replay of the benchmark cycle, written in plain Python and sqlite3 (no e
 
     python bench/reference.py 100000             # prints one JSON object of timings
     python bench/reference.py --keep DIR 1000000 # keep the database, log and survey in DIR
+    python bench/reference.py --floor 1000000    # only the least work the targets leave room
+                                                 # for (see `floor`)
 
 Each phase is reported as wall time and CPU time (`... cpu`); on a machine shared with
 other work the CPU time is the steadier figure.
@@ -279,6 +281,8 @@ def run(n: int, work: Path) -> dict[str, float]:
     survey = bench_survey(work / "survey.csv", n)
     wf = Workflow(HERE / "bench.toml")
     out: dict[str, float] = {"nominees": n}
+    for stale in ("reference.db", "reference.db-wal", "reference.db-shm"):  # a kept earlier run
+        (work / stale).unlink(missing_ok=True)
     db = sqlite3.connect(work / "reference.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
@@ -301,6 +305,83 @@ def run(n: int, work: Path) -> dict[str, float]:
     return out
 
 
+def floor(n: int, work: Path) -> dict[str, float]:
+    """The least work the targets leave room for, each piece timed alone (CPU seconds):
+
+    - `write`: sealing 2n events (a nomination and a ranked move per nominee, in rank order)
+      and inserting them, with nothing else, into the engine's event table and indexes in one
+      transaction; `write, no subject index`: the same without the index on (cycle, award,
+      nominee) that lets a nomination's history be read;
+    - `csv`: the survey's rows read by the csv module, with no checks;
+    - `lines`: every line of the exported log hashed and parsed, with no checks;
+    - `sort`: the nominees sorted by score, then Thai name in ICU's order.
+
+    `... wall` is the same write's wall time (with its disk waits). From these: the fewest
+    CPU seconds every stage at n could take (writing the events and reading the survey,
+    with no agency or nomination rows at all), and the most events per second a replay
+    could reach if the survey, the sort and the lines were shared perfectly between every
+    core with no other check.
+    """
+    import os
+
+    sys.path.insert(0, str(HERE))
+    from cycle import bench_survey
+
+    survey = work / "survey.csv"
+    if not survey.exists():
+        bench_survey(survey, n)
+    out: dict[str, float] = {"nominees": n}
+    data = survey.read_bytes()
+    c = time.process_time()
+    header, *rows = csv.reader(data.decode("utf-8").splitlines())
+    out["csv"] = time.process_time() - c
+    wf = Workflow(HERE / "bench.toml")
+    dims = [header.index(k) for k in wf.keys]
+    items = [(r[0], r[1], weighted([cents(r[i], "") for i in dims], wf), 0) for r in rows]
+    c = time.process_time()
+    order = ranked(items)
+    out["sort"] = time.process_time() - c
+    del rows
+    for label, subject in (("write", True), ("write, no subject index", False)):
+        path = work / "floor.db"
+        for stale in ("floor.db", "floor.db-wal", "floor.db-shm"):
+            (work / stale).unlink(missing_ok=True)
+        db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "cache_size=-65536", "temp_store=MEMORY"):  # fmt: skip
+            db.execute(f"PRAGMA {pragma}")
+        ddl = SCHEMA.split("CREATE TABLE event")[1]
+        if not subject:
+            ddl = ddl.split("CREATE INDEX")[0]
+        db.executescript("CREATE TABLE event" + ddl)
+        t, c = time.perf_counter(), time.process_time()
+        db.execute("BEGIN IMMEDIATE")
+        chain = Chain(db, 0, GENESIS)
+        for aid, _, score, _ in items:
+            chain.add(transition(aid, "surveyed", None, "nominate", "in the award's pool", {"members": 1, "score": fmt(score)}))  # fmt: skip
+        for rank, (aid, _, score, _) in enumerate(order, start=1):
+            evidence = {"cut": "top 1000", "cut_score": "90.00", "of": n, "rank": rank, "score": fmt(score), "tie_break": "score"}  # fmt: skip
+            chain.add(transition(aid, "eliminated", "surveyed", "eliminate", f"shortlist: rank {rank} of {n}", evidence))  # fmt: skip
+        chain.flush()
+        db.execute("COMMIT")
+        out[label], out[f"{label} wall"] = time.process_time() - c, time.perf_counter() - t
+        if subject:
+            export(db, work / "floor-log.jsonl")
+        db.close()
+        os.unlink(path)
+    c = time.process_time()
+    with (work / "floor-log.jsonl").open("rb") as f:
+        for line in f:
+            body = line[9:-76]
+            hashlib.sha256(body).hexdigest()
+            orjson.loads(body)
+    out["lines"] = time.process_time() - c
+    cores = os.cpu_count() or 1
+    out["events"] = 2 * n
+    out["all stages floor"] = out["write"] + out["csv"]
+    out["replay floor events/s"] = 2 * n / ((out["csv"] + out["sort"] + out["lines"]) / cores)
+    return out
+
+
 def measure(n: int, work: Path) -> dict[str, float]:
     """Build, then replay, each in a fresh process, so each peak memory is its own."""
     import subprocess
@@ -319,7 +400,18 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the database, log and survey here")
     parser.add_argument("--replay", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor", action="store_true", help="time only the least work the targets leave room for"
+    )
     args = parser.parse_args()
+    if args.floor:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            print(json.dumps(floor(args.nominees, args.keep)))
+            return
+        with tempfile.TemporaryDirectory(prefix="awards-floor-") as tmp:
+            print(json.dumps(floor(args.nominees, Path(tmp))))
+        return
     if args.build:
         print(json.dumps(run(int(args.build[0]), Path(args.build[1]))))
         return
