@@ -253,3 +253,6 @@ def test_candidates_score_exactly_as_decimal_arithmetic(weights, places, data):
         assert str(c.weighted) == str(weighted_score(s, weights, places))
         assert [str(x) for x in c.scores] == [str(round_half_up(x, places)) for x in s]
         assert c.score is c.weighted
+    by_dimension = candidates(workflow, replace(award, score="d0"), agencies)
+    for c, s in zip(by_dimension, rows, strict=True):
+        assert str(c.score) == str(round_half_up(s[0], places)) == str(c.scores[0])

@@ -246,6 +246,11 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
         )  # fmt: skip
 
     if award.group_by is None:
+        if fixed is not None and not counted:
+            try:
+                return _fixed_candidates(fixed, pooled, score_index)
+            except _NotFixed:
+                pass
         return [
             make(a.agency_id, a.name_th, a.name_en, a, (a,), a.scores or (), a.fields)
             for a in pooled
@@ -273,6 +278,44 @@ def _pooled(workflow: Workflow, award: Award, agencies: Iterable[Agency]) -> lis
         }
         result.append(make(name, name, en, first, members, means, shared))
     return result
+
+
+def _fixed_candidates(
+    fixed: Fixed, pooled: Sequence[Agency], score_index: int | None
+) -> list[Candidate]:
+    """`make` for a whole pool of single agencies at once, dimension by dimension: the same
+    candidates, with the per-agency work left to C loops. _NotFixed when any score cannot be
+    taken exactly (then every agency goes the Decimal way, as `make` would take it)."""
+    if not pooled:
+        return []
+    exact = [a.scores for a in pooled]
+    width = len(fixed.products)
+    if any(len(row) != width for row in exact):  # type: ignore[arg-type]
+        raise _NotFixed
+    columns = list(zip(*exact))  # type: ignore[misc]
+    totals = list(map(sum, zip(*[list(map(p.__getitem__, c)) for p, c in zip(fixed.products, columns)])))  # fmt: skip
+    if max(totals) >= fixed.limit:
+        raise _NotFixed
+    half, unit, lift, shared = fixed.half, fixed.unit, fixed.lift, fixed.scores
+    weighted = []
+    for total in totals:
+        units = (total + half) // unit * lift
+        score = shared.get(units)
+        if score is None:
+            score = shared[units] = Decimal(units).scaleb(-fixed.places)
+        weighted.append(score)
+    rounded = fixed.rounded.__getitem__
+    roundeds = [list(map(rounded, c)) for c in columns]
+    if all(all(map(operator.is_, r, c)) for r, c in zip(roundeds, columns)):
+        scores: list[tuple[Decimal, ...]] = exact  # type: ignore[assignment]
+    else:
+        scores = list(zip(*roundeds))
+    ranked_by = weighted if score_index is None else roundeds[score_index]
+    make = Candidate._make
+    return [
+        make((a.agency_id, a.name_th, a.name_en, a.level, a.ministry, a.province, 1, s, w, r, a.fields))  # fmt: skip
+        for a, s, w, r in zip(pooled, scores, weighted, ranked_by)
+    ]
 
 
 def scores_then(
