@@ -554,3 +554,22 @@ def test_audit_reports_a_dropped_disabled_or_emptied_trigger(db_url, tmp_path):
     assert (found.problems, found.drift, found.clean) == (expected, [], False)
     code, out = run("audit", db=db_url)
     assert (code, out.splitlines()[:2]) == (1, expected)
+
+
+def test_verify_says_the_cycle_table_was_altered_when_its_rules_are_not_the_ones_opened(demo_copy):
+    """Since schema version 6 an award's evidence does not repeat the rules' SHA-256: verify
+    reads it from the cycle's `cycle_opened` event, so rules edited in the cycle table after
+    the award are still caught."""
+    genuine = demo_copy / "certificates" / f"{SERIAL}.pdf"
+    url = url_of(demo_copy)
+    with sqlite3.connect(demo_copy / "awards.db") as conn:
+        bodies = conn.execute("SELECT body FROM event WHERE kind = 'transition'").fetchall()
+    awarded = [e for (body,) in bodies if (e := orjson.loads(body))["trigger"] == "award"]
+    assert awarded and all("workflow_sha256" not in e["evidence"] for e in awarded)
+    assert run("verify", str(genuine), db=url)[0] == 0
+    execute(url, "UPDATE cycle SET workflow_text = workflow_text || :more", more="\n# edited\n")
+    code, out = run("verify", str(genuine), db=url)
+    assert (code, out) == (1, (
+        "tampered: the rules of cycle dga-2019 in the database are not the ones the award of "
+        f"{SERIAL} was decided under (SHA-256 differs): the cycle table was altered\n"
+    ))  # fmt: skip
