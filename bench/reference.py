@@ -19,7 +19,7 @@ something. What it does, as the engine does for the benchmark's `readiness` awar
   event (sorted keys, SHA-256, chained to the one before) each; one transaction.
 - shortlist: rank by score, then `services`, then the Thai name in ICU's order, then the
   id; the top 1,000 shortlisted and the rest eliminated, one event each with its rank,
-  score and the cut, and one set-based UPDATE; one transaction.
+  score and the cut, logged in nominee-id order, and one set-based UPDATE; one transaction.
 - export and replay: write the log as JSON Lines, then in a fresh pass read it, check
   every line's hash and link, read the survey again, score, rank, and compare every
   decision's state, score and rank with the log.
@@ -202,7 +202,8 @@ def shortlist(db: sqlite3.Connection, wf: Workflow) -> None:
     cut_score = fmt(order[min(wf.top, of) - 1][2])
     chain = Chain(db, seq, head)
     moves = []
-    for rank, (aid, _, score, _) in enumerate(order, start=1):
+    # Ranked, then logged in nominee-id order, as a stage's decisions are.
+    for rank, (aid, _, score, _) in sorted(enumerate(order, start=1), key=lambda r: r[1][0]):
         inside = rank <= wf.top
         to, trigger = ("shortlisted", "shortlist") if inside else ("eliminated", "eliminate")
         where = "within" if inside else "outside"
@@ -308,8 +309,8 @@ def run(n: int, work: Path) -> dict[str, float]:
 def floor(n: int, work: Path) -> dict[str, float]:
     """The least work the targets leave room for, each piece timed alone (CPU seconds):
 
-    - `write`: sealing 2n events (a nomination and a ranked move per nominee, in rank order)
-      and inserting them, with nothing else, into the engine's event table and indexes in one
+    - `write`: sealing 2n events (a nomination and a ranked move per nominee, in nominee-id
+      order as the engine logs a stage's decisions) and inserting them, with nothing else, into the engine's event table and indexes in one
       transaction; `write, no subject index`: the same without the index on (cycle, award,
       nominee) that lets a nomination's history be read;
     - `csv`: the survey's rows read by the csv module, with no checks;
@@ -358,7 +359,7 @@ def floor(n: int, work: Path) -> dict[str, float]:
         chain = Chain(db, 0, GENESIS)
         for aid, _, score, _ in items:
             chain.add(transition(aid, "surveyed", None, "nominate", "in the award's pool", {"members": 1, "score": fmt(score)}))  # fmt: skip
-        for rank, (aid, _, score, _) in enumerate(order, start=1):
+        for rank, (aid, _, score, _) in sorted(enumerate(order, start=1), key=lambda r: r[1][0]):
             evidence = {"cut": "top 1000", "cut_score": "90.00", "of": n, "rank": rank, "score": fmt(score), "tie_break": "score"}  # fmt: skip
             chain.add(transition(aid, "eliminated", "surveyed", "eliminate", f"shortlist: rank {rank} of {n}", evidence))  # fmt: skip
         chain.flush()

@@ -312,6 +312,9 @@ def insert_rows(
     return count
 
 
+BULK_WORK_MEM = "256MB"  # PostgreSQL's memory for one set-based update's join
+
+
 def update_rows(conn: Connection, statement: str) -> int:
     """Run one set-based `UPDATE <statement>` inside the caller's write transaction; return
     how many rows it changed.
@@ -322,6 +325,10 @@ def update_rows(conn: Connection, statement: str) -> int:
     page the statement changes, hundreds of megabytes for a million nominations.
     """
     verb = "UPDATE OR ROLLBACK" if conn.dialect.name == "sqlite" else "UPDATE"
+    if conn.dialect.name == "postgresql":
+        # The join with a million moves fits in memory instead of spilling to disk in batches
+        # (the server's default is 4 MB); for this transaction only.
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
     return conn.exec_driver_sql(f"{verb} {statement}").rowcount
 
 
