@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -406,12 +407,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.floor:
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            print(json.dumps(floor(args.nominees, args.keep)))
-            return
-        with tempfile.TemporaryDirectory(prefix="awards-floor-") as tmp:
-            print(json.dumps(floor(args.nominees, Path(tmp))))
+        print(json.dumps(in_folder(floor, args.nominees, args.keep)))
         return
     if args.build:
         print(json.dumps(run(int(args.build[0]), Path(args.build[1]))))
@@ -423,12 +419,16 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"replay": took, "replay cpu": cpu, "replay events/s": events / took, "replay peak MB": peak}))  # fmt: skip
         return
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        print(json.dumps(measure(args.nominees, args.keep)))
-        return
+    print(json.dumps(in_folder(measure, args.nominees, args.keep)))
+
+
+def in_folder(work: Callable[[int, Path], dict[str, float]], n: int, keep: Path | None) -> dict[str, float]:  # fmt: skip
+    """`work` done in `keep` (kept afterwards), else in a temporary folder."""
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        return work(n, keep)
     with tempfile.TemporaryDirectory(prefix="awards-reference-") as tmp:
-        print(json.dumps(measure(args.nominees, Path(tmp))))
+        return work(n, Path(tmp))
 
 
 if __name__ == "__main__":

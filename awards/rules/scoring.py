@@ -313,7 +313,21 @@ def _fixed_candidates(
     ranked_by = weighted if score_index is None else roundeds[score_index]
     make = Candidate._make
     return [
-        make((a.agency_id, a.name_th, a.name_en, a.level, a.ministry, a.province, 1, s, w, r, a.fields))  # fmt: skip
+        make(
+            (
+                a.agency_id,
+                a.name_th,
+                a.name_en,
+                a.level,
+                a.ministry,
+                a.province,
+                1,
+                s,
+                w,
+                r,
+                a.fields,
+            )
+        )
         for a, s, w, r in zip(pooled, scores, weighted, ranked_by)
     ]
 
