@@ -290,10 +290,11 @@ def _fixed_candidates(
         return []
     exact = [a.scores for a in pooled]
     width = len(fixed.products)
-    if any(len(row) != width for row in exact):  # type: ignore[arg-type]
+    if not width or any(len(row) != width for row in exact):  # type: ignore[arg-type]
         raise _NotFixed
-    columns = list(zip(*exact))  # type: ignore[misc]
-    totals = list(map(sum, zip(*[list(map(p.__getitem__, c)) for p, c in zip(fixed.products, columns)])))  # fmt: skip
+    columns = list(zip(*exact, strict=True))  # type: ignore[misc]
+    products = [list(map(p.__getitem__, c)) for p, c in zip(fixed.products, columns, strict=True)]
+    totals = list(map(sum, zip(*products, strict=True)))
     if max(totals) >= fixed.limit:
         raise _NotFixed
     half, unit, lift, shared = fixed.half, fixed.unit, fixed.lift, fixed.scores
@@ -306,10 +307,10 @@ def _fixed_candidates(
         weighted.append(score)
     rounded = fixed.rounded.__getitem__
     roundeds = [list(map(rounded, c)) for c in columns]
-    if all(all(map(operator.is_, r, c)) for r, c in zip(roundeds, columns)):
+    if all(all(map(operator.is_, r, c)) for r, c in zip(roundeds, columns, strict=True)):
         scores: list[tuple[Decimal, ...]] = exact  # type: ignore[assignment]
     else:
-        scores = list(zip(*roundeds))
+        scores = list(zip(*roundeds, strict=True))
     ranked_by = weighted if score_index is None else roundeds[score_index]
     make = Candidate._make
     return [
@@ -328,7 +329,7 @@ def _fixed_candidates(
                 a.fields,
             )
         )
-        for a, s, w, r in zip(pooled, scores, weighted, ranked_by)
+        for a, s, w, r in zip(pooled, scores, weighted, ranked_by, strict=True)
     ]
 
 
