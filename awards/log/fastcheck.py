@@ -112,7 +112,9 @@ class Stream:
         self._tasks = iter([(path, a, b) for a, b in _chunks(path, size, parts)])
         self._pool = multiprocessing.get_context("spawn").Pool(workers)
         self._pending: deque[AsyncResult[Scanned | tuple[int, str]]] = deque()
-        for _ in range(ahead or 2 * workers):
+        # One chunk a worker: the fold is the slower side, so more would only wait in this
+        # process's memory (at 1M nominees, two more chunks cost 50 MB and saved no time).
+        for _ in range(ahead or workers):
             self._submit()
         self.chunks = self._taken()
 
