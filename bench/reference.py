@@ -36,6 +36,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import re
 import resource
 import sqlite3
@@ -324,8 +325,6 @@ def floor(n: int, work: Path) -> dict[str, float]:
     could reach if the survey, the sort and the lines were shared perfectly between every
     core with no other check.
     """
-    import os
-
     sys.path.insert(0, str(HERE))
     from cycle import bench_survey
 

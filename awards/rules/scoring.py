@@ -105,7 +105,11 @@ class Fixed:
         """The weighted score rounded half-up to `places` decimals (scores are not negative)."""
         if len(scores) != len(self.products):
             raise _NotFixed
-        total = sum(map(_Products.__getitem__, self.products, scores))
+        return self.score(sum(map(_Products.__getitem__, self.products, scores)))
+
+    def score(self, total: int) -> Decimal:
+        """An exact sum of products, rounded half-up to `places` decimals (one shared Decimal
+        per value)."""
         if total >= self.limit:
             raise _NotFixed
         units = (total + self.half) // self.unit * self.lift
@@ -294,17 +298,7 @@ def _fixed_candidates(
         raise _NotFixed
     columns = list(zip(*exact, strict=True))  # type: ignore[misc]
     products = [list(map(p.__getitem__, c)) for p, c in zip(fixed.products, columns, strict=True)]
-    totals = list(map(sum, zip(*products, strict=True)))
-    if max(totals) >= fixed.limit:
-        raise _NotFixed
-    half, unit, lift, shared = fixed.half, fixed.unit, fixed.lift, fixed.scores
-    weighted = []
-    for total in totals:
-        units = (total + half) // unit * lift
-        score = shared.get(units)
-        if score is None:
-            score = shared[units] = Decimal(units).scaleb(-fixed.places)
-        weighted.append(score)
+    weighted = list(map(fixed.score, map(sum, zip(*products, strict=True))))
     rounded = fixed.rounded.__getitem__
     roundeds = [list(map(rounded, c)) for c in columns]
     if all(all(map(operator.is_, r, c)) for r, c in zip(roundeds, columns, strict=True)):

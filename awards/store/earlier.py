@@ -23,8 +23,8 @@ from awards.rules.scoring import scores_then
 from awards.rules.states import OPEN
 from awards.rules.workflow import Workflow
 from awards.store import database as db
-from awards.store.loading import load_agencies, load_cycle, survey_sha256
-from awards.store.models import Cycle, Event, SurveyImport
+from awards.store.loading import current_import, load_agencies, load_cycle, survey_sha256
+from awards.store.models import Cycle, Event
 
 
 def gather(conn: Connection, workflow: Workflow, agency_ids: Collection[str]) -> dict[str, Facts]:
@@ -134,14 +134,10 @@ def facts_event(cycle: str, actor: str, at: str, facts: Facts) -> dict[str, Any]
 
 def recorded(conn: Connection, cycle_id: str) -> dict[str, Facts]:
     """The facts of earlier cycles that the cycle's current survey import logged."""
-    imported = conn.execute(
-        select(col(SurveyImport.seq))
-        .where(col(SurveyImport.cycle) == cycle_id)
-        .order_by(col(SurveyImport.id).desc())
-        .limit(1)
-    ).scalar()
-    if imported is None:
+    row = current_import(conn, cycle_id)
+    if row is None:
         return {}
+    imported = row.seq
     rows = conn.execute(
         select(col(Event.body)).where(
             col(Event.cycle) == cycle_id,

@@ -44,15 +44,20 @@ def load_cycle(conn: Connection, cycle_id: str | None) -> Workflow:
     return parse_workflow(row.workflow_text.encode("utf-8"), row.workflow_path)
 
 
-def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
-    """The SHA-256 of the survey the cycle currently runs on, if one was imported."""
-    row = conn.execute(
-        select(col(SurveyImport.sha256))
+def current_import(conn: Connection, cycle_id: str) -> Any:
+    """The cycle's latest survey import row (the survey it runs on), or None."""
+    return conn.execute(
+        select(SurveyImport)
         .where(col(SurveyImport.cycle) == cycle_id)
         .order_by(col(SurveyImport.id).desc())
         .limit(1)
     ).first()
-    return row[0] if row else None
+
+
+def survey_sha256(conn: Connection, cycle_id: str) -> str | None:
+    """The SHA-256 of the survey the cycle currently runs on, if one was imported."""
+    row = current_import(conn, cycle_id)
+    return None if row is None else str(row.sha256)
 
 
 def load_agencies(conn: Connection, cycle_id: str) -> list[Agency]:
